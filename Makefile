@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The Rust kexec/kdump tree: an overlay on Debian's linux-source-6.12. Everything here calls
+# tools/testing/kdump/kdt, which installs what is missing, prepares build/src, builds the
+# flavours with LLVM=1 and runs the tests. See Documentation/rust/kdump-workbench.rst.
+
+KDT := tools/testing/kdump/kdt
+
+.PHONY: all demo check deps src c rust kunit kunit-failing host-test scenarios selftest clean
+
+all: rust
+
+## make demo: set up, build the Rust flavour, run the kdump scenario, print a summary
+demo:
+	@$(KDT) demo
+
+## make check: KUnit, host tests, every QEMU scenario on both flavours; ends "N passed, M failed"
+check:
+	@$(KDT) check
+
+deps:
+	@$(KDT) deps
+
+src:
+	@$(KDT) src
+
+c rust:
+	@$(KDT) build $@
+
+kunit:
+	@$(KDT) kunit
+
+# The deliberately failing KUnit case: passes when KUnit reports that case as failed.
+kunit-failing:
+	@$(KDT) kunit --failing
+
+host-test:
+	@$(KDT) host-test
+
+scenarios:
+	@$(KDT) scenarios
+
+# Each scenario run with what it checks broken: passes when every one fails for that reason.
+selftest:
+	@$(KDT) selftest
+
+clean:
+	rm -rf build/c build/rust build/kunit build/runs build/initramfs

@@ -1,0 +1,128 @@
+# SPDX-License-Identifier: GPL-2.0
+"""`make deps`: install, idempotently, everything the tree needs on a Debian 12 machine."""
+
+import os
+import re
+import shutil
+import subprocess
+
+from .common import BUILD, CARGO_BIN, LLVM_BIN, VENV, KdtError, capture, progress, run, tool_env
+
+APT_PACKAGES = [
+    "linux-source-6.12",
+    "clang-19", "lld-19", "llvm-19", "libclang-19-dev",
+    "qemu-system-x86", "qemu-utils",
+    "kexec-tools", "makedumpfile", "busybox-static",
+    "cpio", "flex", "bison", "bc", "make", "patch", "rsync", "xz-utils", "zstd",
+    "libelf-dev", "libssl-dev", "libdw-dev", "python3", "python3-venv", "file",
+]
+BINDGEN_VERSION = "0.73.2"  # 6.12 needs >= 0.65.1; this one is known to work with it
+BINDGEN_MIN = (0, 65, 1)
+RUSTC_MIN = (1, 78, 0)      # Documentation/process/changes.rst of 6.12
+DRGN_VERSION = "0.3.0"
+
+
+def _version(text):
+    m = re.search(r"(\d+)\.(\d+)\.(\d+)", text)
+    return tuple(int(x) for x in m.groups()) if m else (0, 0, 0)
+
+
+def _sudo():
+    return [] if os.geteuid() == 0 else ["sudo"]
+
+
+def missing_apt():
+    missing = []
+    for pkg in APT_PACKAGES:
+        res = subprocess.run(["dpkg-query", "-W", "-f=${Status}", pkg],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        if "install ok installed" not in res.stdout:
+            missing.append(pkg)
+    return missing
+
+
+def rust_src_present():
+    try:
+        sysroot = capture(["rustc", "--print", "sysroot"]).strip()
+    except (KdtError, FileNotFoundError):
+        return False
+    return os.path.isdir(os.path.join(sysroot, "lib/rustlib/src/rust/library/core"))
+
+
+def bindgen_version():
+    exe = shutil.which("bindgen", path=tool_env()["PATH"])
+    if not exe:
+        return None
+    res = subprocess.run([exe, "--version"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return _version(res.stdout)
+
+
+def drgn_ok():
+    py = VENV / "bin" / "python3"
+    if not py.exists():
+        return False
+    res = subprocess.run([str(py), "-c", "import drgn; print(drgn.__version__)"],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    return res.returncode == 0 and res.stdout.strip() == DRGN_VERSION
+
+
+def problems():
+    """What is missing, as a list of human-readable lines (empty when all is there)."""
+    out = []
+    apt = missing_apt()
+    if apt:
+        out.append("Debian packages: " + " ".join(apt))
+    if not shutil.which("rustc", path=tool_env()["PATH"]):
+        out.append("rustc (install a Rust toolchain with rustup)")
+    else:
+        v = _version(capture(["rustc", "--version"]))
+        if v < RUSTC_MIN:
+            out.append(f"rustc {'.'.join(map(str, v))} is older than {'.'.join(map(str, RUSTC_MIN))}")
+        if not rust_src_present():
+            out.append("rust-src (rustup component add rust-src)")
+    bv = bindgen_version()
+    if bv is None or bv < BINDGEN_MIN:
+        out.append(f"bindgen >= {'.'.join(map(str, BINDGEN_MIN))} "
+                   f"(cargo install --locked bindgen-cli --version {BINDGEN_VERSION})")
+    if not drgn_ok():
+        out.append(f"drgn {DRGN_VERSION} in {VENV}")
+    return out
+
+
+def install():
+    """Install what `problems()` reports; safe to run again and again."""
+    apt = missing_apt()
+    if apt:
+        progress(f"deps: apt-get install {' '.join(apt)}")
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        run(_sudo() + ["apt-get", "update"], env=env, log=BUILD / "logs" / "deps.log")
+        run(_sudo() + ["apt-get", "install", "-y", "--no-install-recommends"] + apt,
+            env=env, log=BUILD / "logs" / "deps.log")
+    if not shutil.which("rustup", path=tool_env()["PATH"]) and not shutil.which("rustc", path=tool_env()["PATH"]):
+        raise KdtError("no Rust toolchain: install rustup (https://rustup.rs) and run `make deps` again")
+    if not rust_src_present():
+        progress("deps: rustup component add rust-src")
+        run(["rustup", "component", "add", "rust-src"], log=BUILD / "logs" / "deps.log")
+    bv = bindgen_version()
+    if bv is None or bv < BINDGEN_MIN:
+        progress(f"deps: cargo install bindgen-cli {BINDGEN_VERSION} (about 2 minutes)")
+        run(["cargo", "install", "--locked", "bindgen-cli", "--version", BINDGEN_VERSION],
+            log=BUILD / "logs" / "deps.log")
+    if not drgn_ok():
+        progress(f"deps: drgn {DRGN_VERSION} into {VENV}")
+        run(["python3", "-m", "venv", str(VENV)], log=BUILD / "logs" / "deps.log")
+        run([str(VENV / "bin" / "pip"), "install", "--quiet", f"drgn=={DRGN_VERSION}"],
+            log=BUILD / "logs" / "deps.log")
+    left = problems()
+    if left:
+        raise KdtError("still missing after install:\n  " + "\n  ".join(left))
+
+
+def ensure():
+    """Called by every command: install only when something is missing."""
+    if problems():
+        install()
+    if not (LLVM_BIN / "clang").exists():
+        raise KdtError(f"{LLVM_BIN}/clang not found: install clang-19 (make deps)")
+    if not (CARGO_BIN / "cargo").exists() and not shutil.which("cargo"):
+        raise KdtError("cargo not found: install a Rust toolchain with rustup")

@@ -1,0 +1,155 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Boot a flavour under QEMU with a bounded timeout, a serial log and an artefact disk.
+
+TCG by default: on these machines a guest under KVM hangs with no output. KDT_KVM=1 opts in.
+"""
+
+import os
+import re
+import select
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from .common import KdtError
+
+KDT_LINE = re.compile(r"KDT: (.*)$")
+PAIR = re.compile(r"(\w+)=(\S*)")
+BOOT_LINE = "Linux version "
+
+
+def qemu_binary():
+    exe = shutil.which("qemu-system-x86_64")
+    if not exe:
+        raise KdtError("qemu-system-x86_64 not found: install qemu-system-x86 (make deps)")
+    return exe
+
+
+class Boot:
+    """What one kernel of a run reported: its KDT facts, and when it started (host seconds)."""
+
+    def __init__(self, index, started):
+        self.index = index
+        self.started = started
+        self.facts = {}
+        self.stamps = {}
+        self.every = {}
+
+    def get(self, key, default=None):
+        return self.facts.get(key, default)
+
+
+class Run:
+    """The outcome of one QEMU run."""
+
+    def __init__(self, log):
+        self.log = Path(log)
+        self.boots = []
+        self.lines = []       # (host seconds, text)
+        self.timed_out = False
+        self.exit_code = None
+        self.wall = 0.0
+
+    def find(self, needle):
+        """Host time of the first serial line containing `needle`, or None."""
+        for t, line in self.lines:
+            if needle in line:
+                return t
+        return None
+
+    def text(self):
+        return "\n".join(line for _, line in self.lines)
+
+
+def run(*, kernel, initrd, cmdline, log, mem_mib=1024, cpus=2, disk=None, timeout=180):
+    """Boot `kernel` and wait until the guest exits or `timeout` seconds pass."""
+    cmd = [qemu_binary(), "-m", str(mem_mib), "-smp", str(cpus),
+           "-kernel", str(kernel), "-initrd", str(initrd), "-append", cmdline,
+           "-display", "none", "-serial", "stdio", "-monitor", "none", "-nic", "none",
+           "-no-reboot"]
+    if os.environ.get("KDT_KVM") == "1":
+        cmd += ["-accel", "kvm", "-cpu", "host"]
+    else:
+        cmd += ["-accel", "tcg"]
+    if Path("/usr/share/qemu/qboot.rom").exists():
+        cmd += ["-bios", "qboot.rom"]
+    if disk is not None:
+        cmd += ["-drive", f"file={disk},format=raw,if=virtio,cache=unsafe"]
+
+    res = Run(log)
+    res.log.parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.monotonic()
+    with open(res.log, "w") as logf:
+        logf.write("# " + " ".join(cmd) + "\n")
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        buf = b""
+        deadline = t0 + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                res.timed_out = True
+                os.killpg(proc.pid, signal.SIGKILL)
+                break
+            ready, _, _ = select.select([proc.stdout], [], [], min(left, 1.0))
+            if not ready:
+                continue
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            buf += chunk
+            *done, buf = buf.split(b"\n")
+            for raw in done:
+                _line(res, time.monotonic() - t0, raw, logf)
+        if buf:
+            _line(res, time.monotonic() - t0, buf, logf)
+        res.exit_code = proc.wait()
+        res.wall = time.monotonic() - t0
+        logf.write(f"# exit {res.exit_code}{' (timed out)' if res.timed_out else ''} "
+                   f"after {res.wall:.1f} s\n")
+    return res
+
+
+def _line(res, t, raw, logf):
+    text = raw.decode("utf-8", "replace").rstrip("\r")
+    res.lines.append((t, text))
+    logf.write(f"[{t:8.3f}] {text}\n")
+    if BOOT_LINE in text:
+        res.boots.append(Boot(len(res.boots), t))
+    m = KDT_LINE.search(text)
+    if m and res.boots:
+        boot = res.boots[-1]
+        for word in m.group(1).split():
+            kv = PAIR.fullmatch(word)
+            key, val = (kv.group(1), kv.group(2)) if kv else (word, "yes")
+            boot.facts.setdefault(key, val)
+            boot.stamps.setdefault(key, t)
+            boot.every.setdefault(key, []).append(val)
+
+
+def artefacts(disk, dest):
+    """Extract the files the guest wrote to the artefact disk; returns {name: path}."""
+    out = {}
+    with open(disk, "rb") as f:
+        index = f.read(4096).split(b"\0", 1)[0].decode("ascii", "replace")
+        if "end" not in index.split():
+            return out
+        for line in index.splitlines():
+            parts = line.split()
+            if len(parts) != 3:
+                continue
+            name, mib, size = parts[0], int(parts[1]), int(parts[2])
+            path = Path(dest) / name
+            f.seek(mib << 20)
+            with open(path, "wb") as o:
+                left = size
+                while left:
+                    chunk = f.read(min(left, 8 << 20))
+                    if not chunk:
+                        break
+                    o.write(chunk)
+                    left -= len(chunk)
+            out[name] = path
+    return out

@@ -1,0 +1,262 @@
+# SPDX-License-Identifier: GPL-2.0
+"""QEMU scenarios: each boots a flavour, lets the guest drive stock kexec-tools, and checks
+on the host what the guest reported and what it carried out. A scenario returns a Result that
+says pass or fail, why, and how long it took.
+"""
+
+import os
+import secrets
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+from . import elfcore, initramfs, kbuild, qemu
+from .common import BUILD, VENV, KdtError
+
+MEM_MIB = int(os.environ.get("KDT_MEM_MIB", "1024"))
+CRASHKERNEL = os.environ.get("KDT_CRASHKERNEL", "256M")
+TIMEOUT = int(os.environ.get("KDT_TIMEOUT", "240"))
+PANIC_LINE = "Kernel panic - not syncing: sysrq triggered crash"
+STACK_MUST_HAVE = ("sysrq_handle_crash", "panic")
+
+
+class Result:
+    def __init__(self, name, flavour):
+        self.name = name
+        self.flavour = flavour
+        self.ok = False
+        self.reason = ""
+        self.secs = 0.0
+        self.details = {}
+        self.log = None
+
+    def fail(self, reason):
+        self.ok = False
+        self.reason = reason
+        return self
+
+
+class Check(Exception):
+    """A scenario check that did not hold; the message is the reason shown to the user."""
+
+
+def _run_dir(flavour, name):
+    d = BUILD / "runs" / flavour / name
+    shutil.rmtree(d, ignore_errors=True)
+    d.mkdir(parents=True)
+    return d
+
+
+def _cmdline(scenario, extra=""):
+    return (f"console=ttyS0 panic=1 oops=panic crashkernel={CRASHKERNEL} "
+            f"kdt.scenario={scenario} {extra}").strip()
+
+
+def _boot(flavour, scenario, extra="", disk=False, timeout=TIMEOUT, name=None):
+    bz, _ = kbuild.artefacts(flavour)
+    initrd = initramfs.build_for(flavour, bz)
+    d = _run_dir(flavour, name or scenario)
+    img = None
+    if disk:
+        img = d / "artefacts.img"
+        with open(img, "wb") as f:
+            f.truncate((MEM_MIB + 64) << 20)
+    run = qemu.run(kernel=bz, initrd=initrd, cmdline=_cmdline(scenario, extra), log=d / "serial.log",
+                   mem_mib=MEM_MIB, disk=img, timeout=timeout)
+    return run, d, img
+
+
+def _expect_exit(run):
+    if run.timed_out:
+        raise Check(f"guest hung: QEMU did not exit within {run.wall:.0f} s")
+    if not run.boots:
+        raise Check("no kernel booted (no 'Linux version' line on the serial console)")
+
+
+def _fact(boot, key, want, what):
+    got = boot.get(key)
+    if got != want:
+        raise Check(f"{what}: {key}={got if got is not None else '(not reported)'}, expected {want}")
+
+
+def reboot(flavour, kexec_flags="", brk=""):
+    """kexec -l + kexec -e into the same kernel; the second kernel sees the marker."""
+    marker = secrets.token_hex(6)
+    extra = f"kdt.marker={marker} kdt.kexec_flags={kexec_flags} kdt.break={brk}"
+    run, d, _ = _boot(flavour, "reboot", extra, name="reboot" + (kexec_flags or ""))
+    _expect_exit(run)
+    first = run.boots[0]
+    _fact(first, "load_rc", "0", "kexec -l failed")
+    _fact(first, "kexec_loaded", "1", "kexec -l did not load")
+    if len(run.boots) < 2:
+        raise Check("kexec -e did not start a second kernel"
+                    + (f" (kexec -e returned {first.get('exec_rc')})" if first.get("exec_rc") else ""))
+    second = run.boots[1]
+    _fact(second, "second_kernel", "yes", "second kernel did not reach userspace")
+    _fact(second, "marker", marker, "second kernel's command line lacks the marker")
+    return {"kexec -e to Linux version": f"{second.started - first.stamps['executing']:.2f} s",
+            "load": f"{first.get('load_secs')} s", "log": d / "serial.log"}
+
+
+def unload(flavour, brk=""):
+    """kexec -u and kexec -p -u clear kexec_loaded and kexec_crash_loaded."""
+    run, d, _ = _boot(flavour, "unload", f"kdt.break={brk}")
+    _expect_exit(run)
+    b = run.boots[0]
+    _fact(b, "l_loaded", "1", "kexec -l did not set /sys/kernel/kexec_loaded")
+    _fact(b, "u_loaded", "0", "kexec -u did not clear /sys/kernel/kexec_loaded")
+    _fact(b, "p_loaded", "1", "kexec -p did not set /sys/kernel/kexec_crash_loaded")
+    _fact(b, "pu_loaded", "0", "kexec -p -u did not clear /sys/kernel/kexec_crash_loaded")
+    return {"log": d / "serial.log"}
+
+
+def kdump(flavour, kexec_flags="", brk="", stack_of="crashed"):
+    """kexec -p, sysrq-c, capture; the dump is checked with readelf-style parsing,
+    makedumpfile and drgn on the host."""
+    name = "kdump" + (kexec_flags or "")
+    run, d, img = _boot(flavour, "kdump", f"kdt.kexec_flags={kexec_flags} kdt.break={brk}",
+                        disk=True, name=name)
+    _expect_exit(run)
+    first = run.boots[0]
+    if first.get("load_rc") != "0" or first.get("kexec_crash_loaded") != "1":
+        raise Check(f"no crash kernel loaded: kexec {kexec_flags} -p exit "
+                    f"{first.get('load_rc', '(not run)')}, /sys/kernel/kexec_crash_loaded="
+                    f"{first.get('kexec_crash_loaded', '(not read)')}")
+    if len(run.boots) < 2 or run.boots[1].get("role") != "capture":
+        raise Check("no capture kernel booted after the crash")
+    cap = run.boots[1]
+    if cap.get("vmcore") != "present":
+        raise Check("the capture kernel has no /proc/vmcore")
+    _fact(cap, "vmcore_mode", "400", "/proc/vmcore mode")
+    arts = qemu.artefacts(img, d)
+    vmcore = arts.get("vmcore")
+    if vmcore is None:
+        raise Check("no vmcore written to the artefact disk by the capture kernel")
+    img.unlink()
+    size = vmcore.stat().st_size
+    if str(size) != cap.get("vmcore_size"):
+        raise Check(f"vmcore carried out is {size} bytes, /proc/vmcore said {cap.get('vmcore_size')}")
+
+    details = {"vmcore": f"{size / 2**20:.0f} MiB", "log": d / "serial.log"}
+    details.update(check_elf(vmcore, first))
+    details["panic"] = check_dmesg(vmcore, d)
+    details["makedumpfile -d 31"] = check_makedumpfile(vmcore, d)
+    _, vmlinux = kbuild.artefacts(flavour)
+    stack = check_stack(vmcore, vmlinux, d, stack_of)
+    details["backtrace"] = stack
+    crash_t = first.stamps.get("crashing")
+    details["load"] = f"{first.get('load_secs')} s"
+    if crash_t is not None:
+        details["crash to capture userspace"] = f"{cap.stamps['role'] - crash_t:.2f} s"
+    details["vmcore read+write (dd bs=1M)"] = f"{cap.get('secs')} s"
+    return details
+
+
+def check_elf(vmcore, first):
+    try:
+        core = elfcore.read(vmcore)
+    except elfcore.CoreError as e:
+        raise Check(f"vmcore ELF header: {e}")
+    if not core.phdrs or core.phdrs[0]["type"] != elfcore.PT_NOTE:
+        raise Check("vmcore: the first program header is not PT_NOTE")
+    if sum(1 for p in core.phdrs if p["type"] == elfcore.PT_NOTE) != 1:
+        raise Check("vmcore: PT_NOTE segments were not merged into one")
+    names = [(n, t) for n, t, _ in core.notes]
+    prstatus = names.count(("CORE", 1))
+    if prstatus < 1:
+        raise Check("vmcore: no NT_PRSTATUS note")
+    if ("VMCOREINFO", 0) not in names:
+        raise Check("vmcore: no VMCOREINFO note")
+    ram, crash = elfcore.parse_iomem(first.every.get("iomem", []))
+    if not ram:
+        raise Check("the first kernel did not report its System RAM (/proc/iomem)")
+    missing = elfcore.uncovered(core, ram, crash)
+    if missing:
+        lo, hi = missing[0]
+        raise Check(f"vmcore: System RAM {lo:#x}-{hi - 1:#x} is not covered by any PT_LOAD")
+    return {"ELF": f"ELF{core.elf_class}, PT_NOTE first, {len(core.loads())} PT_LOAD cover RAM, "
+                   f"{prstatus} NT_PRSTATUS + VMCOREINFO"}
+
+
+def _tool(cmd, log, what):
+    with open(log, "w") as f:
+        res = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT)
+    if res.returncode != 0:
+        raise Check(f"{what} failed (exit {res.returncode}); output in {log}")
+
+
+def check_dmesg(vmcore, d):
+    out = d / "dmesg.txt"
+    out.unlink(missing_ok=True)
+    _tool(["makedumpfile", "--dump-dmesg", str(vmcore), str(out)], d / "makedumpfile-dmesg.log",
+          "makedumpfile --dump-dmesg")
+    text = out.read_text(errors="replace")
+    for line in text.splitlines():
+        if PANIC_LINE in line:
+            return line.strip()
+    raise Check(f"makedumpfile --dump-dmesg: no '{PANIC_LINE}' in {out}")
+
+
+def check_makedumpfile(vmcore, d):
+    out = d / "dump.d31"
+    out.unlink(missing_ok=True)
+    t0 = time.monotonic()
+    _tool(["makedumpfile", "-d", "31", "-c", str(vmcore), str(out)], d / "makedumpfile-d31.log",
+          "makedumpfile -d 31 -c")
+    secs = time.monotonic() - t0
+    if not out.exists() or out.stat().st_size == 0:
+        raise Check("makedumpfile -d 31 -c wrote no dump")
+    return f"{out.stat().st_size / 2**20:.1f} MiB in {secs:.1f} s"
+
+
+def check_stack(vmcore, vmlinux, d, which="crashed"):
+    py = VENV / "bin" / "python3"
+    if not py.exists():
+        raise KdtError(f"drgn is not installed in {VENV} (make deps)")
+    script = Path(__file__).with_name("drgn_stack.py")
+    out = d / "drgn-stack.txt"
+    with open(out, "w") as f:
+        res = subprocess.run([str(py), str(script), str(vmcore), str(vmlinux), which],
+                             stdout=f, stderr=subprocess.STDOUT, timeout=300)
+    text = out.read_text(errors="replace")
+    if res.returncode != 0:
+        raise Check(f"drgn could not read the dump (exit {res.returncode}): "
+                    f"{text.strip().splitlines()[-1] if text.strip() else ''}; see {out}")
+    frames = [line.split()[1] for line in text.splitlines() if line.startswith("#")]
+    for fn in STACK_MUST_HAVE:
+        if fn not in frames:
+            raise Check(f"drgn backtrace has no '{fn}' frame: {' <- '.join(frames[:12])}; see {out}")
+    return text.rstrip()
+
+
+def _stack_of(brk):
+    # The "backtrace" fault checks kthreadd's stack (PID 2), which never runs through panic.
+    return "2" if brk == "backtrace" else "crashed"
+
+
+SCENARIOS = {
+    "reboot": ("fast reboot: kexec -l + kexec -e, marker seen", lambda f, b: reboot(f, brk=b)),
+    "reboot-s": ("fast reboot via kexec_file_load (kexec -s -l, -e)",
+                 lambda f, b: reboot(f, "-s", brk=b)),
+    "kdump": ("kdump: kexec -p, sysrq-c, capture, makedumpfile, drgn",
+              lambda f, b: kdump(f, brk=b, stack_of=_stack_of(b))),
+    "kdump-s": ("kdump via kexec_file_load (kexec -s -p)",
+                lambda f, b: kdump(f, "-s", brk=b, stack_of=_stack_of(b))),
+    "unload": ("unload: kexec -u and kexec -p -u", lambda f, b: unload(f, brk=b)),
+}
+
+
+def run_scenario(name, flavour, brk=""):
+    desc, fn = SCENARIOS[name]
+    res = Result(name, flavour)
+    t0 = time.monotonic()
+    try:
+        res.details = fn(flavour, brk) or {}
+        res.ok = True
+        res.reason = desc
+    except Check as e:
+        res.fail(str(e))
+    res.secs = time.monotonic() - t0
+    res.log = BUILD / "runs" / flavour / name / "serial.log"
+    return res

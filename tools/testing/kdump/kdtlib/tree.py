@@ -1,0 +1,156 @@
+# SPDX-License-Identifier: GPL-2.0
+"""build/src: Debian's linux-source-6.12, the project's overlay and patches/series.
+
+The source is unpacked once. Patches are tracked in a state file: when patches/series changes,
+the patches that no longer match are reverse-applied (newest first) and the new ones applied,
+so only the files they touch get a new mtime and the flavours rebuild incrementally. Project
+files are linked in with symlinks, so an edit is seen by the next build with no copy step.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from .common import BUILD, ROOT, SRC, TARBALL, KdtError, progress, run
+
+STATE = SRC / ".kdump-tree.json"
+APPLIED = SRC / ".kdump-applied"
+
+# Project directory -> where it is linked in the kernel tree, as a whole directory.
+DIR_LINKS = {
+    "Kbuild": "kdump/Kbuild",
+    "kexec": "kdump/kexec",
+    "crash": "kdump/crash",
+    "vmcore": "kdump/vmcore",
+}
+# Project directories merged file by file into the kernel's own directories of the same name.
+MERGED = ("rust", "samples", "Documentation")
+
+
+def _sha(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _tarball_id():
+    st = TARBALL.stat()
+    return f"{TARBALL}:{st.st_size}:{int(st.st_mtime)}"
+
+
+def _series():
+    series = ROOT / "patches" / "series"
+    out = []
+    for line in series.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            p = ROOT / "patches" / line
+            if not p.exists():
+                raise KdtError(f"patches/series names {line}, which does not exist")
+            out.append({"name": line, "sha": _sha(p)})
+    return out
+
+
+def _load_state():
+    try:
+        return json.loads(STATE.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _save_state(state):
+    STATE.write_text(json.dumps(state, indent=1))
+
+
+def _unpack():
+    if not TARBALL.exists():
+        raise KdtError(f"{TARBALL} not found: install linux-source-6.12 (make deps)")
+    progress(f"src: unpacking {TARBALL.name} into build/src (about 30 s)")
+    tmp = BUILD / "src.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.rmtree(SRC, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    run(["tar", "-xf", str(TARBALL), "-C", str(tmp), "--strip-components=1"])
+    tmp.rename(SRC)
+    APPLIED.mkdir()
+    state = {"tarball": _tarball_id(), "patches": []}
+    _save_state(state)
+    return state
+
+
+def _patch(name, path, reverse):
+    verb = "reverting" if reverse else "applying"
+    cmd = ["patch", "-p1", "--batch", "--forward", "--quiet", "-i", str(path)]
+    if reverse:
+        cmd = ["patch", "-p1", "--batch", "--reverse", "--quiet", "-i", str(path)]
+    dry = subprocess.run(cmd + ["--dry-run"], cwd=SRC, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True)
+    if dry.returncode != 0:
+        raise KdtError(f"patch {name} does not {'reverse' if reverse else 'apply'} on "
+                       f"linux-source-6.12:\n{dry.stdout}")
+    progress(f"src: {verb} {name}")
+    run(cmd, cwd=SRC)
+
+
+def _sync_patches(state):
+    want = _series()
+    have = state["patches"]
+    keep = 0
+    while keep < len(have) and keep < len(want) and have[keep] == want[keep]:
+        keep += 1
+    for entry in reversed(have[keep:]):
+        _patch(entry["name"], APPLIED / entry["name"], reverse=True)
+        (APPLIED / entry["name"]).unlink()
+        state["patches"].pop()
+        _save_state(state)
+    for entry in want[keep:]:
+        _patch(entry["name"], ROOT / "patches" / entry["name"], reverse=False)
+        shutil.copy(ROOT / "patches" / entry["name"], APPLIED / entry["name"])
+        state["patches"].append(entry)
+        _save_state(state)
+
+
+def _link(src, dst):
+    """Make `dst` a symlink to `src`; refuse to shadow a file of the stock tree."""
+    if dst.is_symlink():
+        if os.readlink(dst) == str(src):
+            return
+        dst.unlink()
+    elif dst.exists():
+        raise KdtError(f"{src.relative_to(ROOT)} would replace the stock {dst.relative_to(SRC)}: "
+                       "change stock files with a patch in patches/, not by overlay")
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst.symlink_to(src)
+
+
+def _overlay(state):
+    links = []
+    for proj, tree in DIR_LINKS.items():
+        _link(ROOT / proj, SRC / tree)
+        links.append(tree)
+    for top in MERGED:
+        for path in sorted((ROOT / top).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                rel = path.relative_to(ROOT)
+                _link(path, SRC / rel)
+                links.append(str(rel))
+    # Drop links to project files that are gone, so a removed file does not linger in builds.
+    for old in set(state.get("links", [])) - set(links):
+        p = SRC / old
+        if p.is_symlink():
+            p.unlink()
+    state["links"] = links
+    _save_state(state)
+
+
+def prepare():
+    """Bring build/src up to date with the tarball, patches/series and the project's files."""
+    state = _load_state()
+    if state is None or not SRC.exists() or state.get("tarball") != _tarball_id():
+        state = _unpack()
+    _sync_patches(state)
+    _overlay(state)
+    if (SRC / ".config").exists():
+        raise KdtError("build/src has an in-tree .config; flavours build with O=, remove it")
+    return SRC
