@@ -2,10 +2,51 @@
 """Command line: `kdt <command>`; the top-level Makefile calls these."""
 
 import argparse
-import sys
+import time
 
-from . import deps, kbuild, report, scenarios, tree
-from .common import FLAVOURS, KdtError, die
+from . import deps, hosttest, kbuild, kunit, report, scenarios, tree
+from .common import FLAVOURS, KdtError, die, progress
+from .report import Row
+
+# Scenarios `make check` runs on every flavour, in this order.
+CHECK_SCENARIOS = ["reboot", "reboot-s", "unload", "kdump", "kdump-s"]
+
+# Each: (scenario, fault, text the failure reason must hold, QEMU timeout in seconds).
+SELFTESTS = [
+    ("kdump", "no-crash-kernel", "no crash kernel loaded", None),
+    ("kdump", "no-vmcore", "no vmcore written", None),
+    ("kdump", "backtrace", "'panic'", None),
+    ("reboot", "hang", "guest hung", 30),
+]
+
+
+def _prepare():
+    deps.ensure()
+    tree.prepare()
+
+
+def _scenario_row(res):
+    report.show_result(res)
+    return Row(res.flavour, res.name, res.ok, res.reason, res.secs)
+
+
+def _selftest_rows(flavour="c"):
+    rows = []
+    for name, fault, expect, timeout in SELFTESTS:
+        saved = scenarios.TIMEOUT
+        if timeout:
+            scenarios.TIMEOUT = timeout
+        try:
+            res = scenarios.run_scenario(name, flavour, fault)
+        finally:
+            scenarios.TIMEOUT = saved
+        ok = not res.ok and expect in res.reason
+        why = (f"failed as it must: {res.reason}" if ok else
+               "passed with its check broken" if res.ok else
+               f"failed for another reason: {res.reason}")
+        print(f"{'PASS' if ok else 'FAIL'} selftest {name} --break {fault}: {why}", flush=True)
+        rows.append(Row("selftest", f"{name}--break={fault}", ok, why, res.secs))
+    return rows
 
 
 def cmd_deps(args):
@@ -14,13 +55,11 @@ def cmd_deps(args):
 
 
 def cmd_src(args):
-    deps.ensure()
-    tree.prepare()
+    _prepare()
 
 
 def cmd_build(args):
-    deps.ensure()
-    tree.prepare()
+    _prepare()
     for flavour in args.flavours:
         kbuild.build(flavour)
 
@@ -34,6 +73,90 @@ def cmd_run(args):
             report.show_result(res, verbose=True)
             results.append(res)
     return report.summary(results)
+
+
+def cmd_scenarios(args):
+    _prepare()
+    rows = []
+    for flavour in FLAVOURS:
+        kbuild.build(flavour)
+        rows += [_scenario_row(scenarios.run_scenario(n, flavour)) for n in CHECK_SCENARIOS]
+    return report.table(rows)
+
+
+def cmd_selftest(args):
+    _prepare()
+    kbuild.build("c")
+    return report.table(_selftest_rows())
+
+
+def cmd_kunit(args):
+    _prepare()
+    rows, rc, log = kunit.run_kunit(failing=args.failing)
+    if not args.failing:
+        return report.table(rows)
+    # The plumbing check: the deliberate case must fail, everything else must pass.
+    bad = [r for r in rows if r.name.endswith("fails_on_purpose") == r.ok]
+    seen = any(r.name.endswith("fails_on_purpose") for r in rows)
+    ok = seen and not bad and rc != 0
+    print(f"kunit --failing: fails_on_purpose {'reported as failed' if seen else 'NOT REPORTED'}, "
+          f"kunit.py exit {rc}; log {log}")
+    return report.table([Row("kunit", "failing-case-reported", ok,
+                             "the deliberately failing case is reported failed" if ok else
+                             f"unexpected results: {[(r.name, r.reason) for r in rows]}")])
+
+
+def cmd_host_test(args):
+    return report.table(hosttest.run_host_tests())
+
+
+def cmd_check(args):
+    t0 = time.monotonic()
+    _prepare()
+    rows = hosttest.run_host_tests()
+    for flavour in FLAVOURS:
+        try:
+            secs = kbuild.build(flavour)
+            rows.append(Row("build", flavour, True, "make LLVM=1 bzImage", secs))
+        except KdtError as e:
+            print(f"FAIL build {flavour}: {e}", flush=True)
+            rows.append(Row("build", flavour, False, str(e).splitlines()[0]))
+            continue
+        rows += [_scenario_row(scenarios.run_scenario(n, flavour)) for n in CHECK_SCENARIOS]
+    if any(r.group == "build" and r.name == "c" and r.ok for r in rows):
+        rows += _selftest_rows("c")
+    krows, _, _ = kunit.run_kunit()
+    rows += krows
+    progress(f"check: done in {(time.monotonic() - t0) / 60:.1f} min")
+    return report.table(rows)
+
+
+def cmd_demo(args):
+    t0 = time.monotonic()
+    _prepare()
+    build_secs = kbuild.build("rust")
+    progress("demo: booting the Rust flavour, loading a crash kernel, crashing it (sysrq-c)")
+    res = scenarios.run_scenario("kdump", "rust")
+    if not res.ok:
+        report.show_result(res)
+        return 1
+    d = res.details
+    print()
+    print("=== Rust flavour kdump demo ===")
+    print(f"build (make LLVM=1 bzImage):  {build_secs:.0f} s")
+    print(f"kexec -p (tool + syscall):    {d.get('load')}")
+    print(f"crash to capture userspace:   {d.get('crash to capture userspace')}")
+    print(f"/proc/vmcore to disk (1M dd): {d.get('vmcore read+write (dd bs=1M)')}")
+    print(f"whole QEMU cycle:             {res.secs:.1f} s")
+    print(f"vmcore:                       {d.get('vmcore')} ({d.get('ELF')})")
+    print(f"makedumpfile -d 31 -c:        {d.get('makedumpfile -d 31')}")
+    print(f"panic line from the dump:     {d.get('panic')}")
+    print("drgn backtrace of the crashed thread:")
+    for line in str(d.get("backtrace", "")).splitlines():
+        print(f"  {line}")
+    print(f"serial log: {res.log}")
+    progress(f"demo: done in {(time.monotonic() - t0) / 60:.1f} min")
+    return 0
 
 
 def main(argv):
@@ -51,6 +174,16 @@ def main(argv):
                    choices=["", "no-crash-kernel", "no-vmcore", "backtrace", "hang"],
                    help="break what the scenario checks, to see it fail")
     r.set_defaults(fn=cmd_run)
+    sub.add_parser("scenarios", help="every scenario on both flavours").set_defaults(fn=cmd_scenarios)
+    sub.add_parser("selftest", help="scenarios with their checks broken must fail").set_defaults(
+        fn=cmd_selftest)
+    k = sub.add_parser("kunit", help="KUnit via kunit.py")
+    k.add_argument("--failing", action="store_true", help="with the deliberately failing case")
+    k.set_defaults(fn=cmd_kunit)
+    sub.add_parser("host-test", help="cargo test of the host crate").set_defaults(fn=cmd_host_test)
+    sub.add_parser("check", help="everything that tests").set_defaults(fn=cmd_check)
+    sub.add_parser("demo", help="build the Rust flavour and show a kdump cycle").set_defaults(
+        fn=cmd_demo)
     args = p.parse_args(argv)
     if getattr(args, "flavour", "unset") is None:
         args.flavour = ["c"]

@@ -53,7 +53,7 @@ def _cmdline(scenario, extra=""):
             f"kdt.scenario={scenario} {extra}").strip()
 
 
-def _boot(flavour, scenario, extra="", disk=False, timeout=TIMEOUT, name=None):
+def _boot(flavour, scenario, extra="", disk=False, name=None):
     bz, _ = kbuild.artefacts(flavour)
     initrd = initramfs.build_for(flavour, bz)
     d = _run_dir(flavour, name or scenario)
@@ -63,7 +63,7 @@ def _boot(flavour, scenario, extra="", disk=False, timeout=TIMEOUT, name=None):
         with open(img, "wb") as f:
             f.truncate((MEM_MIB + 64) << 20)
     run = qemu.run(kernel=bz, initrd=initrd, cmdline=_cmdline(scenario, extra), log=d / "serial.log",
-                   mem_mib=MEM_MIB, disk=img, timeout=timeout)
+                   mem_mib=MEM_MIB, disk=img, timeout=TIMEOUT)
     return run, d, img
 
 
@@ -120,7 +120,7 @@ def kdump(flavour, kexec_flags="", brk="", stack_of="crashed"):
     _expect_exit(run)
     first = run.boots[0]
     if first.get("load_rc") != "0" or first.get("kexec_crash_loaded") != "1":
-        raise Check(f"no crash kernel loaded: kexec {kexec_flags} -p exit "
+        raise Check(f"no crash kernel loaded: kexec {kexec_flags + ' ' if kexec_flags else ''}-p exit "
                     f"{first.get('load_rc', '(not run)')}, /sys/kernel/kexec_crash_loaded="
                     f"{first.get('kexec_crash_loaded', '(not read)')}")
     if len(run.boots) < 2 or run.boots[1].get("role") != "capture":
@@ -224,9 +224,10 @@ def check_stack(vmcore, vmlinux, d, which="crashed"):
         raise Check(f"drgn could not read the dump (exit {res.returncode}): "
                     f"{text.strip().splitlines()[-1] if text.strip() else ''}; see {out}")
     frames = [line.split()[1] for line in text.splitlines() if line.startswith("#")]
-    for fn in STACK_MUST_HAVE:
-        if fn not in frames:
-            raise Check(f"drgn backtrace has no '{fn}' frame: {' <- '.join(frames[:12])}; see {out}")
+    absent = [fn for fn in STACK_MUST_HAVE if fn not in frames]
+    if absent:
+        raise Check(f"drgn backtrace has no {', '.join(repr(f) for f in absent)} frame: "
+                    f"{' <- '.join(frames[:8])}; see {out}")
     return text.rstrip()
 
 
