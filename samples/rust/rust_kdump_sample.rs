@@ -7,7 +7,7 @@
 //! file is the thin kernel side and the KUnit suite, which checks the parser on crafted text and
 //! the live VMCOREINFO against the kernel's own symbols.
 
-use kernel::prelude::*;
+use kernel::{bindings, prelude::*};
 
 #[allow(unreachable_pub, dead_code)]
 #[path = "kdump_sample/vmcoreinfo.rs"]
@@ -60,7 +60,8 @@ mod tests {
     use super::*;
     use vmcoreinfo::Error;
 
-    const SAMPLE: &[u8] = b"OSRELEASE=6.12.0\nPAGESIZE=4096\nSYMBOL(init_uts_ns)=ffffffff82a0b5a0\n\
+    const SAMPLE: &[u8] =
+        b"OSRELEASE=6.12.0\nPAGESIZE=4096\nSYMBOL(init_uts_ns)=ffffffff82a0b5a0\n\
 SIZE(page)=64\nOFFSET(page.flags)=0\nNUMBER(PG_slab)=-1\n\0\0\0";
 
     #[test]
@@ -93,10 +94,7 @@ SIZE(page)=64\nOFFSET(page.flags)=0\nNUMBER(PG_slab)=-1\n\0\0\0";
             VmcoreInfo::parse(b"A=\x01\n").err(),
             Some(Error::NotText { offset: 2 })
         );
-        assert_eq!(
-            VmcoreInfo::parse(b"A=1").err(),
-            Some(Error::Unterminated)
-        );
+        assert_eq!(VmcoreInfo::parse(b"A=1").err(), Some(Error::Unterminated));
     }
 
     #[test]
@@ -116,7 +114,10 @@ SIZE(page)=64\nOFFSET(page.flags)=0\nNUMBER(PG_slab)=-1\n\0\0\0";
             return;
         };
         let page_size = u64::try_from(kernel::page::PAGE_SIZE).ok();
-        assert_eq!(info.get("PAGESIZE").and_then(|v| v.parse::<u64>().ok()), page_size);
+        assert_eq!(
+            info.get("PAGESIZE").and_then(|v| v.parse::<u64>().ok()),
+            page_size
+        );
 
         // With KASLR on, VMCOREINFO carries the relocated address, the one this code sees.
         #[allow(unused_unsafe)]
@@ -130,7 +131,10 @@ SIZE(page)=64\nOFFSET(page.flags)=0\nNUMBER(PG_slab)=-1\n\0\0\0";
         // SAFETY: `init_uts_ns.name.release` is a NUL-terminated array set at build time and
         // not changed after boot.
         let release = unsafe { CStr::from_char_ptr(release.cast()) };
-        assert_eq!(info.get("OSRELEASE").map(str::as_bytes), Some(release.as_bytes()));
+        assert_eq!(
+            info.get("OSRELEASE").map(str::as_bytes),
+            Some(release.as_bytes())
+        );
     }
 }
 

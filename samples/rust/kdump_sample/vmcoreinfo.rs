@@ -62,7 +62,10 @@ impl<'a> VmcoreInfo<'a> {
     pub fn parse(data: &'a [u8]) -> Result<Self, Error> {
         let end = data.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
         let text = data.get(..end).unwrap_or(&[]);
-        if let Some(offset) = text.iter().position(|&b| b != b'\n' && !(0x20..0x7f).contains(&b)) {
+        if let Some(offset) = text
+            .iter()
+            .position(|&b| b != b'\n' && !(0x20..0x7f).contains(&b))
+        {
             return Err(Error::NotText { offset });
         }
         if !text.is_empty() && text.last() != Some(&b'\n') {
@@ -120,12 +123,14 @@ impl<'a> VmcoreInfo<'a> {
 
     /// `OFFSET(name)`: a field offset in bytes, in decimal.
     pub fn offset(&self, name: &str) -> Option<u64> {
-        self.get_wrapped("OFFSET", name).and_then(|v| v.parse().ok())
+        self.get_wrapped("OFFSET", name)
+            .and_then(|v| v.parse().ok())
     }
 
     /// `NUMBER(name)`: a constant, in decimal, possibly negative.
     pub fn number(&self, name: &str) -> Option<i64> {
-        self.get_wrapped("NUMBER", name).and_then(|v| v.parse().ok())
+        self.get_wrapped("NUMBER", name)
+            .and_then(|v| v.parse().ok())
     }
 
     /// The value of `KIND(name)`, found without building the key in an allocated string.

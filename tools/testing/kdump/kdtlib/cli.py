@@ -107,13 +107,14 @@ def cmd_kunit(args):
 
 
 def cmd_host_test(args):
-    return report.table(hosttest.run_host_tests())
+    _prepare()
+    return report.table(hosttest.run_host_tests() + hosttest.run_style_checks())
 
 
 def cmd_check(args):
     t0 = time.monotonic()
     _prepare()
-    rows = hosttest.run_host_tests()
+    rows = hosttest.run_host_tests() + hosttest.run_style_checks()
     for flavour in FLAVOURS:
         try:
             secs = kbuild.build(flavour)

@@ -98,7 +98,8 @@ def install():
         run(_sudo() + ["apt-get", "update"], env=env, log=BUILD / "logs" / "deps.log")
         run(_sudo() + ["apt-get", "install", "-y", "--no-install-recommends"] + apt,
             env=env, log=BUILD / "logs" / "deps.log")
-    if not shutil.which("rustup", path=tool_env()["PATH"]) and not shutil.which("rustc", path=tool_env()["PATH"]):
+    path = tool_env()["PATH"]
+    if not shutil.which("rustup", path=path) and not shutil.which("rustc", path=path):
         raise KdtError("no Rust toolchain: install rustup (https://rustup.rs) and run `make deps` again")
     if not rust_src_present():
         progress("deps: rustup component add rust-src")

@@ -95,7 +95,6 @@ def _libs(binary):
 
 def _add_host_file(cpio, guest_path, host_path, mode=0o755):
     cpio.file(guest_path, Path(host_path).read_bytes(), mode)
-    # Libraries are found by their soname under /lib and /usr/lib alike: keep host paths.
 
 
 def build_base():
@@ -124,6 +123,8 @@ def build_base():
     _add_host_file(c, BUSYBOX, busybox)
     for guest_path, host_path in progs.items():
         _add_host_file(c, guest_path, host_path)
+    # Libraries keep their host paths (the real file, and the ldd path as a symlink to it), so
+    # the dynamic loader finds them where it looks on the host.
     for lib in libs:
         real = os.path.realpath(lib)
         _add_host_file(c, real, real)

@@ -4,10 +4,11 @@
 import hashlib
 import os
 import re
+import subprocess
 import time
 from pathlib import Path
 
-from .common import BUILD, CONFIGS, SRC, KdtError, progress, run
+from .common import BUILD, CONFIGS, SRC, KdtError, progress, run, tool_env
 
 JOBS = str(os.cpu_count() or 2)
 
@@ -62,6 +63,16 @@ def _check_config(out, frags):
                        + f"\nsee {out}/build.log")
 
 
+def _rust_available(flavour):
+    """Stop early, with the kernel's own explanation, when rustc/bindgen/rust-src do not fit."""
+    out = flavour_dir(flavour)
+    res = subprocess.run(["make", "-C", str(SRC), f"O={out}", "LLVM=1", "rustavailable"],
+                         env=tool_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if res.returncode != 0:
+        raise KdtError("the Rust toolchain does not fit this kernel (make rustavailable):\n"
+                       + res.stdout.strip() + "\nrun `make deps`, or install what it names")
+
+
 def configure(flavour):
     """(Re)generate build/<flavour>/.config when a fragment changed; incremental otherwise."""
     out = flavour_dir(flavour)
@@ -72,6 +83,8 @@ def configure(flavour):
     if (out / ".config").exists() and stamp.exists() and stamp.read_text() == digest:
         return
     progress(f"build {flavour}: configuring (tinyconfig + {', '.join(f.name for f in frags)})")
+    if "CONFIG_RUST" in _wanted(frags) and _wanted(frags)["CONFIG_RUST"] == "y":
+        _rust_available(flavour)
     make(flavour, "tinyconfig")
     run([str(SRC / "scripts/kconfig/merge_config.sh"), "-m", "-O", str(out), str(out / ".config"),
          *map(str, frags)], cwd=SRC, log=out / "build.log")

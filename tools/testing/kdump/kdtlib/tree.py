@@ -30,8 +30,11 @@ DIR_LINKS = {
 MERGED = ("rust", "samples", "Documentation")
 
 
-def _sha(path):
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+def _diff_sha(path):
+    """Hash of a patch's diff only: rewording its message does not re-apply it."""
+    text = Path(path).read_bytes()
+    start = text.find(b"\n--- ")
+    return hashlib.sha256(text[start:] if start >= 0 else text).hexdigest()
 
 
 def _tarball_id():
@@ -48,7 +51,7 @@ def _series():
             p = ROOT / "patches" / line
             if not p.exists():
                 raise KdtError(f"patches/series names {line}, which does not exist")
-            out.append({"name": line, "sha": _sha(p)})
+            out.append({"name": line, "sha": _diff_sha(p)})
     return out
 
 
@@ -104,6 +107,8 @@ def _sync_patches(state):
         (APPLIED / entry["name"]).unlink()
         state["patches"].pop()
         _save_state(state)
+    for entry in want[:keep]:
+        shutil.copy(ROOT / "patches" / entry["name"], APPLIED / entry["name"])
     for entry in want[keep:]:
         _patch(entry["name"], ROOT / "patches" / entry["name"], reverse=False)
         shutil.copy(ROOT / "patches" / entry["name"], APPLIED / entry["name"])

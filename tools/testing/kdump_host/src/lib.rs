@@ -15,7 +15,11 @@ pub struct Rng(u64);
 impl Rng {
     /// A generator; a zero seed is replaced, since xorshift would stay at zero.
     pub fn new(seed: u64) -> Self {
-        Rng(if seed == 0 { 0x9e37_79b9_7f4a_7c15 } else { seed })
+        Rng(if seed == 0 {
+            0x9e37_79b9_7f4a_7c15
+        } else {
+            seed
+        })
     }
 
     /// The next 64 random bits.

@@ -70,17 +70,36 @@ fn note_padding_is_not_text() {
 
 #[test]
 fn malformed_text_names_the_fault() {
-    assert_eq!(VmcoreInfo::parse(b"A=1\nB\n").err(), Some(Error::MissingEquals { line: 2 }));
-    assert_eq!(VmcoreInfo::parse(b"=1\n").err(), Some(Error::EmptyKey { line: 1 }));
-    assert_eq!(VmcoreInfo::parse(b"A=1\0B=2\n").err(), Some(Error::NotText { offset: 3 }));
-    assert_eq!(VmcoreInfo::parse(b"A=\xff\n").err(), Some(Error::NotText { offset: 2 }));
-    assert_eq!(VmcoreInfo::parse(b"A=1\nB=2").err(), Some(Error::Unterminated));
-    assert_eq!(Error::MissingEquals { line: 2 }.to_string(), "line 2 has no '='");
+    assert_eq!(
+        VmcoreInfo::parse(b"A=1\nB\n").err(),
+        Some(Error::MissingEquals { line: 2 })
+    );
+    assert_eq!(
+        VmcoreInfo::parse(b"=1\n").err(),
+        Some(Error::EmptyKey { line: 1 })
+    );
+    assert_eq!(
+        VmcoreInfo::parse(b"A=1\0B=2\n").err(),
+        Some(Error::NotText { offset: 3 })
+    );
+    assert_eq!(
+        VmcoreInfo::parse(b"A=\xff\n").err(),
+        Some(Error::NotText { offset: 2 })
+    );
+    assert_eq!(
+        VmcoreInfo::parse(b"A=1\nB=2").err(),
+        Some(Error::Unterminated)
+    );
+    assert_eq!(
+        Error::MissingEquals { line: 2 }.to_string(),
+        "line 2 has no '='"
+    );
 }
 
 #[test]
 fn bad_numbers_are_absent_not_wrong() {
-    let info = VmcoreInfo::parse(b"SYMBOL(x)=zz\nSIZE(y)=-3\nNUMBER(z)=99999999999999999999\n").unwrap();
+    let info =
+        VmcoreInfo::parse(b"SYMBOL(x)=zz\nSIZE(y)=-3\nNUMBER(z)=99999999999999999999\n").unwrap();
     assert_eq!(info.symbol("x"), None);
     assert_eq!(info.size("y"), None);
     assert_eq!(info.number("z"), None);
@@ -96,17 +115,24 @@ fn rendered_entries_round_trip() {
         let mut entries = Vec::new();
         let mut text = Vec::new();
         for _ in 0..n {
-            let key: Vec<u8> = (0..1 + rng.below(20)).map(|_| b'A' + rng.below(26) as u8).collect();
-            let value: Vec<u8> = (0..rng.below(30)).map(|_| 0x20 + rng.below(0x5f) as u8).collect();
+            let key: Vec<u8> = (0..1 + rng.below(20))
+                .map(|_| b'A' + rng.below(26) as u8)
+                .collect();
+            let value: Vec<u8> = (0..rng.below(30))
+                .map(|_| 0x20 + rng.below(0x5f) as u8)
+                .collect();
             text.extend_from_slice(&key);
             text.push(b'=');
             text.extend_from_slice(&value);
             text.push(b'\n');
             entries.push((key, value));
         }
-        text.extend(std::iter::repeat(0).take(rng.below(4) as usize));
+        text.extend(std::iter::repeat_n(0, rng.below(4) as usize));
         let info = VmcoreInfo::parse(&text).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
-        let got: Vec<_> = info.entries().map(|e| (e.key.to_vec(), e.value.to_vec())).collect();
+        let got: Vec<_> = info
+            .entries()
+            .map(|e| (e.key.to_vec(), e.value.to_vec()))
+            .collect();
         assert_eq!(got, entries, "seed {seed}");
         assert_eq!(info.len(), n, "seed {seed}");
     }
