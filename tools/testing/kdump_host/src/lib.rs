@@ -37,3 +37,9 @@ impl Rng {
         self.next_u64() % n
     }
 }
+
+#[path = "../../../../vmcore/elf.rs"]
+pub mod elf;
+
+#[path = "../../../../vmcore/layout.rs"]
+pub mod layout;
