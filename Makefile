@@ -6,7 +6,7 @@
 
 KDT := tools/testing/kdump/kdt
 
-.PHONY: all demo check deps src c rust kunit kunit-failing host-test scenarios selftest clean
+.PHONY: all demo check deps src c rust kunit kunit-failing host-test scenarios selftest bench clean
 
 all: rust
 
@@ -43,6 +43,12 @@ scenarios:
 # Each scenario run with what it checks broken: passes when every one fails for that reason.
 selftest:
 	@$(KDT) selftest
+
+# C and Rust side by side in QEMU (same settings): /proc/vmcore throughput at 1, 2 and 4 GiB.
+# Figures in build/bench/vmcore.json. BENCH_MEM=1024 for one size.
+BENCH_MEM ?= 1024,2048,4096
+bench:
+	@$(KDT) bench --mem $(BENCH_MEM)
 
 clean:
 	rm -rf build/c build/rust build/kunit build/runs build/initramfs

@@ -4,7 +4,7 @@
 import argparse
 import time
 
-from . import deps, hosttest, kbuild, kunit, report, scenarios, tree
+from . import bench, deps, hosttest, kbuild, kunit, report, scenarios, tree
 from .common import FLAVOURS, KdtError, die, progress
 from .report import Row
 
@@ -160,6 +160,13 @@ def cmd_demo(args):
     return 0
 
 
+def cmd_bench(args):
+    _prepare()
+    for flavour in args.flavour:
+        kbuild.build(flavour)
+    return bench.run_bench(args.flavour, [int(m) for m in args.mem.split(",")])
+
+
 def main(argv):
     p = argparse.ArgumentParser(prog="kdt", description=__doc__)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -185,9 +192,13 @@ def main(argv):
     sub.add_parser("check", help="everything that tests").set_defaults(fn=cmd_check)
     sub.add_parser("demo", help="build the Rust flavour and show a kdump cycle").set_defaults(
         fn=cmd_demo)
+    bn = sub.add_parser("bench", help="C and Rust side by side: /proc/vmcore throughput")
+    bn.add_argument("--flavour", action="append", choices=FLAVOURS)
+    bn.add_argument("--mem", default="1024,2048,4096", help="guest RAM sizes in MiB")
+    bn.set_defaults(fn=cmd_bench)
     args = p.parse_args(argv)
     if getattr(args, "flavour", "unset") is None:
-        args.flavour = ["c"]
+        args.flavour = ["c"] if args.cmd == "run" else list(FLAVOURS)
     try:
         return args.fn(args) or 0
     except KdtError as e:

@@ -111,10 +111,9 @@ def unload(flavour, brk=""):
     return {"log": d / "serial.log"}
 
 
-def kdump(flavour, kexec_flags="", brk="", stack_of="crashed"):
+def kdump(flavour, kexec_flags="", brk="", stack_of="crashed", name="kdump"):
     """kexec -p, sysrq-c, capture; the dump is checked with readelf-style parsing,
     makedumpfile and drgn on the host."""
-    name = "kdump" + (kexec_flags or "")
     run, d, img = _boot(flavour, "kdump", f"kdt.kexec_flags={kexec_flags} kdt.break={brk}",
                         disk=True, name=name)
     _expect_exit(run)
@@ -243,7 +242,7 @@ SCENARIOS = {
     "kdump": ("kdump: kexec -p, sysrq-c, capture, makedumpfile, drgn",
               lambda f, b: kdump(f, brk=b, stack_of=_stack_of(b))),
     "kdump-s": ("kdump via kexec_file_load (kexec -s -p)",
-                lambda f, b: kdump(f, "-s", brk=b, stack_of=_stack_of(b))),
+                lambda f, b: kdump(f, "-s", brk=b, stack_of=_stack_of(b), name="kdump-s")),
     "unload": ("unload: kexec -u and kexec -p -u", lambda f, b: unload(f, brk=b)),
 }
 
