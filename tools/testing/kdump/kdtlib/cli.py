@@ -2,6 +2,7 @@
 """Command line: `kdt <command>`; the top-level Makefile calls these."""
 
 import argparse
+import os
 import time
 
 from . import bench, deps, hosttest, kbuild, kunit, report, scenarios, tree
@@ -27,6 +28,10 @@ def _prepare():
 
 def _scenario_row(res):
     report.show_result(res)
+    if res.ok and os.environ.get("KDT_KEEP") != "1":
+        # A passing dump is ~800 MiB; keep only what failed (KDT_KEEP=1 keeps everything).
+        for big in ("vmcore", "dump.d31"):
+            (res.log.parent / big).unlink(missing_ok=True)
     return Row(res.flavour, res.name, res.ok, res.reason, res.secs)
 
 
@@ -142,6 +147,7 @@ def cmd_demo(args):
         report.show_result(res)
         return 1
     d = res.details
+    progress(f"demo: done in {(time.monotonic() - t0) / 60:.1f} min; serial log: {res.log}")
     print()
     print("=== Rust flavour kdump demo ===")
     print(f"build (make LLVM=1 bzImage):  {build_secs:.0f} s")
@@ -155,8 +161,6 @@ def cmd_demo(args):
     print("drgn backtrace of the crashed thread:")
     for line in str(d.get("backtrace", "")).splitlines():
         print(f"  {line}")
-    print(f"serial log: {res.log}")
-    progress(f"demo: done in {(time.monotonic() - t0) / 60:.1f} min")
     return 0
 
 

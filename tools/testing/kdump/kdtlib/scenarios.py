@@ -53,10 +53,16 @@ def _cmdline(scenario, extra=""):
             f"kdt.scenario={scenario} {extra}").strip()
 
 
-def _boot(flavour, scenario, extra="", disk=False, name=None):
+def run_name(name, brk):
+    """Runs with a broken check get their own directory, next to the real run's."""
+    return f"{name}--{brk}" if brk else name
+
+
+def _boot(flavour, scenario, extra="", disk=False, name=None, brk=""):
     bz, _ = kbuild.artefacts(flavour)
     initrd = initramfs.build_for(flavour, bz)
-    d = _run_dir(flavour, name or scenario)
+    d = _run_dir(flavour, run_name(name or scenario, brk))
+    extra = f"{extra} kdt.break={brk}".strip()
     img = None
     if disk:
         img = d / "artefacts.img"
@@ -83,8 +89,8 @@ def _fact(boot, key, want, what):
 def reboot(flavour, kexec_flags="", brk=""):
     """kexec -l + kexec -e into the same kernel; the second kernel sees the marker."""
     marker = secrets.token_hex(6)
-    extra = f"kdt.marker={marker} kdt.kexec_flags={kexec_flags} kdt.break={brk}"
-    run, d, _ = _boot(flavour, "reboot", extra, name="reboot" + (kexec_flags or ""))
+    extra = f"kdt.marker={marker} kdt.kexec_flags={kexec_flags}"
+    run, d, _ = _boot(flavour, "reboot", extra, name="reboot" + (kexec_flags or ""), brk=brk)
     _expect_exit(run)
     first = run.boots[0]
     _fact(first, "load_rc", "0", "kexec -l failed")
@@ -101,7 +107,7 @@ def reboot(flavour, kexec_flags="", brk=""):
 
 def unload(flavour, brk=""):
     """kexec -u and kexec -p -u clear kexec_loaded and kexec_crash_loaded."""
-    run, d, _ = _boot(flavour, "unload", f"kdt.break={brk}")
+    run, d, _ = _boot(flavour, "unload", brk=brk)
     _expect_exit(run)
     b = run.boots[0]
     _fact(b, "l_loaded", "1", "kexec -l did not set /sys/kernel/kexec_loaded")
@@ -114,8 +120,8 @@ def unload(flavour, brk=""):
 def kdump(flavour, kexec_flags="", brk="", stack_of="crashed", name="kdump"):
     """kexec -p, sysrq-c, capture; the dump is checked with readelf-style parsing,
     makedumpfile and drgn on the host."""
-    run, d, img = _boot(flavour, "kdump", f"kdt.kexec_flags={kexec_flags} kdt.break={brk}",
-                        disk=True, name=name)
+    run, d, img = _boot(flavour, "kdump", f"kdt.kexec_flags={kexec_flags}", disk=True,
+                        name=name, brk=brk)
     _expect_exit(run)
     first = run.boots[0]
     if first.get("load_rc") != "0" or first.get("kexec_crash_loaded") != "1":
@@ -258,5 +264,5 @@ def run_scenario(name, flavour, brk=""):
     except Check as e:
         res.fail(str(e))
     res.secs = time.monotonic() - t0
-    res.log = BUILD / "runs" / flavour / name / "serial.log"
+    res.log = BUILD / "runs" / flavour / run_name(name, brk) / "serial.log"
     return res
