@@ -131,8 +131,11 @@ def cmd_check(args):
         rows += [_scenario_row(scenarios.run_scenario(n, flavour)) for n in CHECK_SCENARIOS]
     if any(r.group == "build" and r.name == "c" and r.ok for r in rows):
         rows += _selftest_rows("c")
-    krows, _, _ = kunit.run_kunit()
-    rows += krows
+    if any(r.group == "build" and r.name == "rust" and r.ok for r in rows):
+        krows, _, _ = kunit.run_kunit()
+        rows += krows
+    else:
+        rows.append(Row("kunit", "kunit.py", False, "not run: the Rust flavour did not build"))
     progress(f"check: done in {(time.monotonic() - t0) / 60:.1f} min")
     return report.table(rows)
 

@@ -28,7 +28,8 @@ def fragments(flavour):
 
 def make(flavour, *targets, log=None):
     out = flavour_dir(flavour)
-    cmd = ["make", "-C", str(SRC), f"O={out}", "LLVM=1", f"-j{JOBS}", *targets]
+    # ARCH=x86_64 as kunit.py passes it: a build with another ARCH spelling rebuilds it all.
+    cmd = ["make", "-C", str(SRC), f"O={out}", "ARCH=x86_64", "LLVM=1", f"-j{JOBS}", *targets]
     run(cmd, log=log or out / "build.log")
 
 
@@ -66,7 +67,8 @@ def _check_config(out, frags):
 def _rust_available(flavour):
     """Stop early, with the kernel's own explanation, when rustc/bindgen/rust-src do not fit."""
     out = flavour_dir(flavour)
-    res = subprocess.run(["make", "-C", str(SRC), f"O={out}", "LLVM=1", "rustavailable"],
+    res = subprocess.run(["make", "-C", str(SRC), f"O={out}", "ARCH=x86_64", "LLVM=1",
+                          "rustavailable"],
                          env=tool_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if res.returncode != 0:
         raise KdtError("the Rust toolchain does not fit this kernel (make rustavailable):\n"

@@ -43,3 +43,6 @@ pub mod elf;
 
 #[path = "../../../../vmcore/layout.rs"]
 pub mod layout;
+
+#[path = "../../../../vmcore/read.rs"]
+pub mod read;
