@@ -73,13 +73,13 @@ def capture(cmd, *, cwd=None, env=None):
     return res.stdout
 
 
-def tail(path, n):
+def tail(path, n, indent="    "):
     """The last `n` lines of a text file, indented, for failure messages."""
     try:
         lines = Path(path).read_text(errors="replace").splitlines()
     except OSError:
-        return f"    (no log at {path})"
-    return "\n".join("    | " + line for line in lines[-n:])
+        return f"{indent}(no log at {path})"
+    return "\n".join(f"{indent}| " + line for line in lines[-n:])
 
 
 def die(msg):

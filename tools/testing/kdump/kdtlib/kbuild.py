@@ -33,26 +33,28 @@ def make(flavour, *targets, log=None):
     run(cmd, log=log or out / "build.log")
 
 
+def read_options(path):
+    """The options a config file or fragment sets: name -> value ('n' for "is not set")."""
+    opts = {}
+    for line in Path(path).read_text().splitlines():
+        m = re.match(r"^(CONFIG_\w+)=(.*)$", line)
+        if m:
+            opts[m.group(1)] = m.group(2)
+        m = re.match(r"^# (CONFIG_\w+) is not set", line)
+        if m:
+            opts[m.group(1)] = "n"
+    return opts
+
+
 def _wanted(frags):
-    """Options the fragments set: name -> value ('n' for '# ... is not set')."""
     want = {}
     for f in frags:
-        for line in f.read_text().splitlines():
-            m = re.match(r"^(CONFIG_\w+)=(.*)$", line)
-            if m:
-                want[m.group(1)] = m.group(2)
-            m = re.match(r"^# (CONFIG_\w+) is not set", line)
-            if m:
-                want[m.group(1)] = "n"
+        want.update(read_options(f))
     return want
 
 
 def _check_config(out, frags):
-    have = {}
-    for line in (out / ".config").read_text().splitlines():
-        m = re.match(r"^(CONFIG_\w+)=(.*)$", line)
-        if m:
-            have[m.group(1)] = m.group(2)
+    have = read_options(out / ".config")
     bad = []
     for name, val in _wanted(frags).items():
         got = have.get(name, "n")
@@ -99,8 +101,8 @@ def build(flavour):
     """Build bzImage (and vmlinux); returns seconds taken."""
     configure(flavour)
     out = flavour_dir(flavour)
-    progress(f"build {flavour}: make LLVM=1 -j{JOBS} bzImage (a full build takes ~5 min; "
-             f"log: {out}/build.log)")
+    progress(f"build {flavour}: make ARCH=x86_64 LLVM=1 -j{JOBS} bzImage (from scratch ~10 min on "
+             f"2 cores; log: {out}/build.log)")
     t0 = time.monotonic()
     make(flavour, "bzImage")
     secs = time.monotonic() - t0

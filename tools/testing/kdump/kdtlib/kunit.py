@@ -5,8 +5,8 @@
 own build directory: that kernel has KUnit built in (off unless `kunit.enable=1`, which
 kunit.py passes), so the suites test the product kernel and no third kernel is built.
 kunit.py keeps a .config that already holds everything the .kunitconfig asks for, once it finds
-its record of the .kunitconfig (build/rust/.kunitconfig) unchanged; this module writes that
-record, checks the subset first, and checks afterwards that kunit.py left the configuration
+its record of the .kunitconfig it last used (build/rust/last_used_kunitconfig) unchanged; this
+module writes that record, checks the subset first, and checks afterwards that kunit.py left the configuration
 alone. The deliberately failing case needs another option, so it builds in build/kunit-failing
 with kunit.py's own configuration.
 
@@ -15,7 +15,6 @@ kunit.py's --json results become one row per test case.
 
 import hashlib
 import json
-import re
 import time
 
 from . import kbuild
@@ -38,29 +37,18 @@ def _cases(node, prefix=""):
         yield from _cases(sub, "" if name in ("", "KUnit Test Group") else path)
 
 
-def _options(path):
-    opts = {}
-    for line in path.read_text().splitlines():
-        m = re.match(r"^(CONFIG_\w+)=(\S+)$", line)
-        if m:
-            opts[m.group(1)] = m.group(2)
-        m = re.match(r"^# (CONFIG_\w+) is not set$", line)
-        if m:
-            opts[m.group(1)] = "n"
-    return opts
-
-
 def _adopt(build_dir):
     """Make kunit.py keep build_dir's .config: check it holds the .kunitconfig, then write
     kunit.py's record of the .kunitconfig it was made from."""
     want = dict(ARCH_OPTIONS)
-    want.update(_options(KUNITCONFIG))
-    have = _options(build_dir / ".config")
+    want.update(kbuild.read_options(KUNITCONFIG))
+    have = kbuild.read_options(build_dir / ".config")
     missing = [f"{k}={v}" for k, v in want.items() if have.get(k, "n") != v]
     if missing:
         raise KdtError(f"{build_dir}/.config lacks what {KUNITCONFIG.name} asks: "
                        + ", ".join(missing) + " (see tools/testing/kdump/configs/rust.config)")
-    (build_dir / ".kunitconfig").write_text("".join(f"{k}={v}\n" for k, v in want.items()))
+    (build_dir / "last_used_kunitconfig").write_text(
+        "".join(f"{k}={v}\n" for k, v in want.items()))
 
 
 def run_kunit(failing=False):

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Printing results: one line per test as it ends, a table at the end, and the count line."""
 
-from pathlib import Path
+from .common import tail
 
 
 class Row:
@@ -30,16 +30,8 @@ def show_result(res, verbose=False):
             else:
                 print(f"      {k}: {text}")
     if not res.ok and res.log is not None:
-        print(_tail(res.log, 25))
+        print(tail(res.log, 25, indent="      "))
         print(f"      full serial log: {res.log}", flush=True)
-
-
-def _tail(path, n):
-    try:
-        lines = Path(path).read_text(errors="replace").splitlines()
-    except OSError:
-        return f"      (no serial log at {path})"
-    return "\n".join("      | " + line for line in lines[-n:])
 
 
 def summary(results):
