@@ -10,7 +10,6 @@
 //! (a failed case, with file and line) instead of panicking.
 
 use proc_macro::{Delimiter, Group, Span, TokenStream, TokenTree};
-use std::fmt::Write;
 
 /// Longest suite name KUnit stores (`struct kunit_suite::name` is `char[256]`).
 const MAX_SUITE_NAME: usize = 255;
@@ -41,11 +40,9 @@ pub(crate) fn kunit_tests(attr: TokenStream, ts: TokenStream) -> TokenStream {
         panic!("#[kunit_tests({suite})]: the module has no `#[test]` function");
     }
 
-    let mut generated = String::new();
     // `assert!`/`assert_eq!` in the tests report to KUnit; the textual scope of these
     // `macro_rules!` shadows the prelude macros in the whole module.
-    write!(
-        generated,
+    let generated = format!(
         r#"
         #[allow(unused_macros)]
         macro_rules! assert {{
@@ -60,41 +57,35 @@ pub(crate) fn kunit_tests(attr: TokenStream, ts: TokenStream) -> TokenStream {
             }}}};
         }}
         "#
-    )
-    .unwrap();
+    );
+    // The generated code has a fixed shape and the suite name was checked to be an identifier:
+    // a parse error here is a bug in this macro, reported at compile time like any macro panic.
     let prelude: TokenStream = generated.parse().expect("generated assertion macros parse");
 
     let mut cases = String::new();
     for test in &tests {
-        write!(
-            cases,
+        cases += &format!(
             r#"
             unsafe extern "C" fn kunit_rust_wrapper_{test}(_test: *mut ::kernel::bindings::kunit) {{
                 {test}();
             }}
             "#
-        )
-        .unwrap();
+        );
     }
-    write!(
-        cases,
+    cases += &format!(
         "static mut TEST_CASES: [::kernel::bindings::kunit_case; {}] = [",
         tests.len() + 1
-    )
-    .unwrap();
+    );
     for test in &tests {
-        write!(
-            cases,
+        cases += &format!(
             "::kernel::kunit::kunit_case(::kernel::c_str!(\"{test}\"), kunit_rust_wrapper_{test}),"
-        )
-        .unwrap();
+        );
     }
-    write!(
-        cases,
+    cases += &format!(
         "::kernel::kunit::kunit_case_null()];
         ::kernel::kunit_unsafe_test_suite!({suite}, TEST_CASES);"
-    )
-    .unwrap();
+    );
+    // Same shape argument as for `prelude`; test names are identifiers taken from `fn` items.
     let registration: TokenStream = cases.parse().expect("generated test cases parse");
 
     let mut new_body = TokenStream::new();
@@ -102,7 +93,9 @@ pub(crate) fn kunit_tests(attr: TokenStream, ts: TokenStream) -> TokenStream {
     new_body.extend(items);
     new_body.extend(registration);
 
-    let mut out: TokenStream = "#[cfg(CONFIG_KUNIT=\"y\")]".parse().unwrap();
+    let mut out: TokenStream = "#[cfg(CONFIG_KUNIT=\"y\")]"
+        .parse()
+        .expect("a constant attribute parses");
     out.extend(tokens);
     let mut group = Group::new(Delimiter::Brace, new_body);
     group.set_span(Span::call_site());

@@ -84,9 +84,8 @@ def _unpack():
 
 def _patch(name, path, reverse):
     verb = "reverting" if reverse else "applying"
-    cmd = ["patch", "-p1", "--batch", "--forward", "--quiet", "-i", str(path)]
-    if reverse:
-        cmd = ["patch", "-p1", "--batch", "--reverse", "--quiet", "-i", str(path)]
+    cmd = ["patch", "-p1", "--batch", "--reverse" if reverse else "--forward", "--quiet",
+           "-i", str(path)]
     dry = subprocess.run(cmd + ["--dry-run"], cwd=SRC, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, text=True)
     if dry.returncode != 0:
