@@ -38,24 +38,52 @@ pub const MAX_PHNUM: u16 = 0xfffe;
 /// What is wrong with an elfcorehdr.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Error {
-    /// The buffer ends before the structure it should hold (`need` bytes, `have` present).
+    /// The buffer ends before the structure it should hold.
     Truncated {
+        /// The structure.
         what: &'static str,
+        /// Bytes it needs.
         need: u64,
+        /// Bytes present.
         have: u64,
     },
     /// `e_ident[0..4]` is not `\x7fELF`.
     BadMagic([u8; 4]),
     /// A field holds a value this kernel does not accept.
-    BadField { field: &'static str, value: u64 },
+    BadField {
+        /// The field's name.
+        field: &'static str,
+        /// Its value.
+        value: u64,
+    },
     /// Adding or multiplying sizes and offsets from the header overflows.
-    Overflow { what: &'static str },
-    /// Two PT_LOAD segments claim the same bytes of old memory at different file places.
-    Overlap { first: u64, second: u64 },
-    /// A PT_LOAD segment reaches beyond the old memory the capture kernel was told about.
-    BeyondMemory { paddr: u64, end: u64, limit: u64 },
-    /// A caller-provided output buffer is too small (`need` entries or bytes).
-    NoRoom { what: &'static str, need: u64 },
+    Overflow {
+        /// What was being computed.
+        what: &'static str,
+    },
+    /// Two PT_LOAD segments describe the same bytes of old memory through the same mapping.
+    Overlap {
+        /// Physical address of the earlier segment.
+        first: u64,
+        /// Physical address of the later one.
+        second: u64,
+    },
+    /// A PT_LOAD segment reaches beyond the old memory the capture kernel can address.
+    BeyondMemory {
+        /// Its first byte.
+        paddr: u64,
+        /// One past its last byte.
+        end: u64,
+        /// One past the highest address accepted.
+        limit: u64,
+    },
+    /// A caller-provided output buffer is too small.
+    NoRoom {
+        /// The buffer.
+        what: &'static str,
+        /// Entries or bytes it needs.
+        need: u64,
+    },
 }
 
 impl fmt::Display for Error {

@@ -48,6 +48,19 @@ impl<'a> File<'a> {
             .map_or(self.elf_size + self.notes_size, |c| c.offset + c.size)
     }
 
+    /// The physical range to map for reading old memory at `paddr`: the `size`-aligned block
+    /// (`size` a power of two) that holds `paddr`, cut to the chunk that holds it, so the range
+    /// never leaves memory the header describes. `None` if no chunk holds `paddr`.
+    pub fn window(&self, paddr: u64, size: u64) -> Option<(u64, u64)> {
+        let c = self
+            .chunks
+            .iter()
+            .find(|c| c.paddr <= paddr && paddr - c.paddr < c.size)?;
+        let block = paddr & !(size - 1);
+        let end = block.saturating_add(size).min(c.paddr + c.size);
+        Some((block.max(c.paddr), end))
+    }
+
     /// The pieces that hold `len` bytes from `pos`, cut at the end of the file.
     pub fn pieces(&self, pos: u64, len: u64) -> Pieces<'a> {
         let end = pos.saturating_add(len).min(self.size());

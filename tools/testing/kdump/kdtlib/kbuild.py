@@ -99,8 +99,10 @@ def configure(flavour):
 
 def build(flavour):
     """Build bzImage (and vmlinux); returns seconds taken."""
-    configure(flavour)
     out = flavour_dir(flavour)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "build.log").write_text("")  # this build's log only
+    configure(flavour)
     progress(f"build {flavour}: make ARCH=x86_64 LLVM=1 -j{JOBS} bzImage (from scratch ~10 min on "
              f"2 cores; log: {out}/build.log)")
     t0 = time.monotonic()

@@ -184,3 +184,25 @@ fn mmap_checks_range_then_access_as_c_does() {
         Err(MmapError::Access)
     );
 }
+
+#[test]
+fn windows_stay_inside_the_chunk_that_holds_the_address() {
+    let chunks = chunks();
+    let file = File {
+        elf_size: 0x1000,
+        notes_size: 0x1000,
+        chunks: &chunks,
+    };
+    let mut rng = Rng::new(0x3);
+    for _ in 0..5000 {
+        let c = chunks[rng.below(chunks.len() as u64) as usize];
+        let paddr = c.paddr + rng.below(c.size);
+        let size = 1u64 << (12 + rng.below(14));
+        let (s, e) = file.window(paddr, size).expect("a chunk holds paddr");
+        assert!(s <= paddr && paddr < e, "{paddr:#x} outside {s:#x}-{e:#x}");
+        assert!(e - s <= size);
+        // Inside some chunk as a whole (chunks may overlap physically).
+        assert!(chunks.iter().any(|c| c.paddr <= s && e <= c.paddr + c.size));
+    }
+    assert_eq!(file.window(0, 1 << 20), None);
+}
