@@ -17,6 +17,26 @@ use crate::elf::{self, Class, Error, Phdr, PT_LOAD, PT_NOTE};
 /// Size of an ELF note header (`Elf{32,64}_Nhdr` are both three `u32`s).
 const NHDR_SIZE: u64 = 12;
 
+/// The largest PT_NOTE `p_memsz` accepted. C reads each note segment into one `kmalloc()`
+/// buffer and so cannot take more than `KMALLOC_MAX_SIZE` (4 MiB on x86_64); a bigger value is
+/// a corrupt header (a real one holds a few KiB of notes per CPU).
+pub const NOTE_MAX: u64 = 4 << 20;
+
+/// Checks a PT_NOTE header before its segment is read: `p_memsz` within [`NOTE_MAX`], and the
+/// segment's end representable.
+pub fn check_note(p: &Phdr) -> Result<(), Error> {
+    if p.p_memsz > NOTE_MAX {
+        return Err(Error::BadField {
+            field: "PT_NOTE p_memsz",
+            value: p.p_memsz,
+        });
+    }
+    p.p_offset.checked_add(p.p_memsz).ok_or(Error::Overflow {
+        what: "PT_NOTE p_offset + p_memsz",
+    })?;
+    Ok(())
+}
+
 /// What [`note_segment_size`] found in one PT_NOTE segment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NoteSize {

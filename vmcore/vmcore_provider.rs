@@ -40,11 +40,6 @@ const PAGE: u64 = PAGE_SIZE as u64;
 /// pages).
 const WINDOW: u64 = 16 << 20;
 
-/// The largest PT_NOTE `p_memsz` accepted. C reads each note segment into one `kmalloc()`
-/// buffer and so cannot take more than `KMALLOC_MAX_SIZE` (4 MiB on x86_64); a bigger value
-/// is a corrupt header.
-const NOTE_MAX: u64 = 4 << 20;
-
 #[cfg(CONFIG_PROC_VMCORE_RUST)]
 const PROC_NAME: &CStr = kernel::c_str!("vmcore");
 #[cfg(CONFIG_PROC_VMCORE_RUST_TWIN)]
@@ -228,12 +223,7 @@ fn parse(addr: u64, size: u64) -> Result<Vmcore, Failure> {
     let mut notes_ph = KVec::with_capacity(nr_notes, GFP_KERNEL).map_err(alloc_err("notes"))?;
     let mut max_memsz = 0;
     layout::for_each_note(headers.as_slice(), &ehdr, |_, p| {
-        if p.p_memsz > NOTE_MAX {
-            return Err(elf::Error::BadField {
-                field: "PT_NOTE p_memsz",
-                value: p.p_memsz,
-            });
-        }
+        layout::check_note(p)?;
         max_memsz = max_memsz.max(p.p_memsz);
         notes_ph
             .push(*p, GFP_KERNEL)
@@ -920,3 +910,245 @@ core::arch::global_asm!(
         .long vmcore_rust_init - .
     .previous"#
 );
+
+/// The header checks and the layout, as built into this kernel: one case per class of corrupt
+/// elfcorehdr the provider refuses, and a valid header laid out as C lays it out. (The host
+/// crate runs the same code over thousands of random headers; see
+/// `tools/testing/kdump_host/tests/vmcore_layout.rs`.)
+#[kernel::macros::kunit_tests(rust_vmcore)]
+mod tests {
+    use super::*;
+    use elf::{Class, Error as E, Phdr, PT_LOAD, PT_NOTE};
+
+    const BUF: usize = 1024;
+
+    fn note(p_offset: u64, p_memsz: u64) -> Phdr {
+        Phdr {
+            p_type: PT_NOTE,
+            p_offset,
+            p_memsz,
+            p_filesz: p_memsz,
+            ..Phdr::default()
+        }
+    }
+
+    fn load(paddr: u64, size: u64, vaddr: u64) -> Phdr {
+        Phdr {
+            p_type: PT_LOAD,
+            p_flags: 7,
+            p_offset: paddr,
+            p_vaddr: vaddr,
+            p_paddr: paddr,
+            p_filesz: size,
+            p_memsz: size,
+            p_align: 0,
+        }
+    }
+
+    /// An elfcorehdr with `phdrs` in a zeroed buffer.
+    fn header(class: Class, phdrs: &[Phdr]) -> Result<[u8; BUF], E> {
+        let mut h = [0u8; BUF];
+        let n = u16::try_from(phdrs.len()).map_err(|_| E::Overflow { what: "test" })?;
+        elf::write_ehdr(&mut h, class, n)?;
+        for (i, p) in phdrs.iter().enumerate() {
+            elf::write_phdr(&mut h, class, i, p)?;
+        }
+        Ok(h)
+    }
+
+    /// The provider's pipeline after the notes are read: merge with `real` note sizes, place
+    /// the loads below `limit`. Returns the file size and the first chunk.
+    fn lay_out(h: &mut [u8], real: &[u64], limit: u64) -> Result<(u64, Chunk), E> {
+        let ehdr = elf::parse_ehdr(h, elf::EM_X86_64)?;
+        let merged = layout::merge_notes(h, &ehdr, real, PAGE)?;
+        let mut chunks = [Chunk::default(); 8];
+        let size = layout::place_loads(h, ehdr.class, &merged, PAGE, limit, &mut chunks)?;
+        Ok((size, chunks[0]))
+    }
+
+    fn typical() -> [Phdr; 5] {
+        [
+            note(0x7f00_0000, 0x400),
+            note(0x7f01_0000, 0x400),
+            load(0x10_0000, 0x7f0_0000, 0xffff_8880_0010_0000),
+            load(0x100_0000, 0x20_0000, 0xffff_ffff_8100_0000),
+            load(0x1_0000_0000, 0x4000_0000, 0xffff_8881_0000_0000),
+        ]
+    }
+
+    #[test]
+    fn a_valid_header_is_laid_out_as_c_does() {
+        for class in [Class::Elf64, Class::Elf32] {
+            let phdrs = typical();
+            let phdrs = if class == Class::Elf32 {
+                // ELF32 holds 32-bit values: drop the load above 4 GiB, truncate addresses.
+                let mut p = [phdrs[0], phdrs[1], phdrs[2], phdrs[3], phdrs[3]];
+                for q in p.iter_mut() {
+                    q.p_vaddr &= 0xffff_ffff;
+                }
+                p[4] = load(0x2000_0000, 0x1000, 0x2000_0000);
+                p
+            } else {
+                phdrs
+            };
+            let h = header(class, &phdrs);
+            assert!(h.is_ok());
+            let Ok(mut h) = h else { return };
+            let r = lay_out(&mut h, &[0x3c8, 0x3c8], phys_limit());
+            assert!(r.is_ok());
+            let Ok((size, first)) = r else { return };
+            // One page of headers, one of notes, then the first load page-aligned.
+            assert_eq!(first.offset, 2 * PAGE);
+            assert_eq!(first.paddr, 0x10_0000);
+            assert!(size > first.offset + first.size);
+            let p0 = elf::read_phdr(&h, class, 0);
+            assert_eq!(p0.map(|p| (p.p_type, p.p_filesz)), Ok((PT_NOTE, 0x790)));
+        }
+    }
+
+    #[test]
+    fn bad_magic_and_class_are_named() {
+        let Ok(mut h) = header(Class::Elf64, &typical()) else {
+            assert!(false);
+            return;
+        };
+        h[0] = 0x7e;
+        assert_eq!(
+            elf::parse_ehdr(&h, elf::EM_X86_64),
+            Err(E::BadMagic([0x7e, b'E', b'L', b'F']))
+        );
+        h[0] = 0x7f;
+        h[4] = 3;
+        assert_eq!(
+            elf::parse_ehdr(&h, elf::EM_X86_64),
+            Err(E::BadField {
+                field: "EI_CLASS",
+                value: 3
+            })
+        );
+    }
+
+    #[test]
+    fn e_phnum_past_the_limit_is_refused() {
+        let Ok(mut h) = header(Class::Elf64, &typical()) else {
+            assert!(false);
+            return;
+        };
+        assert_eq!(elf::write_phnum(&mut h, Class::Elf64, 0xffff), Ok(()));
+        assert_eq!(
+            elf::parse_ehdr(&h, elf::EM_X86_64),
+            Err(E::BadField {
+                field: "e_phnum",
+                value: 0xffff
+            })
+        );
+    }
+
+    #[test]
+    fn a_table_cut_short_is_refused() {
+        let Ok(h) = header(Class::Elf64, &typical()) else {
+            assert!(false);
+            return;
+        };
+        // The header says five entries; only four and a half arrived.
+        let cut = &h[..64 + 4 * 56 + 28];
+        assert_eq!(
+            elf::read_phdr(cut, Class::Elf64, 4),
+            Err(E::Truncated {
+                what: "program header table",
+                need: 64 + 5 * 56,
+                have: 64 + 4 * 56 + 28
+            })
+        );
+    }
+
+    #[test]
+    fn note_sizes_that_overflow_are_refused() {
+        assert!(layout::check_note(&note(0x1000, 0x400)).is_ok());
+        assert_eq!(
+            layout::check_note(&note(0x1000, u64::MAX)),
+            Err(E::BadField {
+                field: "PT_NOTE p_memsz",
+                value: u64::MAX
+            })
+        );
+        assert_eq!(
+            layout::check_note(&note(u64::MAX - 8, 0x400)),
+            Err(E::Overflow {
+                what: "PT_NOTE p_offset + p_memsz"
+            })
+        );
+        // A note whose n_namesz runs past its segment is dropped, as C drops it.
+        let mut seg = [0u8; 64];
+        seg[..4].copy_from_slice(&0xffff_fff0u32.to_le_bytes());
+        let ns = layout::note_segment_size(&seg);
+        assert_eq!(ns.real, 0);
+        assert_eq!(ns.dropped, Some((0xffff_fff0, 0)));
+        // ... and notes that are all dropped leave nothing to merge.
+        let Ok(mut h) = header(Class::Elf64, &typical()) else {
+            assert!(false);
+            return;
+        };
+        assert_eq!(
+            lay_out(&mut h, &[0, 0], phys_limit()),
+            Err(E::BadField {
+                field: "total note size",
+                value: 0
+            })
+        );
+    }
+
+    #[test]
+    fn overlapping_loads_are_refused() {
+        let mut p = typical();
+        // The same direct-map range twice.
+        p[3] = load(0x40_0000, 0x10_0000, 0xffff_8880_0040_0000);
+        let Ok(mut h) = header(Class::Elf64, &p) else {
+            assert!(false);
+            return;
+        };
+        assert_eq!(
+            lay_out(&mut h, &[0x3c8, 0x3c8], phys_limit()),
+            Err(E::Overlap {
+                first: 0x10_0000,
+                second: 0x40_0000
+            })
+        );
+    }
+
+    #[test]
+    fn loads_beyond_memory_are_refused() {
+        let limit = phys_limit();
+        assert!(limit >= 1 << 32 && limit <= 1 << 57);
+        let mut p = typical();
+        p[4] = load(limit - 0x1000, 0x2000, 0);
+        let Ok(mut h) = header(Class::Elf64, &p) else {
+            assert!(false);
+            return;
+        };
+        assert_eq!(
+            lay_out(&mut h, &[0x3c8, 0x3c8], limit),
+            Err(E::BeyondMemory {
+                paddr: limit - 0x1000,
+                end: limit + 0x1000,
+                limit
+            })
+        );
+    }
+
+    #[test]
+    fn headers_without_notes_are_refused() {
+        let p = typical();
+        let Ok(mut h) = header(Class::Elf64, &p[2..]) else {
+            assert!(false);
+            return;
+        };
+        assert_eq!(
+            lay_out(&mut h, &[], phys_limit()),
+            Err(E::BadField {
+                field: "PT_NOTE count",
+                value: 0
+            })
+        );
+    }
+}

@@ -18,26 +18,7 @@ const PAGE: u64 = 4096;
 /// An elfcorehdr as kexec-tools writes one: ELF header, PT_NOTEs first, then PT_LOADs.
 fn build_header(class: Class, phdrs: &[Phdr]) -> Vec<u8> {
     let mut h = vec![0u8; class.ehdr_size() + phdrs.len() * class.phdr_size()];
-    h[..4].copy_from_slice(b"\x7fELF");
-    h[4] = if class == Class::Elf64 { 2 } else { 1 };
-    h[5] = 1;
-    h[6] = 1;
-    h[16..18].copy_from_slice(&4u16.to_le_bytes());
-    h[18..20].copy_from_slice(&EM_X86_64.to_le_bytes());
-    h[20..24].copy_from_slice(&1u32.to_le_bytes());
-    let at = match class {
-        Class::Elf64 => {
-            h[32..40].copy_from_slice(&64u64.to_le_bytes());
-            52
-        }
-        Class::Elf32 => {
-            h[28..32].copy_from_slice(&52u32.to_le_bytes());
-            40
-        }
-    };
-    h[at..at + 2].copy_from_slice(&(class.ehdr_size() as u16).to_le_bytes());
-    h[at + 2..at + 4].copy_from_slice(&(class.phdr_size() as u16).to_le_bytes());
-    h[at + 4..at + 6].copy_from_slice(&(phdrs.len() as u16).to_le_bytes());
+    elf::write_ehdr(&mut h, class, phdrs.len() as u16).unwrap();
     for (i, p) in phdrs.iter().enumerate() {
         elf::write_phdr(&mut h, class, i, p).unwrap();
     }
@@ -527,4 +508,22 @@ fn corrupted_headers_never_panic() {
             assert_eq!(size, off, "seed {seed}");
         }
     }
+}
+
+#[test]
+fn note_headers_are_checked_before_reading() {
+    assert_eq!(layout::check_note(&note(0x1000, layout::NOTE_MAX)), Ok(()));
+    assert_eq!(
+        layout::check_note(&note(0x1000, layout::NOTE_MAX + 1)),
+        Err(Error::BadField {
+            field: "PT_NOTE p_memsz",
+            value: layout::NOTE_MAX + 1
+        })
+    );
+    assert_eq!(
+        layout::check_note(&note(u64::MAX, 1)),
+        Err(Error::Overflow {
+            what: "PT_NOTE p_offset + p_memsz"
+        })
+    );
 }
