@@ -113,13 +113,14 @@ def cmd_kunit(args):
 
 def cmd_host_test(args):
     _prepare()
-    return report.table(hosttest.run_host_tests() + hosttest.run_style_checks())
+    return report.table(hosttest.run_host_tests() + hosttest.run_style_checks()
+                        + hosttest.run_fuzz())
 
 
 def cmd_check(args):
     t0 = time.monotonic()
     _prepare()
-    rows = hosttest.run_host_tests() + hosttest.run_style_checks()
+    rows = hosttest.run_host_tests() + hosttest.run_style_checks() + hosttest.run_fuzz()
     for flavour in FLAVOURS:
         try:
             secs = kbuild.build(flavour)

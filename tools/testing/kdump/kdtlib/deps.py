@@ -20,6 +20,7 @@ BINDGEN_VERSION = "0.73.2"  # 6.12 needs >= 0.65.1; this one is known to work wi
 BINDGEN_MIN = (0, 65, 1)
 RUSTC_MIN = (1, 78, 0)      # Documentation/process/changes.rst of 6.12
 DRGN_VERSION = "0.3.0"
+CARGO_FUZZ_VERSION = "0.13.2"  # runs on the stable toolchain with RUSTC_BOOTSTRAP=1
 
 
 def _version(text):
@@ -57,6 +58,10 @@ def bindgen_version():
     return _version(res.stdout)
 
 
+def cargo_fuzz_ok():
+    return shutil.which("cargo-fuzz", path=tool_env()["PATH"]) is not None
+
+
 def drgn_ok():
     py = VENV / "bin" / "python3"
     if not py.exists():
@@ -86,6 +91,8 @@ def problems():
                    f"(cargo install --locked bindgen-cli --version {BINDGEN_VERSION})")
     if not drgn_ok():
         out.append(f"drgn {DRGN_VERSION} in {VENV}")
+    if not cargo_fuzz_ok():
+        out.append(f"cargo-fuzz {CARGO_FUZZ_VERSION} (cargo install --locked cargo-fuzz)")
     return out
 
 
@@ -108,6 +115,10 @@ def install():
     if bv is None or bv < BINDGEN_MIN:
         progress(f"deps: cargo install bindgen-cli {BINDGEN_VERSION} (about 2 minutes)")
         run(["cargo", "install", "--locked", "bindgen-cli", "--version", BINDGEN_VERSION],
+            log=BUILD / "logs" / "deps.log")
+    if not cargo_fuzz_ok():
+        progress(f"deps: cargo install cargo-fuzz {CARGO_FUZZ_VERSION} (about 1.5 minutes)")
+        run(["cargo", "install", "--locked", "cargo-fuzz", "--version", CARGO_FUZZ_VERSION],
             log=BUILD / "logs" / "deps.log")
     if not drgn_ok():
         progress(f"deps: drgn {DRGN_VERSION} into {VENV}")

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Host tests: `cargo test` in tools/testing/kdump_host, one row per Rust test."""
 
+import os
 import re
 import subprocess
 import time
@@ -62,4 +63,38 @@ def run_style_checks():
                      HOST_CRATE)
     first = next((line for line in out.splitlines() if line.startswith(("error", "warning"))), "")
     rows.append(Row("style", "clippy (host crate)", rc == 0, first, time.monotonic() - t0))
+    return rows
+
+
+FUZZ_CRATE = HOST_CRATE / "fuzz"
+FUZZ_SECS = int(os.environ.get("KDT_FUZZ_SECS", "60"))
+
+
+def run_fuzz(secs=FUZZ_SECS):
+    """A bounded `cargo fuzz run` of every target, seeded from fuzz/seeds/<target>; the corpus it
+    grows is kept in build/fuzz/ so later runs start further in. The machine's stable toolchain
+    is used: RUSTC_BOOTSTRAP=1 lets it take the sanitizer flags cargo-fuzz passes."""
+    rows = []
+    for target in sorted(p.stem for p in (FUZZ_CRATE / "fuzz_targets").glob("*.rs")):
+        progress(f"fuzz: {target} for {secs} s (cargo fuzz, address sanitizer)")
+        corpus = BUILD / "fuzz" / "corpus" / target
+        corpus.mkdir(parents=True, exist_ok=True)
+        artifacts = BUILD / "fuzz" / "artifacts" / target
+        artifacts.mkdir(parents=True, exist_ok=True)
+        log = BUILD / "logs" / f"fuzz-{target}.log"
+        env = dict(tool_env(), RUSTC_BOOTSTRAP="1")
+        t0 = time.monotonic()
+        with open(log, "w") as f:
+            res = subprocess.run(
+                ["cargo", "fuzz", "run", "--target-dir", str(BUILD / "fuzz" / "target"), target,
+                 str(corpus), str(FUZZ_CRATE / "seeds" / target), "--",
+                 f"-max_total_time={secs}", f"-artifact_prefix={artifacts}/", "-print_final_stats=1"],
+                cwd=HOST_CRATE, env=env, stdout=f, stderr=subprocess.STDOUT)
+        text = log.read_text(errors="replace")
+        runs = re.search(r"stat::number_of_executed_units:\s*(\d+)", text)
+        cov = re.findall(r"cov: (\d+)", text)
+        note = (f"{int(runs.group(1)):,} inputs, {cov[-1] if cov else '?'} edges"
+                if res.returncode == 0 and runs else
+                f"exit {res.returncode}; crash input in {artifacts}, log {log}")
+        rows.append(Row("fuzz", target, res.returncode == 0, note, time.monotonic() - t0))
     return rows
