@@ -33,13 +33,24 @@ next_cmdline() {
 }
 
 # Loads the capture kernel with kexec -p; $1 holds extra kexec flags (e.g. -s).
+# With kdt.elfcorehdr=<mode> on the command line, the test loader rewrites the elfcorehdr
+# kexec-tools built before kexec_load sees it (tools/testing/kdump/elfcorehdr/), and
+# purgatory's digest check is skipped (it was taken before the rewrite).
 load_crash_kernel() {
 	if [ "$(param kdt.break)" = no-crash-kernel ]; then
 		say load_rc=skipped kexec_crash_loaded=$(cat /sys/kernel/kexec_crash_loaded)
 		return
 	fi
+	craft=$(param kdt.elfcorehdr)
+	preload=
+	flags=$1
+	if [ -n "$craft" ]; then
+		preload=/lib/kdt/kexec-elfcorehdr.so
+		flags="$flags --no-checks"
+	fi
 	t0=$(now)
-	kexec $1 -p /boot/bzImage --initrd=/boot/initrd.img \
+	LD_PRELOAD=$preload KDT_ELFCOREHDR=$craft kexec $flags -p /boot/bzImage \
+		--initrd=/boot/initrd.img \
 		--append="$(next_cmdline kdt.role=capture maxcpus=1 reset_devices)"
 	rc=$?
 	t1=$(now)
@@ -58,12 +69,14 @@ report_iomem() {
 ART_NEXT=1
 : > /tmp/art.idx
 
+# art_put NAME FILE [SKIP_MIB]: FILE (from SKIP_MIB MiB on) becomes artefact NAME.
 art_put() {
 	name=$1
 	src=$2
-	size=$(stat -c %s "$src")
+	skip=${3:-0}
+	size=$(($(stat -c %s "$src") - skip * 1048576))
 	t0=$(now)
-	dd if="$src" of=/dev/vda bs=1M seek=$ART_NEXT conv=notrunc,fsync 2>/tmp/dd.err
+	dd if="$src" of=/dev/vda bs=1M skip=$skip seek=$ART_NEXT conv=notrunc,fsync 2>/tmp/dd.err
 	rc=$?
 	t1=$(now)
 	echo "$name $ART_NEXT $size" >> /tmp/art.idx

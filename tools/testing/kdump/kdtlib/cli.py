@@ -6,19 +6,34 @@ import os
 import time
 
 from . import bench, deps, hosttest, kbuild, kunit, report, scenarios, tree
-from .common import FLAVOURS, KdtError, die, progress
+from .common import FLAVOURS, TEST_FLAVOURS, KdtError, die, progress
 from .report import Row
 
 # Scenarios `make check` runs on every flavour, in this order.
 CHECK_SCENARIOS = ["reboot", "reboot-s", "unload", "kdump", "kdump-s"]
+# Only where the Rust /proc/vmcore provider serves: corrupt elfcorehdrs from the test loader.
+RUST_SCENARIOS = [f"corrupt-{m}" for m in scenarios.CORRUPT]
+# The differential flavour: C and Rust providers in one capture kernel.
+TWIN_SCENARIOS = ["twin", "twin-elf32"]
 
-# Each: (scenario, fault, text the failure reason must hold, QEMU timeout in seconds).
+# Each: (scenario, fault, text the failure reason must hold, QEMU timeout in seconds, flavour).
 SELFTESTS = [
-    ("kdump", "no-crash-kernel", "no crash kernel loaded", None),
-    ("kdump", "no-vmcore", "no vmcore written", None),
-    ("kdump", "backtrace", "'panic'", None),
-    ("reboot", "hang", "guest hung", 30),
+    ("kdump", "no-crash-kernel", "no crash kernel loaded", None, "c"),
+    ("kdump", "no-vmcore", "no vmcore written", None, "c"),
+    ("kdump", "backtrace", "'panic'", None, "c"),
+    ("reboot", "hang", "guest hung", 30, "c"),
+    # C accepts two PT_LOADs for the same bytes: the corrupt check must see no refusal.
+    ("corrupt-overlap", "", "no error naming the corruption", None, "c"),
+    # The twin comparison must see a difference when the Rust digest skips a MiB.
+    ("twin", "differ", "the providers differ", None, "twin"),
 ]
+
+# What each flavour must serve /proc/vmcore from (kbuild.provider_facts).
+PROVIDERS = {
+    "c": {"option": "n", "c_code": True, "rust_code": False},
+    "rust": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
+    "twin": {"option": "n", "c_code": True, "rust_code": True},
+}
 
 
 def _prepare():
@@ -35,9 +50,11 @@ def _scenario_row(res):
     return Row(res.flavour, res.name, res.ok, res.reason, res.secs)
 
 
-def _selftest_rows(flavour="c"):
+def _selftest_rows(flavours=("c",)):
     rows = []
-    for name, fault, expect, timeout in SELFTESTS:
+    for name, fault, expect, timeout, flavour in SELFTESTS:
+        if flavour not in flavours:
+            continue
         saved = scenarios.TIMEOUT
         if timeout:
             scenarios.TIMEOUT = timeout
@@ -49,9 +66,34 @@ def _selftest_rows(flavour="c"):
         why = (f"failed as it must: {res.reason}" if ok else
                "passed with its check broken" if res.ok else
                f"failed for another reason: {res.reason}")
-        print(f"{'PASS' if ok else 'FAIL'} selftest {name} --break {fault}: {why}", flush=True)
-        rows.append(Row("selftest", f"{name}--break={fault}", ok, why, res.secs))
+        label = f"{name} --break={fault}" if fault else f"{name} on {flavour}"
+        print(f"{'PASS' if ok else 'FAIL'} selftest {label}: {why}", flush=True)
+        rows.append(Row("selftest", label.replace(" ", ""), ok, why, res.secs))
     return rows
+
+
+def _provider_row(flavour):
+    facts = kbuild.provider_facts(flavour)
+    want = PROVIDERS[flavour]
+    bad = [f"{k}={facts[k]} (want {v})" for k, v in want.items() if facts[k] != v]
+    what = ("CONFIG_PROC_VMCORE_RUST=" + facts["option"]
+            + (", fs/proc/vmcore.o built" if facts["c_object"] else ", no fs/proc/vmcore.o")
+            + ", vmlinux has " + " and ".join(
+                n for n, k in (("C", "c_code"), ("Rust", "rust_code")) if facts[k])
+            + " provider code")
+    return Row("provider", flavour, not bad, what if not bad else "; ".join(bad))
+
+
+def _build_row(flavour, rows):
+    try:
+        secs = kbuild.build(flavour)
+        rows.append(Row("build", flavour, True, "make LLVM=1 bzImage", secs))
+        rows.append(_provider_row(flavour))
+        return True
+    except KdtError as e:
+        print(f"FAIL build {flavour}: {e}", flush=True)
+        rows.append(Row("build", flavour, False, str(e).splitlines()[0]))
+        return False
 
 
 def cmd_deps(args):
@@ -92,7 +134,11 @@ def cmd_scenarios(args):
 def cmd_selftest(args):
     _prepare()
     kbuild.build("c")
-    return report.table(_selftest_rows())
+    flavours = ["c"]
+    if (kbuild.flavour_dir("twin") / "vmlinux").exists():
+        kbuild.build("twin")
+        flavours.append("twin")
+    return report.table(_selftest_rows(flavours))
 
 
 def cmd_kunit(args):
@@ -121,18 +167,18 @@ def cmd_check(args):
     t0 = time.monotonic()
     _prepare()
     rows = hosttest.run_host_tests() + hosttest.run_style_checks() + hosttest.run_fuzz()
+    built = []
     for flavour in FLAVOURS:
-        try:
-            secs = kbuild.build(flavour)
-            rows.append(Row("build", flavour, True, "make LLVM=1 bzImage", secs))
-        except KdtError as e:
-            print(f"FAIL build {flavour}: {e}", flush=True)
-            rows.append(Row("build", flavour, False, str(e).splitlines()[0]))
+        if not _build_row(flavour, rows):
             continue
-        rows += [_scenario_row(scenarios.run_scenario(n, flavour)) for n in CHECK_SCENARIOS]
-    if any(r.group == "build" and r.name == "c" and r.ok for r in rows):
-        rows += _selftest_rows("c")
-    if any(r.group == "build" and r.name == "rust" and r.ok for r in rows):
+        built.append(flavour)
+        names = CHECK_SCENARIOS + (RUST_SCENARIOS if flavour == "rust" else [])
+        rows += [_scenario_row(scenarios.run_scenario(n, flavour)) for n in names]
+    if "rust" in built and _build_row("twin", rows):
+        built.append("twin")
+        rows += [_scenario_row(scenarios.run_scenario(n, "twin")) for n in TWIN_SCENARIOS]
+    rows += _selftest_rows(built)
+    if "rust" in built:
         krows, _, _ = kunit.run_kunit()
         rows += krows
     else:
@@ -181,13 +227,14 @@ def main(argv):
     sub.add_parser("deps", help="install what the tree needs").set_defaults(fn=cmd_deps)
     sub.add_parser("src", help="prepare build/src").set_defaults(fn=cmd_src)
     b = sub.add_parser("build", help="build kernel flavours")
-    b.add_argument("flavours", nargs="*", default=list(FLAVOURS), choices=FLAVOURS)
+    b.add_argument("flavours", nargs="*", default=list(FLAVOURS),
+                   choices=FLAVOURS + TEST_FLAVOURS)
     b.set_defaults(fn=cmd_build)
     r = sub.add_parser("run", help="run QEMU scenarios on built flavours")
     r.add_argument("scenarios", nargs="+", choices=list(scenarios.SCENARIOS))
-    r.add_argument("--flavour", action="append", choices=FLAVOURS)
+    r.add_argument("--flavour", action="append", choices=FLAVOURS + TEST_FLAVOURS)
     r.add_argument("--break", dest="brk", default="",
-                   choices=["", "no-crash-kernel", "no-vmcore", "backtrace", "hang"],
+                   choices=["", "no-crash-kernel", "no-vmcore", "backtrace", "hang", "differ"],
                    help="break what the scenario checks, to see it fail")
     r.set_defaults(fn=cmd_run)
     sub.add_parser("scenarios", help="every scenario on both flavours").set_defaults(fn=cmd_scenarios)

@@ -22,6 +22,10 @@ CARGO_BIN = Path.home() / ".cargo" / "bin"
 VENV = BUILD / "venv"
 
 FLAVOURS = ("c", "rust")
+# Test-only flavours, built on demand: twin has the C and the Rust /proc/vmcore side by side.
+TEST_FLAVOURS = ("twin",)
+# A test flavour starts as a copy of this one, so only what its options touch is rebuilt.
+SEED_FLAVOUR = {"twin": "rust"}
 
 
 class KdtError(Exception):

@@ -14,7 +14,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from .common import BUILD, GUEST, KdtError, progress
+from .common import BUILD, GUEST, LLVM_BIN, ROOT, KdtError, progress, run
 
 # Stock userspace programs copied in with the shared libraries they need.
 PROGRAMS = {
@@ -97,11 +97,26 @@ def _add_host_file(cpio, guest_path, host_path, mode=0o755):
     cpio.file(guest_path, Path(host_path).read_bytes(), mode)
 
 
+SHIM_SRC = ROOT / "tools/testing/kdump/elfcorehdr/kexec-elfcorehdr.c"
+SHIM_GUEST = "/lib/kdt/kexec-elfcorehdr.so"
+
+
+def _shim():
+    """The test loader preloaded into kexec to craft elfcorehdrs (see its source)."""
+    out = BUILD / "initramfs" / "kexec-elfcorehdr.so"
+    if not out.exists() or out.stat().st_mtime < SHIM_SRC.stat().st_mtime:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        run([str(LLVM_BIN / "clang"), "-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-Werror",
+             "-o", str(out), str(SHIM_SRC)], log=BUILD / "logs" / "initramfs.log")
+    return out
+
+
 def build_base():
     """The flavour-independent base archive; rebuilt when its inputs change."""
     out = BUILD / "initramfs" / "base.cpio"
     busybox = _find(BUSYBOX_CANDIDATES)
-    inputs = [busybox] + [str(p) for p in sorted(GUEST.rglob("*")) if p.is_file()]
+    shim = _shim()
+    inputs = [busybox, str(shim)] + [str(p) for p in sorted(GUEST.rglob("*")) if p.is_file()]
     progs = {g: _find(c) for g, c in PROGRAMS.items()}
     libs = sorted({lib for p in progs.values() for lib in _libs(p)})
     inputs += list(progs.values()) + libs
@@ -130,6 +145,7 @@ def build_base():
         _add_host_file(c, real, real)
         if real != lib:
             c.symlink(lib, real)
+    _add_host_file(c, SHIM_GUEST, shim)
     for p in sorted(GUEST.rglob("*")):
         if p.is_file():
             rel = p.relative_to(GUEST)

@@ -58,7 +58,7 @@ def run_name(name, brk):
     return f"{name}--{brk}" if brk else name
 
 
-def _boot(flavour, scenario, extra="", disk=False, name=None, brk=""):
+def _boot(flavour, scenario, extra="", disk=False, name=None, brk="", mem_mib=None, disk_mib=None):
     bz, _ = kbuild.artefacts(flavour)
     initrd = initramfs.build_for(flavour, bz)
     d = _run_dir(flavour, run_name(name or scenario, brk))
@@ -67,9 +67,9 @@ def _boot(flavour, scenario, extra="", disk=False, name=None, brk=""):
     if disk:
         img = d / "artefacts.img"
         with open(img, "wb") as f:
-            f.truncate((MEM_MIB + 64) << 20)
+            f.truncate((disk_mib or (mem_mib or MEM_MIB) + 64) << 20)
     run = qemu.run(kernel=bz, initrd=initrd, cmdline=_cmdline(scenario, extra), log=d / "serial.log",
-                   mem_mib=MEM_MIB, disk=img, timeout=TIMEOUT)
+                   mem_mib=mem_mib or MEM_MIB, disk=img, timeout=TIMEOUT)
     return run, d, img
 
 
@@ -236,6 +236,116 @@ def check_stack(vmcore, vmlinux, d, which="crashed"):
     return text.rstrip()
 
 
+def _boot_text(run, index):
+    """The serial lines of boot `index` of a run (from its 'Linux version' line on)."""
+    starts = [i for i, (_, line) in enumerate(run.lines) if qemu.BOOT_LINE in line]
+    if index >= len(starts):
+        return ""
+    end = starts[index + 1] if index + 1 < len(starts) else len(run.lines)
+    return "\n".join(line for _, line in run.lines[starts[index]:end])
+
+
+def _crash_and_capture(run, craft):
+    """The first kernel loaded a crash kernel (crafted as asked) and crashed into it."""
+    _expect_exit(run)
+    first = run.boots[0]
+    if craft:
+        _fact(first, "elfcorehdr", craft, "the test loader did not craft the elfcorehdr")
+    _fact(first, "load_rc", "0", "kexec -p failed")
+    _fact(first, "kexec_crash_loaded", "1", "no crash kernel loaded")
+    if len(run.boots) < 2 or run.boots[1].get("role") != "capture":
+        raise Check("no capture kernel booted after the crash")
+    return first, run.boots[1]
+
+
+# Corrupt elfcorehdrs the test loader makes (kdt.elfcorehdr=<mode>), and what the capture
+# kernel's error line must say about each.
+CORRUPT = {
+    "magic": "bad ELF magic [7e, 45, 4c, 46]",
+    "class": "bad EI_CLASS 0x3",
+    "phnum": "bad e_phnum 0xffff",
+    "note": "bad PT_NOTE p_memsz 0x10000000000",
+    "overlap": "overlaps PT_LOAD at",
+    "beyond": "is beyond old memory",
+}
+OOPS_MARKS = ("Oops", "BUG:", "Call Trace", "Kernel panic", "general protection fault")
+
+
+def corrupt(flavour, mode, brk=""):
+    """kexec -p with a corrupt elfcorehdr, crash: the capture kernel refuses the header with an
+    error naming the field, has no /proc/vmcore, and keeps running."""
+    run, d, _ = _boot(flavour, "corrupt", f"kdt.elfcorehdr={mode}", name=f"corrupt-{mode}",
+                      brk=brk)
+    _, cap = _crash_and_capture(run, mode)
+    text = _boot_text(run, 1)
+    errors = [line.strip() for line in text.splitlines() if "vmcore: elfcorehdr at" in line]
+    if not any(CORRUPT[mode] in line for line in errors):
+        raise Check(f"no error naming the corruption ('{CORRUPT[mode]}') from the capture "
+                    f"kernel; its vmcore lines: {errors or 'none'}")
+    oops = [line.strip() for line in text.splitlines() if any(m in line for m in OOPS_MARKS)]
+    if oops:
+        raise Check(f"the capture kernel oopsed on a corrupt elfcorehdr: {oops[0]}")
+    _fact(cap, "vmcore", "absent", "the capture kernel served a corrupt elfcorehdr")
+    _fact(cap, "alive", "yes", "the capture kernel did not keep running")
+    return {"error": errors[0].split("] ", 1)[-1], "log": d / "serial.log"}
+
+
+TWIN_KEYS = ("size", "class", "mdf_mmap_rc", "mdf_mmap_md5", "mdf_nonmmap_rc", "mdf_nonmmap_md5")
+# The twin guest: both files are carried out whole, so it is kept small.
+TWIN_MEM_MIB = int(os.environ.get("KDT_TWIN_MEM_MIB", "512"))
+
+
+def _first_difference(a, b):
+    """Offset of the first byte where files `a` and `b` differ (or where the shorter ends)."""
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        off = 0
+        while True:
+            x, y = fa.read(1 << 20), fb.read(1 << 20)
+            if x != y:
+                n = min(len(x), len(y))
+                return off + next((i for i in range(n) if x[i] != y[i]), n)
+            if not x:
+                return None
+            off += len(x)
+
+
+def twin(flavour, elf32=False, brk=""):
+    """One crash, both providers: /proc/vmcore (C) and /proc/vmcore-rust, carried out whole,
+    must be identical byte for byte, and makedumpfile -d 31 (mmap and --non-mmap) of each in
+    the capture kernel must give identical output."""
+    name = "twin-elf32" if elf32 else "twin-elf64"
+    craft = "elf32" if elf32 else ""
+    run, d, img = _boot(flavour, "twin", f"kdt.elfcorehdr={craft}", disk=True, name=name,
+                        brk=brk, mem_mib=TWIN_MEM_MIB, disk_mib=2 * TWIN_MEM_MIB + 64)
+    _, cap = _crash_and_capture(run, craft)
+    for who, path in (("c", "/proc/vmcore"), ("rust", "/proc/vmcore-rust")):
+        _fact(cap, who, "present", f"{path} missing in the twin capture kernel")
+    want_class = "1" if elf32 else "2"
+    _fact(cap, "c_class", want_class, "C provider's ELF class")
+    diff = [f"{k}: C {cap.get('c_' + k)}, Rust {cap.get('rust_' + k)}" for k in TWIN_KEYS
+            if cap.get("c_" + k) != cap.get("rust_" + k) or cap.get("c_" + k) is None]
+    _fact(cap, "c_mdf_mmap_rc", "0", "makedumpfile -d 31 of the C /proc/vmcore")
+    arts = qemu.artefacts(img, d)
+    if "c" not in arts or "rust" not in arts:
+        raise Check(f"the capture kernel did not carry out both files (got {sorted(arts)})")
+    img.unlink()
+    at = _first_difference(arts["c"], arts["rust"])
+    if at is not None:
+        diff.append(f"content: first difference at byte {at:#x}")
+    if diff:
+        raise Check("the providers differ: " + "; ".join(diff))
+    size = arts["c"].stat().st_size
+    if str(size) != cap.get("c_size"):
+        raise Check(f"carried out {size} bytes, /proc/vmcore said {cap.get('c_size')}")
+    for p in arts.values():
+        p.unlink()
+    return {"identical": f"{size / 2**20:.0f} MiB byte for byte, ELF{'32' if elf32 else '64'}",
+            "makedumpfile -d 31": f"mmap exit {cap.get('c_mdf_mmap_rc')} md5 "
+                                  f"{cap.get('c_mdf_mmap_md5')}, --non-mmap exit "
+                                  f"{cap.get('c_mdf_nonmmap_rc')} md5 {cap.get('c_mdf_nonmmap_md5')}",
+            "log": d / "serial.log"}
+
+
 def _stack_of(brk):
     # The "backtrace" fault checks kthreadd's stack (PID 2), which never runs through panic.
     return "2" if brk == "backtrace" else "crashed"
@@ -250,7 +360,15 @@ SCENARIOS = {
     "kdump-s": ("kdump via kexec_file_load (kexec -s -p)",
                 lambda f, b: kdump(f, "-s", brk=b, stack_of=_stack_of(b), name="kdump-s")),
     "unload": ("unload: kexec -u and kexec -p -u", lambda f, b: unload(f, brk=b)),
+    "twin": ("C and Rust /proc/vmcore identical (ELF64), whole and via makedumpfile",
+             lambda f, b: twin(f, brk=b)),
+    "twin-elf32": ("C and Rust /proc/vmcore identical from an ELF32 elfcorehdr",
+                   lambda f, b: twin(f, elf32=True, brk=b)),
 }
+for _mode, _text in CORRUPT.items():
+    SCENARIOS[f"corrupt-{_mode}"] = (
+        f"corrupt elfcorehdr ({_mode}) refused: '{_text}', no vmcore, no oops",
+        lambda f, b, m=_mode: corrupt(f, m, brk=b))
 
 
 def run_scenario(name, flavour, brk=""):
