@@ -29,7 +29,8 @@ elapsed() {
 
 # The kernel command line a kexec'd kernel gets: serial console, and what to do there.
 next_cmdline() {
-	echo "console=ttyS0 panic=1 oops=panic kdt.scenario=$scenario kdt.break=$(param kdt.break) $*"
+	echo "console=ttyS0 panic=1 oops=panic kdt.scenario=$scenario kdt.break=$(param kdt.break)" \
+		"kdt.repeats=$(param kdt.repeats) $*"
 }
 
 # Loads the capture kernel with kexec -p; $1 holds extra kexec flags (e.g. -s).

@@ -218,7 +218,11 @@ def cmd_bench(args):
     _prepare()
     for flavour in args.flavour:
         kbuild.build(flavour)
-    return bench.run_bench(args.flavour, [int(m) for m in args.mem.split(",")])
+    # With both flavours, also both providers in one kernel (the twin), the cleanest A/B.
+    twin = "c" in args.flavour and "rust" in args.flavour
+    if twin:
+        kbuild.build("twin")
+    return bench.run_bench(args.flavour, [int(m) for m in args.mem.split(",")], twin=twin)
 
 
 def main(argv):
