@@ -99,6 +99,7 @@ capture_vmcore() {
 	fi
 	say vmcore=present vmcore_size=$(stat -c %s /proc/vmcore)
 	say vmcore_mode=$(stat -c %a /proc/vmcore)
+	/lib/kdt/vmcore-check /proc/vmcore
 	if [ "$(param kdt.break)" = no-vmcore ]; then
 		say vmcore_written=no-by-request
 	elif [ -b /dev/vda ]; then

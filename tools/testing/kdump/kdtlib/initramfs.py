@@ -97,17 +97,23 @@ def _add_host_file(cpio, guest_path, host_path, mode=0o755):
     cpio.file(guest_path, Path(host_path).read_bytes(), mode)
 
 
-SHIM_SRC = ROOT / "tools/testing/kdump/elfcorehdr/kexec-elfcorehdr.c"
-SHIM_GUEST = "/lib/kdt/kexec-elfcorehdr.so"
+# Test helpers compiled for the guest (glibc, as the stock tools): guest path -> source.
+HELPERS = {
+    # preloaded into kexec to craft elfcorehdrs (see its source)
+    "/lib/kdt/kexec-elfcorehdr.so": ROOT / "tools/testing/kdump/elfcorehdr/kexec-elfcorehdr.c",
+    # the /proc/vmcore read and mmap contract, checked in the capture kernel
+    "/lib/kdt/vmcore-check": ROOT / "tools/testing/kdump/vmcore-check/vmcore-check.c",
+}
 
 
-def _shim():
-    """The test loader preloaded into kexec to craft elfcorehdrs (see its source)."""
-    out = BUILD / "initramfs" / "kexec-elfcorehdr.so"
-    if not out.exists() or out.stat().st_mtime < SHIM_SRC.stat().st_mtime:
+def _helper(guest_path, src):
+    """Compile one test helper with the machine's clang; returns the binary's host path."""
+    out = BUILD / "initramfs" / Path(guest_path).name
+    if not out.exists() or out.stat().st_mtime < src.stat().st_mtime:
         out.parent.mkdir(parents=True, exist_ok=True)
-        run([str(LLVM_BIN / "clang"), "-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-Werror",
-             "-o", str(out), str(SHIM_SRC)], log=BUILD / "logs" / "initramfs.log")
+        shared = ["-shared", "-fPIC"] if guest_path.endswith(".so") else []
+        run([str(LLVM_BIN / "clang"), *shared, "-O2", "-Wall", "-Wextra", "-Werror",
+             "-o", str(out), str(src)], log=BUILD / "logs" / "initramfs.log")
     return out
 
 
@@ -115,8 +121,9 @@ def build_base():
     """The flavour-independent base archive; rebuilt when its inputs change."""
     out = BUILD / "initramfs" / "base.cpio"
     busybox = _find(BUSYBOX_CANDIDATES)
-    shim = _shim()
-    inputs = [busybox, str(shim)] + [str(p) for p in sorted(GUEST.rglob("*")) if p.is_file()]
+    helpers = {g: _helper(g, src) for g, src in HELPERS.items()}
+    inputs = [busybox, *map(str, helpers.values())] + [
+        str(p) for p in sorted(GUEST.rglob("*")) if p.is_file()]
     progs = {g: _find(c) for g, c in PROGRAMS.items()}
     libs = sorted({lib for p in progs.values() for lib in _libs(p)})
     inputs += list(progs.values()) + libs
@@ -145,7 +152,8 @@ def build_base():
         _add_host_file(c, real, real)
         if real != lib:
             c.symlink(lib, real)
-    _add_host_file(c, SHIM_GUEST, shim)
+    for guest_path, host_path in helpers.items():
+        _add_host_file(c, guest_path, host_path)
     for p in sorted(GUEST.rglob("*")):
         if p.is_file():
             rel = p.relative_to(GUEST)

@@ -117,6 +117,17 @@ def unload(flavour, brk=""):
     return {"log": d / "serial.log"}
 
 
+# What vmcore-check reports in the capture kernel, and what it must be (C and Rust alike).
+MMAP_CONTRACT = [
+    ("mmap_ro", "ok", "read-only mmap of /proc/vmcore"),
+    ("mmap_write", "EPERM", "mmap of /proc/vmcore with PROT_WRITE"),
+    ("mmap_private", "EPERM", "mmap of /proc/vmcore with PROT_WRITE, MAP_PRIVATE"),
+    ("mmap_exec", "EPERM", "mmap of /proc/vmcore with PROT_EXEC"),
+    ("mmap_beyond", "EINVAL", "mmap of /proc/vmcore past its end"),
+    ("read_vs_mmap", "ok", "pread() at random offsets against a mapping of the whole file"),
+]
+
+
 def kdump(flavour, kexec_flags="", brk="", stack_of="crashed", name="kdump"):
     """kexec -p, sysrq-c, capture; the dump is checked with readelf-style parsing,
     makedumpfile and drgn on the host."""
@@ -134,6 +145,8 @@ def kdump(flavour, kexec_flags="", brk="", stack_of="crashed", name="kdump"):
     if cap.get("vmcore") != "present":
         raise Check("the capture kernel has no /proc/vmcore")
     _fact(cap, "vmcore_mode", "400", "/proc/vmcore mode")
+    for key, want, what in MMAP_CONTRACT:
+        _fact(cap, key, want, what)
     arts = qemu.artefacts(img, d)
     vmcore = arts.get("vmcore")
     if vmcore is None:
@@ -143,7 +156,9 @@ def kdump(flavour, kexec_flags="", brk="", stack_of="crashed", name="kdump"):
     if str(size) != cap.get("vmcore_size"):
         raise Check(f"vmcore carried out is {size} bytes, /proc/vmcore said {cap.get('vmcore_size')}")
 
-    details = {"vmcore": f"{size / 2**20:.0f} MiB", "log": d / "serial.log"}
+    details = {"vmcore": f"{size / 2**20:.0f} MiB", "log": d / "serial.log",
+               "read/mmap": f"mmap read-only ok, write/private-write/exec EPERM, past the end "
+                            f"EINVAL, pread at {cap.get('probes')} random places = mapping"}
     details.update(check_elf(vmcore, first))
     details["panic"] = check_dmesg(vmcore, d)
     details["makedumpfile -d 31"] = check_makedumpfile(vmcore, d)
