@@ -243,6 +243,35 @@ pub struct Phdr {
     pub p_align: u64,
 }
 
+impl Phdr {
+    /// A PT_NOTE header for `size` bytes of notes at physical address `offset`, as
+    /// kexec-tools writes one.
+    pub fn note(offset: u64, size: u64) -> Phdr {
+        Phdr {
+            p_type: PT_NOTE,
+            p_offset: offset,
+            p_memsz: size,
+            p_filesz: size,
+            ..Phdr::default()
+        }
+    }
+
+    /// A PT_LOAD header for `size` bytes of memory at physical address `paddr`, mapped at
+    /// `vaddr`, as kexec-tools writes one.
+    pub fn load(paddr: u64, size: u64, vaddr: u64) -> Phdr {
+        Phdr {
+            p_type: PT_LOAD,
+            p_flags: 7,
+            p_offset: paddr,
+            p_vaddr: vaddr,
+            p_paddr: paddr,
+            p_filesz: size,
+            p_memsz: size,
+            p_align: 0,
+        }
+    }
+}
+
 /// Reads program header `index` of the table in `headers` (ELF header + table).
 pub fn read_phdr(headers: &[u8], class: Class, index: usize) -> Result<Phdr, Error> {
     let off = phdr_offset(class, index)?;

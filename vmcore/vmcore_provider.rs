@@ -364,7 +364,7 @@ pub unsafe extern "C" fn read_from_oldmem(
     match unsafe { copy_pages(iter, count, pos, encrypted) } {
         Ok(n) => {
             // SAFETY: as above.
-            unsafe { *ppos = pos + n as u64 };
+            unsafe { *ppos = pos.wrapping_add(n as u64) };
             n as isize
         }
         Err(e) => e.to_errno() as isize,
@@ -839,7 +839,14 @@ fn init() -> Result {
     };
 
     let size = vm.file().size();
-    let vm = KBox::into_raw(KBox::new(vm, GFP_KERNEL)?);
+    let vm = match KBox::new(vm, GFP_KERNEL) {
+        Ok(b) => KBox::into_raw(b),
+        Err(_) => {
+            pr_err!("no memory for the dump's description\n");
+            pr_err!("Kdump: vmcore not initialized\n");
+            return Err(ENOMEM);
+        }
+    };
     VMCORE.store(vm, Ordering::Release);
     // SAFETY: `VMCORE_PROC_OPS` is static; the name is a NUL-terminated static string.
     let pde = unsafe {
@@ -894,22 +901,24 @@ extern "C" fn vmcore_rust_init() -> c_int {
     }
 }
 
-// The initcall: fs_initcall like vmcore_init(); the twin runs earlier (subsys_initcall_sync)
-// so it parses the elfcorehdr before the C provider marks it consumed.
+/// Puts `vmcore_rust_init` in an initcall section (a 32-bit relative entry, as x86_64's
+/// `CONFIG_HAVE_ARCH_PREL32_RELOCATIONS` initcalls are).
+macro_rules! initcall {
+    ($section:literal) => {
+        core::arch::global_asm!(concat!(
+            ".section \"",
+            $section,
+            "\", \"a\"\nvmcore_rust_initcall:\n.long vmcore_rust_init - .\n.previous"
+        ));
+    };
+}
+
+// fs_initcall like vmcore_init(); the twin runs earlier (subsys_initcall_sync) so it parses the
+// elfcorehdr before the C provider marks it consumed.
 #[cfg(CONFIG_PROC_VMCORE_RUST)]
-core::arch::global_asm!(
-    r#".section ".initcall5.init", "a"
-    vmcore_rust_initcall:
-        .long vmcore_rust_init - .
-    .previous"#
-);
+initcall!(".initcall5.init");
 #[cfg(CONFIG_PROC_VMCORE_RUST_TWIN)]
-core::arch::global_asm!(
-    r#".section ".initcall4s.init", "a"
-    vmcore_rust_initcall:
-        .long vmcore_rust_init - .
-    .previous"#
-);
+initcall!(".initcall4s.init");
 
 /// The header checks and the layout, as built into this kernel: one case per class of corrupt
 /// elfcorehdr the provider refuses, and a valid header laid out as C lays it out. (The host
@@ -918,31 +927,16 @@ core::arch::global_asm!(
 #[kernel::macros::kunit_tests(rust_vmcore)]
 mod tests {
     use super::*;
-    use elf::{Class, Error as E, Phdr, PT_LOAD, PT_NOTE};
+    use elf::{Class, Error as E, Phdr, PT_NOTE};
 
     const BUF: usize = 1024;
 
     fn note(p_offset: u64, p_memsz: u64) -> Phdr {
-        Phdr {
-            p_type: PT_NOTE,
-            p_offset,
-            p_memsz,
-            p_filesz: p_memsz,
-            ..Phdr::default()
-        }
+        Phdr::note(p_offset, p_memsz)
     }
 
     fn load(paddr: u64, size: u64, vaddr: u64) -> Phdr {
-        Phdr {
-            p_type: PT_LOAD,
-            p_flags: 7,
-            p_offset: paddr,
-            p_vaddr: vaddr,
-            p_paddr: paddr,
-            p_filesz: size,
-            p_memsz: size,
-            p_align: 0,
-        }
+        Phdr::load(paddr, size, vaddr)
     }
 
     /// An elfcorehdr with `phdrs` in a zeroed buffer.

@@ -26,26 +26,11 @@ fn build_header(class: Class, phdrs: &[Phdr]) -> Vec<u8> {
 }
 
 fn note(p_offset: u64, p_memsz: u64) -> Phdr {
-    Phdr {
-        p_type: PT_NOTE,
-        p_offset,
-        p_memsz,
-        p_filesz: p_memsz,
-        ..Phdr::default()
-    }
+    Phdr::note(p_offset, p_memsz)
 }
 
 fn load(paddr: u64, size: u64, vaddr: u64) -> Phdr {
-    Phdr {
-        p_type: PT_LOAD,
-        p_flags: 7,
-        p_offset: paddr,
-        p_paddr: paddr,
-        p_vaddr: vaddr,
-        p_filesz: size,
-        p_memsz: size,
-        p_align: 0,
-    }
+    Phdr::load(paddr, size, vaddr)
 }
 
 /// A note segment of `count` notes with the given desc sizes, then a terminator and slack.
