@@ -113,14 +113,19 @@ def _seed(flavour):
     run(["cp", "-a", "--reflink=auto", str(flavour_dir(seed)), str(out)])
     for stale in (".kdump-config", "last_used_kunitconfig"):
         (out / stale).unlink(missing_ok=True)
-    # objtool's build records absolute paths, so the copy relinks it, and every object lists
-    # objtool as a prerequisite: a new objtool mtime would rebuild the whole kernel. Relink it
-    # now and give it back the seed's mtime (same sources, same tool).
-    objtool = Path("tools/objtool/objtool")
-    if (out / objtool).exists():
-        make(flavour, "tools/objtool")
-        os.utime(out / objtool, ns=(os.stat(flavour_dir(seed) / objtool).st_atime_ns,
-                                    os.stat(flavour_dir(seed) / objtool).st_mtime_ns))
+    # A few dependency records hold the tree's absolute path (objtool's, which every object
+    # depends on, and the Rust crates'): point them at the copy, or make would relink objtool
+    # and with it rebuild the whole kernel.
+    old, new = str(flavour_dir(seed)).encode(), str(out).encode()
+    for d, _, files in os.walk(out):
+        for name in files:
+            if name.startswith(".") and name.endswith((".cmd", ".d")):
+                p = Path(d) / name
+                data = p.read_bytes()
+                if old in data:
+                    st = p.stat()
+                    p.write_bytes(data.replace(old, new))
+                    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
 def _drop_replaced(out):
