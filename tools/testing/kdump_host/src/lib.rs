@@ -46,3 +46,6 @@ pub mod layout;
 
 #[path = "../../../../vmcore/read.rs"]
 pub mod read;
+
+#[path = "../../../../kexec/segments.rs"]
+pub mod segments;
