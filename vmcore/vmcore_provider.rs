@@ -64,8 +64,8 @@ struct VBuf {
 impl VBuf {
     /// A buffer of `len` bytes (> 0), zeroed.
     fn new(len: usize) -> Result<Self> {
-        // SAFETY: `vmalloc_user_noprof()` (what `vmalloc_user()` expands to) may be called with any size; it returns null or a zeroed,
-        // page-aligned allocation of `len` bytes that we own.
+        // SAFETY: `vmalloc_user_noprof()` (what `vmalloc_user()` expands to) takes any size; it
+        // returns null or a zeroed, page-aligned allocation of `len` bytes that we own.
         let p = unsafe { bindings::vmalloc_user_noprof(len as c_ulong) };
         let ptr = NonNull::new(p.cast::<u8>()).ok_or(ENOMEM)?;
         Ok(VBuf { ptr, len })
@@ -110,7 +110,9 @@ struct Vmcore {
     pde: *mut bindings::proc_dir_entry,
 }
 
-// SAFETY: after `init` publishes it, a `Vmcore` is only read; `pde` is only used by `cleanup`.
+// SAFETY: after `init` publishes it, a `Vmcore` is only read. `pde` is written once by `init`
+// right after publishing, at initcall time, before any user process exists that could read the
+// file; only `cleanup` reads it.
 unsafe impl Send for Vmcore {}
 // SAFETY: see `Send`.
 unsafe impl Sync for Vmcore {}
