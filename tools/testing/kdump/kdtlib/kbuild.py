@@ -147,8 +147,8 @@ def build(flavour):
     out.mkdir(parents=True, exist_ok=True)
     (out / "build.log").write_text("")  # this build's log only
     configure(flavour)
-    progress(f"build {flavour}: make ARCH=x86_64 LLVM=1 -j{JOBS} bzImage (from scratch ~10 min on "
-             f"2 cores; log: {out}/build.log)")
+    progress(f"build {flavour}: make ARCH=x86_64 LLVM=1 -j{JOBS} bzImage (~10 min from scratch on "
+             f"2 cores, less when incremental; log: {out}/build.log)")
     t0 = time.monotonic()
     make(flavour, "bzImage")
     _drop_replaced(out)
