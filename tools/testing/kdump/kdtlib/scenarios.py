@@ -133,15 +133,7 @@ def kdump(flavour, kexec_flags="", brk="", stack_of="crashed", name="kdump"):
     makedumpfile and drgn on the host."""
     run, d, img = _boot(flavour, "kdump", f"kdt.kexec_flags={kexec_flags}", disk=True,
                         name=name, brk=brk)
-    _expect_exit(run)
-    first = run.boots[0]
-    if first.get("load_rc") != "0" or first.get("kexec_crash_loaded") != "1":
-        raise Check(f"no crash kernel loaded: kexec {kexec_flags + ' ' if kexec_flags else ''}-p exit "
-                    f"{first.get('load_rc', '(not run)')}, /sys/kernel/kexec_crash_loaded="
-                    f"{first.get('kexec_crash_loaded', '(not read)')}")
-    if len(run.boots) < 2 or run.boots[1].get("role") != "capture":
-        raise Check("no capture kernel booted after the crash")
-    cap = run.boots[1]
+    first, cap = _crash_and_capture(run, "", kexec_flags)
     if cap.get("vmcore") != "present":
         raise Check("the capture kernel has no /proc/vmcore")
     _fact(cap, "vmcore_mode", "400", "/proc/vmcore mode")
@@ -260,14 +252,17 @@ def _boot_text(run, index):
     return "\n".join(line for _, line in run.lines[starts[index]:end])
 
 
-def _crash_and_capture(run, craft):
-    """The first kernel loaded a crash kernel (crafted as asked) and crashed into it."""
+def _crash_and_capture(run, craft, kexec_flags=""):
+    """The first kernel loaded a crash kernel (its elfcorehdr crafted as asked) and crashed
+    into it; returns the first and the capture kernel's boots."""
     _expect_exit(run)
     first = run.boots[0]
     if craft:
         _fact(first, "elfcorehdr", craft, "the test loader did not craft the elfcorehdr")
-    _fact(first, "load_rc", "0", "kexec -p failed")
-    _fact(first, "kexec_crash_loaded", "1", "no crash kernel loaded")
+    if first.get("load_rc") != "0" or first.get("kexec_crash_loaded") != "1":
+        raise Check(f"no crash kernel loaded: kexec {kexec_flags + ' ' if kexec_flags else ''}-p exit "
+                    f"{first.get('load_rc', '(not run)')}, /sys/kernel/kexec_crash_loaded="
+                    f"{first.get('kexec_crash_loaded', '(not read)')}")
     if len(run.boots) < 2 or run.boots[1].get("role") != "capture":
         raise Check("no capture kernel booted after the crash")
     return first, run.boots[1]

@@ -159,6 +159,13 @@ fn typical() -> Vec<Segment> {
     ]
 }
 
+/// `t` with one defect made by `f`.
+fn with(t: &[Segment], f: impl FnOnce(&mut Vec<Segment>)) -> Vec<Segment> {
+    let mut v = t.to_vec();
+    f(&mut v);
+    v
+}
+
 /// A table of edge inputs, one per class, with the errno C gives.
 #[test]
 fn edge_inputs_give_c_errno() {
@@ -215,24 +222,60 @@ fn edge_inputs_give_c_errno() {
             EADDRNOTAVAIL,
         ),
     ];
-    let mut bad = t.clone();
-    bad[2].mem += 0x800;
-    cases.push(("unaligned mem", 0x2100_0000, 1, bad, EADDRNOTAVAIL));
-    let mut bad = t.clone();
-    bad[2].memsz += 0x10;
-    cases.push(("unaligned end", 0x2100_0000, 1, bad, EADDRNOTAVAIL));
-    let mut bad = t.clone();
-    bad[4].memsz = u64::MAX - 0xfff;
-    cases.push(("wrapping end", 0x2100_0000, 1, bad, EADDRNOTAVAIL));
-    let mut bad = t.clone();
-    bad[4].mem = MAXMEM;
-    cases.push(("beyond the limit", 0x2100_0000, 1, bad, EADDRNOTAVAIL));
-    let mut bad = t.clone();
-    bad[3].mem = 0x2200_0000;
-    cases.push(("overlap", 0x2100_0000, 1, bad, EINVAL));
-    let mut bad = t.clone();
-    bad[1].bufsz += 1;
-    cases.push(("bufsz > memsz", 0x2100_0000, 1, bad, EINVAL));
+    cases.push((
+        "unaligned mem",
+        0x2100_0000,
+        1,
+        with(&t, |b| {
+            b[2].mem += 0x800;
+        }),
+        EADDRNOTAVAIL,
+    ));
+    cases.push((
+        "unaligned end",
+        0x2100_0000,
+        1,
+        with(&t, |b| {
+            b[2].memsz += 0x10;
+        }),
+        EADDRNOTAVAIL,
+    ));
+    cases.push((
+        "wrapping end",
+        0x2100_0000,
+        1,
+        with(&t, |b| {
+            b[4].memsz = u64::MAX - 0xfff;
+        }),
+        EADDRNOTAVAIL,
+    ));
+    cases.push((
+        "beyond the limit",
+        0x2100_0000,
+        1,
+        with(&t, |b| {
+            b[4].mem = MAXMEM;
+        }),
+        EADDRNOTAVAIL,
+    ));
+    cases.push((
+        "overlap",
+        0x2100_0000,
+        1,
+        with(&t, |b| {
+            b[3].mem = 0x2200_0000;
+        }),
+        EINVAL,
+    ));
+    cases.push((
+        "bufsz > memsz",
+        0x2100_0000,
+        1,
+        with(&t, |b| {
+            b[1].bufsz += 1;
+        }),
+        EINVAL,
+    ));
     let big = Segment {
         bufsz: 0,
         mem: 0x100_0000,
@@ -264,33 +307,33 @@ fn edge_inputs_give_c_errno() {
         vec![half, more],
         EINVAL,
     ));
-    let mut bad = t.clone();
-    bad[0].mem = 0x1f00_0000;
     cases.push((
         "crash segment below region",
         0x2100_0000,
         1,
-        bad,
+        with(&t, |b| {
+            b[0].mem = 0x1f00_0000;
+        }),
         EADDRNOTAVAIL,
     ));
-    let mut bad = t.clone();
-    bad[4].mem = 0x3000_0000;
     cases.push((
         "crash segment above region",
         0x2100_0000,
         1,
-        bad,
+        with(&t, |b| {
+            b[4].mem = 0x3000_0000;
+        }),
         EADDRNOTAVAIL,
     ));
-    let mut bad = t.clone();
-    bad[4].memsz = 0;
-    bad[4].bufsz = 0;
-    bad[4].mem = 0;
     cases.push((
         "zero-sized crash segment at 0",
         0x2100_0000,
         1,
-        bad,
+        with(&t, |b| {
+            b[4].memsz = 0;
+            b[4].bufsz = 0;
+            b[4].mem = 0;
+        }),
         EADDRNOTAVAIL,
     ));
     for (what, entry, flags, segs, want) in cases {
