@@ -205,3 +205,37 @@ pub fn check_segments(segs: &[Segment], m: &Machine) -> Result<(), Refusal> {
     }
     Ok(())
 }
+
+/// Where `kimage_alloc_crash_control_pages()` puts `size` bytes of control pages (a power of
+/// two, at least a page) for a crash image: the first `size`-aligned hole at or after `from`
+/// that overlaps no segment and ends at or below both `crash_end` (the crashkernel region's
+/// last byte) and `limit` (`KEXEC_CRASH_CONTROL_MEMORY_LIMIT`). A hole overlapping a segment
+/// moves past that segment's end, so each segment is passed at most once. `None` when there is
+/// no such hole.
+pub fn crash_control_hole(
+    from: u64,
+    size: u64,
+    segs: &[Segment],
+    crash_end: u64,
+    limit: u64,
+) -> Option<u64> {
+    let align = |x: u64| x.checked_add(size - 1).map(|x| x & !(size - 1));
+    let mut start = align(from)?;
+    loop {
+        let end = start.checked_add(size - 1)?;
+        if end > crash_end || end > limit {
+            return None;
+        }
+        // Segments of a checked crash image neither wrap nor reach past the region, so
+        // `mem + memsz - 1` is exact except for an empty segment, where C's unsigned
+        // arithmetic gives `mem - 1`; wrapping_sub keeps that.
+        let hit = segs.iter().find(|s| {
+            let last = s.mem.wrapping_add(s.memsz).wrapping_sub(1);
+            end >= s.mem && start <= last
+        });
+        match hit {
+            None => return Some(start),
+            Some(s) => start = align(s.mem.wrapping_add(s.memsz).wrapping_sub(1))?,
+        }
+    }
+}

@@ -414,3 +414,88 @@ fn random_segment_lists_give_c_errno() {
         assert!(seen.get(&errno).copied().unwrap_or(0) > 100, "{seen:?}");
     }
 }
+
+/// A line-by-line port of `kimage_alloc_crash_control_pages()`'s hole search (6.12): the hole's
+/// start, or `None` where C returns no pages.
+fn c_crash_hole(
+    control_page: u64,
+    size: u64,
+    segs: &[Segment],
+    crash_end: u64,
+    limit: u64,
+) -> Option<u64> {
+    let align = |x: u64| x.wrapping_add(size - 1) & !(size - 1);
+    let mut hole_start = align(control_page);
+    let mut hole_end = hole_start.wrapping_add(size - 1);
+    while hole_end <= crash_end {
+        if hole_end > limit {
+            break;
+        }
+        let mut i = 0;
+        while i < segs.len() {
+            let mstart = segs[i].mem;
+            let mend = mstart.wrapping_add(segs[i].memsz).wrapping_sub(1);
+            if hole_end >= mstart && hole_start <= mend {
+                hole_start = align(mend);
+                hole_end = hole_start.wrapping_add(size - 1);
+                break;
+            }
+            i += 1;
+        }
+        if i == segs.len() {
+            return Some(hole_start);
+        }
+    }
+    None
+}
+
+#[test]
+fn crash_control_pages_go_where_c_puts_them() {
+    let (start, end) = (0x3000_0000u64, 0x3fff_ffffu64);
+    let mut rng = Rng::new(4);
+    let mut found = 0;
+    for seed in 0..5000u64 {
+        let n = rng.below(6) as usize;
+        let mut segs = Vec::new();
+        for _ in 0..n {
+            let mem = start + rng.below(64) * 0x40_0000 + rng.below(4) * PAGE;
+            let memsz = rng.below(0x80_0000 / PAGE) * PAGE;
+            segs.push(Segment {
+                bufsz: 0,
+                mem,
+                memsz,
+            });
+        }
+        if segments::check_segments(
+            &segs,
+            &Machine {
+                page: PAGE,
+                dest_limit: MAXMEM - 1,
+                total_pages: 1 << 20,
+                crash: Some((start, end)),
+            },
+        )
+        .is_err()
+        {
+            continue;
+        }
+        let size = PAGE << rng.below(3);
+        let from = match rng.below(3) {
+            0 => start,
+            _ => start + rng.below(0x1000_0000 / PAGE) * PAGE,
+        };
+        let limit = if rng.below(4) == 0 {
+            start + rng.below(0x1000_0000)
+        } else {
+            MAXMEM - 2
+        };
+        let want = c_crash_hole(from, size, &segs, end, limit);
+        assert_eq!(
+            segments::crash_control_hole(from, size, &segs, end, limit),
+            want,
+            "seed {seed}: {segs:x?} from {from:#x} size {size:#x} limit {limit:#x}"
+        );
+        found += usize::from(want.is_some());
+    }
+    assert!(found > 1000, "{found}");
+}
