@@ -10,7 +10,7 @@ from .common import FLAVOURS, TEST_FLAVOURS, KdtError, die, progress
 from .report import Row
 
 # Scenarios `make check` runs on every flavour, in this order.
-CHECK_SCENARIOS = ["reboot", "reboot-s", "unload", "kdump", "kdump-s"]
+CHECK_SCENARIOS = ["reboot", "reboot-s", "unload", "kdump", "kdump-s", "errno"]
 # Only where the Rust /proc/vmcore provider serves: corrupt elfcorehdrs from the test loader.
 RUST_SCENARIOS = [f"corrupt-{m}" for m in scenarios.CORRUPT]
 # The differential flavour: C and Rust providers in one capture kernel.
@@ -28,11 +28,18 @@ SELFTESTS = [
     ("twin", "differ", "the providers differ", None, "twin"),
 ]
 
-# What each flavour must serve /proc/vmcore from (kbuild.provider_facts).
+# What each flavour's kernel must be made of, per replaced part (kbuild.PARTS).
 PROVIDERS = {
-    "c": {"option": "n", "c_code": True, "rust_code": False},
-    "rust": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-    "twin": {"option": "n", "c_code": True, "rust_code": True},
+    "vmcore": {
+        "c": {"option": "n", "c_code": True, "rust_code": False},
+        "rust": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
+        "twin": {"option": "n", "c_code": True, "rust_code": True},
+    },
+    "kexec": {
+        "c": {"option": "n", "c_code": True, "rust_code": False},
+        "rust": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
+        "twin": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
+    },
 }
 
 
@@ -72,23 +79,28 @@ def _selftest_rows(flavours=("c",)):
     return rows
 
 
-def _provider_row(flavour):
-    facts = kbuild.provider_facts(flavour)
-    want = PROVIDERS[flavour]
-    bad = [f"{k}={facts[k]} (want {v})" for k, v in want.items() if facts[k] != v]
-    what = ("CONFIG_PROC_VMCORE_RUST=" + facts["option"]
-            + (", fs/proc/vmcore.o built" if facts["c_object"] else ", no fs/proc/vmcore.o")
-            + ", vmlinux has " + " and ".join(
-                n for n, k in (("C", "c_code"), ("Rust", "rust_code")) if facts[k])
-            + " provider code")
-    return Row("provider", flavour, not bad, what if not bad else "; ".join(bad))
+def _provider_rows(flavour):
+    rows = []
+    for part, want_by_flavour in PROVIDERS.items():
+        option, obj, _, _ = kbuild.PARTS[part]
+        facts = kbuild.part_facts(flavour, part)
+        want = want_by_flavour[flavour]
+        bad = [f"{k}={facts[k]} (want {v})" for k, v in want.items() if facts[k] != v]
+        what = (f"{option}={facts['option']}"
+                + (f", {obj} built" if facts["c_object"] else f", no {obj}")
+                + ", vmlinux has " + " and ".join(
+                    n for n, k in (("C", "c_code"), ("Rust", "rust_code")) if facts[k])
+                + f" {part} code")
+        rows.append(Row("provider" if part == "vmcore" else part, flavour, not bad,
+                        what if not bad else "; ".join(bad)))
+    return rows
 
 
 def _build_row(flavour, rows):
     try:
         secs = kbuild.build(flavour)
         rows.append(Row("build", flavour, True, "make LLVM=1 bzImage", secs))
-        rows.append(_provider_row(flavour))
+        rows += _provider_rows(flavour)
         return True
     except KdtError as e:
         print(f"FAIL build {flavour}: {e}", flush=True)
@@ -205,7 +217,9 @@ def cmd_demo(args):
     print(f"crash to capture userspace:   {d.get('crash to capture userspace')}")
     print(f"/proc/vmcore to disk (1M dd): {d.get('vmcore read+write (dd bs=1M)')}")
     print(f"whole QEMU cycle:             {res.secs:.1f} s")
-    print(f"/proc/vmcore served by:       {_provider_row('rust').reason}")
+    vmcore_row, kexec_row = _provider_rows("rust")
+    print(f"/proc/vmcore served by:       {vmcore_row.reason}")
+    print(f"kexec core:                   {kexec_row.reason}")
     print(f"vmcore:                       {d.get('vmcore')} ({d.get('ELF')})")
     print(f"read and mmap contract:       {d.get('read/mmap')}")
     print(f"makedumpfile -d 31 -c:        {d.get('makedumpfile -d 31')}")
@@ -240,7 +254,8 @@ def main(argv):
     r.add_argument("scenarios", nargs="+", choices=list(scenarios.SCENARIOS))
     r.add_argument("--flavour", action="append", choices=FLAVOURS + TEST_FLAVOURS)
     r.add_argument("--break", dest="brk", default="",
-                   choices=["", "no-crash-kernel", "no-vmcore", "backtrace", "hang", "differ"],
+                   choices=["", "no-crash-kernel", "no-vmcore", "backtrace", "hang", "differ",
+                            "errno-differs"],
                    help="break what the scenario checks, to see it fail")
     r.set_defaults(fn=cmd_run)
     sub.add_parser("scenarios", help="every scenario on both flavours").set_defaults(fn=cmd_scenarios)

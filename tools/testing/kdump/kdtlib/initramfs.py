@@ -103,6 +103,8 @@ HELPERS = {
     "/lib/kdt/kexec-elfcorehdr.so": ROOT / "tools/testing/kdump/elfcorehdr/kexec-elfcorehdr.c",
     # the /proc/vmcore read and mmap contract, checked in the capture kernel
     "/lib/kdt/vmcore-check": ROOT / "tools/testing/kdump/vmcore-check/vmcore-check.c",
+    # raw kexec_load calls for the errno parity table
+    "/lib/kdt/kexec-errno": ROOT / "tools/testing/kdump/kexec-errno/kexec-errno.c",
 }
 
 

@@ -131,7 +131,7 @@ def _seed(flavour):
 def _drop_replaced(out):
     """Objects of C files a Rust part replaces, left from before the option was on (Kbuild
     never deletes them); the tree then shows what the kernel is made of."""
-    replaced = {"CONFIG_PROC_VMCORE_RUST": ["fs/proc/vmcore.o"]}
+    replaced = {opt: [obj] for opt, obj, _, _ in PARTS.values()}
     have = read_options(out / ".config")
     for opt, objs in replaced.items():
         if have.get(opt) == "y":
@@ -167,18 +167,29 @@ def artefacts(flavour):
     return bz, vmlinux
 
 
-def provider_facts(flavour):
-    """What the flavour's kernel serves /proc/vmcore from: its option, whether
-    fs/proc/vmcore.o was built, and which providers' init functions vmlinux holds."""
+# Each Rust part that replaces C: its option, the C object it replaces, a symbol only the C
+# code has, and one only the Rust code has.
+PARTS = {
+    "vmcore": ("CONFIG_PROC_VMCORE_RUST", "fs/proc/vmcore.o", "parse_crash_elf64_headers",
+               "vmcore_rust_init"),
+    "kexec": ("CONFIG_KEXEC_CORE_RUST", "kernel/kexec_core.o", "kexec_limit_handler",
+              "kexec_rust_sysctl_init"),
+}
+
+
+def part_facts(flavour, part):
+    """What the flavour's kernel takes a part from: its option, whether the C object was
+    built, and whether vmlinux holds the C and the Rust code."""
+    option, obj, c_sym, rust_sym = PARTS[part]
     out = flavour_dir(flavour)
     nm = subprocess.run([str(LLVM_BIN / "llvm-nm"), str(out / "vmlinux")], stdout=subprocess.PIPE,
                         stderr=subprocess.DEVNULL, text=True).stdout
     syms = {line.split()[-1] for line in nm.splitlines() if line.strip()}
     return {
-        "option": config_value(flavour, "CONFIG_PROC_VMCORE_RUST") or "n",
-        "c_object": (out / "fs/proc/vmcore.o").exists(),
-        "c_code": "parse_crash_elf64_headers" in syms,
-        "rust_code": "vmcore_rust_init" in syms,
+        "option": config_value(flavour, option) or "n",
+        "c_object": (out / obj).exists(),
+        "c_code": c_sym in syms,
+        "rust_code": rust_sym in syms,
     }
 
 

@@ -117,6 +117,99 @@ def unload(flavour, brk=""):
     return {"log": d / "serial.log"}
 
 
+# The errno parity table (tools/testing/kdump/kexec-errno): what each fixed case must give on
+# every flavour. The seeded random lists have no fixed answer: the Rust flavour must give what
+# the C flavour gave for the same seed.
+ERRNO_SEED = int(os.environ.get("KDT_ERRNO_SEED", "4"))
+ERRNO_COUNT = int(os.environ.get("KDT_ERRNO_COUNT", "2000"))
+ERRNO_TABLE = {
+    "ok-normal": "OK", "ok-arch-x86_64": "OK", "flags-unknown": "EINVAL",
+    "flags-preserve-context": "EINVAL", "arch-i386": "EINVAL", "arch-unknown": "EINVAL",
+    "segments-16": "OK", "segments-17": "EINVAL", "segments-array-unmapped": "EFAULT",
+    "mem-misaligned": "EADDRNOTAVAIL", "memsz-misaligned": "EADDRNOTAVAIL",
+    "mem-wraps": "EADDRNOTAVAIL", "mem-beyond-limit": "EADDRNOTAVAIL", "overlap": "EINVAL",
+    "bufsz-over-memsz": "EINVAL", "segment-over-half-ram": "EINVAL",
+    "segments-over-half-ram": "EINVAL", "memsz-zero": "OK", "buf-unmapped": "EFAULT",
+    "ok-normal-256k": "OK", "ok-crash": "OK", "ok-crash-update-elfcorehdr": "OK",
+    "crash-entry-below": "EADDRNOTAVAIL", "crash-entry-above": "EADDRNOTAVAIL",
+    "crash-segment-below": "EADDRNOTAVAIL", "crash-segment-straddles-end": "EADDRNOTAVAIL",
+    "crash-overlap": "EINVAL", "crash-bufsz-over-memsz": "EINVAL", "crash-buf-unmapped": "EFAULT",
+    "crash-no-room-for-control-page": "ENOMEM", "crash-memsz-misaligned": "EADDRNOTAVAIL",
+    "unload-normal": "OK", "unload-crash": "OK", "unload-bad-flags": "EINVAL",
+    "unprivileged-normal": "EPERM", "unprivileged-crash": "EPERM", "concurrent-loads": "EBUSY",
+    "limit-reboot-set-1": "OK", "limit-reboot-raise": "EINVAL", "limit-reboot-negative": "EINVAL",
+    "limit-reboot-first-load": "OK", "limit-reboot-second-load": "EPERM",
+    "limit-panic-set-1": "OK", "limit-panic-first-load": "OK", "limit-panic-second-load": "EPERM",
+    "disabled-set": "OK", "disabled-clear": "EINVAL", "disabled-unload": "EPERM",
+}
+# Rows that are not a refused load of an image (sysctl writes, unloads): "kept" says nothing.
+ERRNO_NOT_LOADS = ("limit-", "disabled-set", "disabled-clear", "unload-")
+
+
+def _errno_results(run):
+    """{case: (errno, kept or None)} from the loader's KDT-ERRNO lines."""
+    out = {}
+    for _, line in run.lines:
+        i = line.find("KDT-ERRNO ")
+        if i < 0:
+            continue
+        parts = line[i:].split()
+        if len(parts) >= 3:
+            kept = parts[3][5:] if len(parts) > 3 and parts[3].startswith("kept=") else None
+            out[parts[1]] = (parts[2], kept)
+    return out
+
+
+def errno_table_path(flavour):
+    return BUILD / "runs" / flavour / "errno" / "errno.txt"
+
+
+def errno(flavour, brk=""):
+    """The kexec_load errno table and seeded random lists from the test loader; the fixed
+    cases must give ERRNO_TABLE's errno, a refused load must leave the loaded images in place
+    (Rust core), and every case must give the C flavour's errno."""
+    extra = f"kdt.seed={ERRNO_SEED} kdt.count={ERRNO_COUNT}"
+    run, d, _ = _boot(flavour, "errno", extra, brk=brk)
+    _expect_exit(run)
+    b = run.boots[0]
+    _fact(b, "errno_rc", "0", "the test loader failed")
+    res = _errno_results(run)
+    if brk == "errno-differs" and "r0" in res:
+        res["r0"] = ("E999", None)
+    (d / "errno.txt").write_text("".join(f"{k} {e} {kept or '-'}\n" for k, (e, kept) in res.items()))
+    missing = [k for k in ERRNO_TABLE if k not in res]
+    randoms = [k for k in res if k[:1] == "r" and k[1:].isdigit()]
+    if missing or len(randoms) != ERRNO_COUNT:
+        raise Check(f"the loader's report is incomplete: {len(randoms)} of {ERRNO_COUNT} random "
+                    f"cases, table cases missing: {' '.join(missing) or 'none'}")
+    wrong = [f"{k}: {res[k][0]}, expected {want}" for k, want in ERRNO_TABLE.items()
+             if res[k][0] != want]
+    if wrong:
+        raise Check(f"{len(wrong)} table case(s) wrong: " + "; ".join(wrong[:5]))
+    lost = [k for k, (e, kept) in res.items()
+            if k in ERRNO_TABLE and e != "OK" and not k.startswith(ERRNO_NOT_LOADS)
+            and kept != "11"]
+    details = {"log": d / "serial.log", "cases": len(res), "table": len(ERRNO_TABLE),
+               "random": len(randoms), "refusals_logged": b.get("refusals_logged"),
+               "lost_by_refusal": lost}
+    if flavour == "c":
+        return details
+    if lost:
+        raise Check("a refused load dropped a loaded image: " + " ".join(lost))
+    ref = errno_table_path("c")
+    if not ref.exists():
+        raise Check(f"no C errno table to compare with ({ref}): run the C flavour's errno first")
+    c = {}
+    for line in ref.read_text().splitlines():
+        k, e, _ = line.split()
+        c[k] = e
+    diff = [f"{k}: C {c.get(k)}, {flavour} {e}" for k, (e, _) in res.items() if c.get(k) != e]
+    if diff or len(c) != len(res):
+        raise Check(f"{len(diff)} of {len(res)} cases differ from C: " + "; ".join(diff[:5]))
+    details["same_as_c"] = len(res)
+    return details
+
+
 # What vmcore-check reports in the capture kernel, and what it must be (C and Rust alike).
 MMAP_CONTRACT = [
     ("mmap_ro", "ok", "read-only mmap of /proc/vmcore"),
@@ -370,6 +463,8 @@ SCENARIOS = {
     "kdump-s": ("kdump via kexec_file_load (kexec -s -p)",
                 lambda f, b: kdump(f, "-s", brk=b, stack_of=_stack_of(b), name="kdump-s")),
     "unload": ("unload: kexec -u and kexec -p -u", lambda f, b: unload(f, brk=b)),
+    "errno": ("kexec_load errno table and 2,000 random lists from the test loader",
+              lambda f, b: errno(f, brk=b)),
     "twin": ("C and Rust /proc/vmcore identical (ELF64), whole and via makedumpfile",
              lambda f, b: twin(f, brk=b)),
     "twin-elf32": ("C and Rust /proc/vmcore identical from an ELF32 elfcorehdr",

@@ -1,0 +1,437 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kexec-errno: raw kexec_load(2) calls with bad and edge inputs, for the errno parity check
+ * between the C and the Rust kexec core (test only).
+ *
+ *   kexec-errno SEED COUNT
+ *
+ * Runs a fixed table of cases, then COUNT segment lists drawn from SEED, and prints one line
+ * per case on stdout:
+ *
+ *   KDT-ERRNO <case> <errno name, or OK> kept=<N><C>
+ *
+ * N and C say whether a normal and a crash image are still loaded right after the call. A good
+ * normal and a good crash image (one page each, never executed) are loaded before every case,
+ * so for a refused load "kept=11" means the refusal left the loaded images in place. The host
+ * compares the errno column between the flavours, and the kept column against what each
+ * flavour promises. The cases that change the load limits and kexec_load_disabled cannot be
+ * undone and come last.
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/capability.h>
+#include <linux/kexec.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/sysinfo.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PAGE 4096UL
+#define NORMAL_BASE (16UL << 20) /* destinations of normal images: above the first 16 MiB */
+#define MAXSEG 20
+
+/* Newer than the build machine's uapi headers may be (include/uapi/linux/kexec.h, 6.6). */
+#ifndef KEXEC_UPDATE_ELFCOREHDR
+#define KEXEC_UPDATE_ELFCOREHDR 0x00000004
+#endif
+#ifndef KEXEC_CRASH_HOTPLUG_SUPPORT
+#define KEXEC_CRASH_HOTPLUG_SUPPORT 0x00000008
+#endif
+
+static unsigned long crash_start, crash_end; /* inclusive, from /proc/iomem */
+static unsigned long ram_pages;
+static unsigned char *ubuf; /* a user buffer segments copy from */
+#define UBUF_SIZE (256UL << 10)
+
+static long kload(unsigned long entry, unsigned long nr, struct kexec_segment *segs,
+		  unsigned long flags)
+{
+	long r = syscall(SYS_kexec_load, entry, nr, segs, flags);
+
+	return r < 0 ? errno : 0;
+}
+
+static const char *ename(long e)
+{
+	static char other[32];
+
+	switch (e) {
+	case 0: return "OK";
+	case EPERM: return "EPERM";
+	case EINVAL: return "EINVAL";
+	case EFAULT: return "EFAULT";
+	case ENOMEM: return "ENOMEM";
+	case EBUSY: return "EBUSY";
+	case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
+	case E2BIG: return "E2BIG";
+	}
+	snprintf(other, sizeof(other), "E%ld", e);
+	return other;
+}
+
+static int read_flag(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int v = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static struct kexec_segment seg(const void *buf, size_t bufsz, unsigned long mem, size_t memsz)
+{
+	struct kexec_segment s = { .buf = buf, .bufsz = bufsz, .mem = (void *)mem, .memsz = memsz };
+
+	return s;
+}
+
+static long load_good(int crash)
+{
+	unsigned long mem = crash ? crash_start + (64UL << 20) : NORMAL_BASE;
+	struct kexec_segment s = seg(ubuf, PAGE, mem, PAGE);
+
+	return kload(mem, 1, &s, crash ? KEXEC_ON_CRASH : 0);
+}
+
+/* Both good images loaded, as every case expects to find them. */
+static void restore(void)
+{
+	if (read_flag("/sys/kernel/kexec_loaded") != 1 && load_good(0))
+		printf("KDT-ERRNO restore-normal failed\n");
+	if (read_flag("/sys/kernel/kexec_crash_loaded") != 1 && load_good(1))
+		printf("KDT-ERRNO restore-crash failed\n");
+}
+
+static void report(const char *name, long e)
+{
+	printf("KDT-ERRNO %s %s kept=%d%d\n", name, ename(e),
+	       read_flag("/sys/kernel/kexec_loaded") == 1,
+	       read_flag("/sys/kernel/kexec_crash_loaded") == 1);
+	fflush(stdout);
+}
+
+/* One table case: restore, call, report. */
+static void row(const char *name, unsigned long entry, unsigned long nr,
+		struct kexec_segment *segs, unsigned long flags)
+{
+	restore();
+	report(name, kload(entry, nr, segs, flags));
+}
+
+/* The call made by a child that dropped CAP_SYS_BOOT from its capability sets first. */
+static void row_unprivileged(const char *name, int crash)
+{
+	pid_t pid;
+	int status;
+
+	restore();
+	pid = fork();
+	if (pid == 0) {
+		struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+		struct __user_cap_data_struct d[2];
+
+		if (syscall(SYS_capget, &h, d))
+			_exit(200);
+		d[CAP_TO_INDEX(CAP_SYS_BOOT)].effective &= ~CAP_TO_MASK(CAP_SYS_BOOT);
+		d[CAP_TO_INDEX(CAP_SYS_BOOT)].permitted &= ~CAP_TO_MASK(CAP_SYS_BOOT);
+		if (syscall(SYS_capset, &h, d))
+			_exit(201);
+		_exit((int)load_good(crash));
+	}
+	waitpid(pid, &status, 0);
+	report(name, WIFEXITED(status) ? WEXITSTATUS(status) : 255);
+}
+
+/* Two processes load a large normal image at once until one of them is told EBUSY. */
+static void row_concurrent(const char *name)
+{
+	size_t big = 32UL << 20;
+	unsigned char *b = mmap(NULL, big, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	struct kexec_segment s;
+	int busy = 0, status, i;
+	pid_t pid;
+
+	restore();
+	if (b == MAP_FAILED) {
+		report(name, ENOMEM);
+		return;
+	}
+	s = seg(b, big, NORMAL_BASE, big);
+	pid = fork();
+	if (pid == 0) {
+		for (i = 0; i < 40; i++)
+			if (kload(NORMAL_BASE, 1, &s, 0) == EBUSY)
+				_exit(1);
+		_exit(0);
+	}
+	for (i = 0; i < 40 && !busy; i++)
+		busy = kload(NORMAL_BASE, 1, &s, 0) == EBUSY;
+	waitpid(pid, &status, 0);
+	busy |= WIFEXITED(status) && WEXITSTATUS(status) == 1;
+	munmap(b, big);
+	report(name, busy ? EBUSY : 0);
+}
+
+static long write_sysctl(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+	long e = 0;
+
+	if (!f)
+		return errno;
+	if (fputs(val, f) < 0)
+		e = errno;
+	if (fclose(f) && !e)
+		e = errno;
+	return e;
+}
+
+static void row_sysctl(const char *name, const char *path, const char *val)
+{
+	restore();
+	report(name, write_sysctl(path, val));
+}
+
+static int find_crash_region(void)
+{
+	FILE *f = fopen("/proc/iomem", "r");
+	char line[256];
+	unsigned long a, b;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "Crash kernel") && sscanf(line, " %lx-%lx", &a, &b) == 2) {
+			crash_start = a;
+			crash_end = b;
+			fclose(f);
+			return 0;
+		}
+	fclose(f);
+	return -1;
+}
+
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+	uint64_t x = rng_state;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	rng_state = x;
+	return x * 0x2545f4914f6cdd1dULL;
+}
+
+static uint64_t below(uint64_t n)
+{
+	return rnd() % n;
+}
+
+/* One random list: mostly plausible segments, each field sometimes wrong in one way. */
+static void random_case(unsigned long i)
+{
+	struct kexec_segment s[MAXSEG];
+	int crash = below(2);
+	unsigned long base = crash ? crash_start : NORMAL_BASE;
+	unsigned long n = below(8) == 0 ? below(MAXSEG) : below(5);
+	unsigned long flags = crash ? KEXEC_ON_CRASH : 0, entry, k;
+	char name[32];
+
+	for (k = 0; k < n; k++) {
+		unsigned long mem = base + below(256) * PAGE, memsz = below(16) * PAGE, bufsz;
+		const void *buf = ubuf;
+
+		switch (below(24)) {
+		case 0: mem += below(PAGE); break;
+		case 1: memsz += 1 + below(PAGE - 1); break;
+		case 2: mem = -PAGE * (1 + below(4)); memsz = 8 * PAGE; break;
+		case 3: mem = 1UL << (47 + below(16)); break;
+		case 4: memsz = (ram_pages / 2 + below(ram_pages)) * PAGE; break;
+		case 5: mem = crash ? crash_end + 1 - below(4) * PAGE : 0; break;
+		case 6: mem = crash ? crash_start - PAGE * (1 + below(4)) : mem; break;
+		case 7: buf = (const void *)(1 + below(4096)); break;
+		case 8: mem = base; break; /* likely to overlap another */
+		}
+		bufsz = below(8) == 0 ? memsz + 1 + below(PAGE) : below(memsz + 1);
+		if (bufsz > UBUF_SIZE)
+			bufsz = UBUF_SIZE;
+		s[k] = seg(buf, bufsz, mem, memsz);
+	}
+	switch (below(16)) {
+	case 0: flags |= 1UL << (1 + below(10)); break;
+	case 1: flags |= below(300) << 16; break;
+	case 2: flags |= KEXEC_ARCH_X86_64; break;
+	}
+	entry = below(8) == 0 ? rnd() : (n ? (unsigned long)s[0].mem : base);
+	snprintf(name, sizeof(name), "r%lu", i);
+	restore();
+	printf("KDT-ERRNO %s %s\n", name, ename(kload(entry, n, s, flags)));
+}
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/*
+ * kexec-errno --time MIB REPEATS: the kexec_load time of a normal image of MIB MiB in two
+ * segments (a kernel-sized one and the rest, as kexec -l loads a kernel and an initrd), REPEATS
+ * times, each line "KDT-LOAD <seconds>".
+ */
+static int time_loads(unsigned long mib, unsigned long repeats)
+{
+	size_t size = mib << 20, first = size / 4 & ~(PAGE - 1);
+	unsigned char *b = mmap(NULL, size, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	struct kexec_segment s[2];
+	unsigned long k;
+
+	if (b == MAP_FAILED)
+		return 1;
+	memset(b, 0x5a, size);
+	s[0] = seg(b, first, NORMAL_BASE, first);
+	s[1] = seg(b + first, size - first, NORMAL_BASE + (64UL << 20), size - first);
+	for (k = 0; k < repeats; k++) {
+		double t0 = now();
+		long e = kload(NORMAL_BASE, 2, s, 0);
+
+		printf("KDT-LOAD %.6f %s\n", now() - t0, ename(e));
+		if (e)
+			return 1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct kexec_segment s[MAXSEG];
+	unsigned long count, cs, ce, k;
+	struct sysinfo si;
+
+	if (argc == 4 && !strcmp(argv[1], "--time"))
+		return time_loads(strtoul(argv[2], NULL, 0), strtoul(argv[3], NULL, 0));
+	if (argc != 3) {
+		fprintf(stderr, "usage: kexec-errno SEED COUNT | kexec-errno --time MIB REPEATS\n");
+		return 2;
+	}
+	rng_state = strtoull(argv[1], NULL, 0) | 1;
+	count = strtoul(argv[2], NULL, 0);
+	ubuf = calloc(1, UBUF_SIZE);
+	if (!ubuf || find_crash_region() || sysinfo(&si)) {
+		fprintf(stderr, "kexec-errno: no crashkernel region or no memory\n");
+		return 1;
+	}
+	ram_pages = si.totalram / PAGE * si.mem_unit;
+	cs = crash_start;
+	ce = crash_end;
+	printf("KDT-ERRNO-INFO crash=%#lx-%#lx ram_pages=%lu\n", cs, ce, ram_pages);
+
+	/* The flags and the count (kexec_load_check, the syscall). */
+	s[0] = seg(ubuf, PAGE, NORMAL_BASE, PAGE);
+	row("ok-normal", NORMAL_BASE, 1, s, 0);
+	row("ok-arch-x86_64", NORMAL_BASE, 1, s, KEXEC_ARCH_X86_64);
+	row("flags-unknown", NORMAL_BASE, 1, s, 0x100);
+	row("flags-preserve-context", NORMAL_BASE, 1, s, KEXEC_PRESERVE_CONTEXT);
+	row("arch-i386", NORMAL_BASE, 1, s, KEXEC_ARCH_386);
+	row("arch-unknown", NORMAL_BASE, 1, s, 0x7fffUL << 16);
+	for (k = 0; k < 17; k++)
+		s[k] = seg(ubuf, PAGE, NORMAL_BASE + 2 * k * PAGE, PAGE);
+	row("segments-16", NORMAL_BASE, 16, s, 0);
+	row("segments-17", NORMAL_BASE, 17, s, 0);
+	row("segments-array-unmapped", NORMAL_BASE, 1, (struct kexec_segment *)8, 0);
+
+	/* The segment list (sanity_check_segment_list). */
+	s[0] = seg(ubuf, PAGE, NORMAL_BASE + 100, PAGE);
+	row("mem-misaligned", NORMAL_BASE, 1, s, 0);
+	s[0] = seg(ubuf, 100, NORMAL_BASE, PAGE + 100);
+	row("memsz-misaligned", NORMAL_BASE, 1, s, 0);
+	s[0] = seg(ubuf, PAGE, -4 * PAGE, 8 * PAGE);
+	row("mem-wraps", NORMAL_BASE, 1, s, 0);
+	s[0] = seg(ubuf, PAGE, 1UL << 62, PAGE);
+	row("mem-beyond-limit", NORMAL_BASE, 1, s, 0);
+	s[0] = seg(ubuf, PAGE, NORMAL_BASE, 4 * PAGE);
+	s[1] = seg(ubuf, PAGE, NORMAL_BASE + 3 * PAGE, 4 * PAGE);
+	row("overlap", NORMAL_BASE, 2, s, 0);
+	s[0] = seg(ubuf, 2 * PAGE, NORMAL_BASE, PAGE);
+	row("bufsz-over-memsz", NORMAL_BASE, 1, s, 0);
+	s[0] = seg(ubuf, 0, NORMAL_BASE, (ram_pages / 2 + 1) * PAGE);
+	row("segment-over-half-ram", NORMAL_BASE, 1, s, 0);
+	s[0] = seg(ubuf, 0, NORMAL_BASE, (ram_pages / 3) * PAGE);
+	s[1] = seg(ubuf, 0, NORMAL_BASE + (ram_pages / 3 + 1) * PAGE, (ram_pages / 3) * PAGE);
+	row("segments-over-half-ram", NORMAL_BASE, 2, s, 0);
+	s[0] = seg(ubuf, 0, NORMAL_BASE, 0);
+	row("memsz-zero", NORMAL_BASE, 1, s, 0);
+	s[0] = seg((void *)16, PAGE, NORMAL_BASE, PAGE);
+	row("buf-unmapped", NORMAL_BASE, 1, s, 0);
+	s[0] = seg(ubuf, UBUF_SIZE, NORMAL_BASE, UBUF_SIZE);
+	row("ok-normal-256k", NORMAL_BASE, 1, s, 0);
+
+	/* Crash images: entry and segments inside crashk_res, copied straight there. */
+	s[0] = seg(ubuf, PAGE, cs + (32UL << 20), PAGE);
+	row("ok-crash", cs + (32UL << 20), 1, s, KEXEC_ON_CRASH);
+	row("ok-crash-update-elfcorehdr", cs + (32UL << 20), 1, s,
+	    KEXEC_ON_CRASH | KEXEC_UPDATE_ELFCOREHDR | KEXEC_CRASH_HOTPLUG_SUPPORT);
+	row("crash-entry-below", cs - PAGE, 1, s, KEXEC_ON_CRASH);
+	row("crash-entry-above", ce + 1, 1, s, KEXEC_ON_CRASH);
+	s[0] = seg(ubuf, PAGE, cs - PAGE, PAGE);
+	row("crash-segment-below", cs, 1, s, KEXEC_ON_CRASH);
+	s[0] = seg(ubuf, PAGE, ce + 1 - PAGE, 2 * PAGE);
+	row("crash-segment-straddles-end", cs, 1, s, KEXEC_ON_CRASH);
+	s[0] = seg(ubuf, PAGE, cs, PAGE);
+	s[1] = seg(ubuf, PAGE, cs, PAGE);
+	row("crash-overlap", cs, 2, s, KEXEC_ON_CRASH);
+	s[0] = seg(ubuf, 2 * PAGE, cs, PAGE);
+	row("crash-bufsz-over-memsz", cs, 1, s, KEXEC_ON_CRASH);
+	s[0] = seg((void *)16, PAGE, cs, PAGE);
+	row("crash-buf-unmapped", cs, 1, s, KEXEC_ON_CRASH);
+	s[0] = seg(ubuf, 0, cs, ce + 1 - cs);
+	row("crash-no-room-for-control-page", cs, 1, s, KEXEC_ON_CRASH);
+	s[0] = seg(ubuf, PAGE, cs + 4 * PAGE, PAGE + 1);
+	row("crash-memsz-misaligned", cs, 1, s, KEXEC_ON_CRASH);
+
+	/* Unloading. */
+	row("unload-normal", 0, 0, NULL, 0);
+	row("unload-crash", 0, 0, NULL, KEXEC_ON_CRASH);
+	row("unload-bad-flags", 0, 0, NULL, 0x100);
+
+	/* Who may load. */
+	row_unprivileged("unprivileged-normal", 0);
+	row_unprivileged("unprivileged-crash", 1);
+	row_concurrent("concurrent-loads");
+
+	for (k = 0; k < count; k++)
+		random_case(k);
+
+	/* Cannot be undone: the load limits, then kexec_load_disabled. */
+	row_sysctl("limit-reboot-set-1", "/proc/sys/kernel/kexec_load_limit_reboot", "1");
+	row_sysctl("limit-reboot-raise", "/proc/sys/kernel/kexec_load_limit_reboot", "5");
+	row_sysctl("limit-reboot-negative", "/proc/sys/kernel/kexec_load_limit_reboot", "-2");
+	report("limit-reboot-first-load", load_good(0));
+	report("limit-reboot-second-load", load_good(0));
+	row_sysctl("limit-panic-set-1", "/proc/sys/kernel/kexec_load_limit_panic", "1");
+	report("limit-panic-first-load", load_good(1));
+	report("limit-panic-second-load", load_good(1));
+	report("disabled-set", write_sysctl("/proc/sys/kernel/kexec_load_disabled", "1"));
+	report("disabled-clear", write_sysctl("/proc/sys/kernel/kexec_load_disabled", "0"));
+	report("disabled-unload", kload(0, 0, NULL, 0));
+	printf("KDT-ERRNO-DONE\n");
+	return 0;
+}
