@@ -10,7 +10,7 @@ from .common import FLAVOURS, TEST_FLAVOURS, KdtError, die, progress
 from .report import Row
 
 # Scenarios `make check` runs on every flavour, in this order.
-CHECK_SCENARIOS = ["reboot", "reboot-s", "unload", "kdump", "kdump-s", "errno"]
+CHECK_SCENARIOS = ["reboot", "reboot-s", "unload", "kdump", "kdump-s", "errno", "cycles"]
 # Only where the Rust /proc/vmcore provider serves: corrupt elfcorehdrs from the test loader.
 RUST_SCENARIOS = [f"corrupt-{m}" for m in scenarios.CORRUPT]
 # The differential flavour: C and Rust providers in one capture kernel.

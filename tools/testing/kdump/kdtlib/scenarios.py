@@ -210,6 +210,37 @@ def errno(flavour, brk=""):
     return details
 
 
+# Load/unload cycles from the test loader: a normal and a crash image of CYCLE_MIB each, loaded
+# and unloaded CYCLES times. MemFree after the last cycle may be at most LEAK_BOUND_KIB below
+# MemFree after cycle 20 (the first cycles warm up slab caches and per-CPU page lists): one
+# leaked page per cycle would be 720 KiB.
+CYCLES = 200
+CYCLE_MIB = 16
+LEAK_BOUND_KIB = 512
+
+
+def cycles(flavour, brk=""):
+    """200 load/unload cycles of a normal and a crash image; MemFree comes back."""
+    run, d, _ = _boot(flavour, "cycles", f"kdt.cycles={CYCLES} kdt.mib={CYCLE_MIB}", brk=brk)
+    _expect_exit(run)
+    _fact(run.boots[0], "cycles_rc", "0", "a load or unload failed")
+    free = {}
+    for _, line in run.lines:
+        i = line.find("KDT-MEMFREE ")
+        if i >= 0:
+            _, cycle, kib = line[i:].split()[:3]
+            free[int(cycle)] = int(kib)
+    if 20 not in free or CYCLES not in free:
+        raise Check(f"MemFree not reported after cycles 20 and {CYCLES}: {free}")
+    lost = free[20] - free[CYCLES]
+    if lost > LEAK_BOUND_KIB:
+        raise Check(f"MemFree went down by {lost} KiB from cycle 20 to {CYCLES} "
+                    f"(bound {LEAK_BOUND_KIB} KiB): a leak")
+    return {"log": d / "serial.log", "cycles": CYCLES, "image": f"{CYCLE_MIB} MiB normal + crash",
+            "MemFree after 20": f"{free[20]} kB", f"MemFree after {CYCLES}": f"{free[CYCLES]} kB",
+            "lost": f"{lost} KiB (bound {LEAK_BOUND_KIB})"}
+
+
 # What vmcore-check reports in the capture kernel, and what it must be (C and Rust alike).
 MMAP_CONTRACT = [
     ("mmap_ro", "ok", "read-only mmap of /proc/vmcore"),
@@ -465,6 +496,8 @@ SCENARIOS = {
     "unload": ("unload: kexec -u and kexec -p -u", lambda f, b: unload(f, brk=b)),
     "errno": ("kexec_load errno table and 2,000 random lists from the test loader",
               lambda f, b: errno(f, brk=b)),
+    "cycles": ("200 load/unload cycles (normal and crash image), MemFree comes back",
+               lambda f, b: cycles(f, brk=b)),
     "twin": ("C and Rust /proc/vmcore identical (ELF64), whole and via makedumpfile",
              lambda f, b: twin(f, brk=b)),
     "twin-elf32": ("C and Rust /proc/vmcore identical from an ELF32 elfcorehdr",

@@ -5,6 +5,8 @@
  *
  *   kexec-errno SEED COUNT
  *
+ * (and two modes for make bench and the leak check: --time and --cycles, below).
+ *
  * Runs a fixed table of cases, then COUNT segment lists drawn from SEED, and prints one line
  * per case on stdout:
  *
@@ -320,6 +322,56 @@ static int time_loads(unsigned long mib, unsigned long repeats)
 	return 0;
 }
 
+static long memfree_kib(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	long v = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemFree: %ld kB", &v) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/*
+ * kexec-errno --cycles N MIB: N cycles of loading and unloading a normal image and a crash
+ * image of MIB MiB each (two segments, as a kernel and an initrd), with "KDT-MEMFREE <cycle>
+ * <kB>" after the first 20 cycles and after the last, and "KDT-CYCLES <errno>" at the end.
+ */
+static int cycles(unsigned long n, unsigned long mib)
+{
+	size_t size = mib << 20, first = size / 4 & ~(PAGE - 1);
+	unsigned char *b = mmap(NULL, size, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	struct kexec_segment sn[2], sc[2];
+	unsigned long k, cbase = crash_start + (32UL << 20);
+	long e = 0;
+
+	if (b == MAP_FAILED)
+		return 1;
+	memset(b, 0xa5, size);
+	sn[0] = seg(b, first, NORMAL_BASE, first);
+	sn[1] = seg(b + first, size - first, NORMAL_BASE + (64UL << 20), size - first);
+	sc[0] = seg(b, first, cbase, first);
+	sc[1] = seg(b + first, size - first, cbase + first + (4UL << 20), size - first);
+	for (k = 1; k <= n && !e; k++) {
+		e = kload(NORMAL_BASE, 2, sn, 0);
+		if (!e)
+			e = kload(0, 0, NULL, 0);
+		if (!e)
+			e = kload(cbase, 2, sc, KEXEC_ON_CRASH);
+		if (!e)
+			e = kload(0, 0, NULL, KEXEC_ON_CRASH);
+		if (k == 20 || k == n)
+			printf("KDT-MEMFREE %lu %ld\n", k, memfree_kib());
+	}
+	printf("KDT-CYCLES %s\n", ename(e));
+	return e ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct kexec_segment s[MAXSEG];
@@ -328,8 +380,12 @@ int main(int argc, char **argv)
 
 	if (argc == 4 && !strcmp(argv[1], "--time"))
 		return time_loads(strtoul(argv[2], NULL, 0), strtoul(argv[3], NULL, 0));
+	if (argc == 4 && !strcmp(argv[1], "--cycles"))
+		return find_crash_region() ? 1 :
+			cycles(strtoul(argv[2], NULL, 0), strtoul(argv[3], NULL, 0));
 	if (argc != 3) {
-		fprintf(stderr, "usage: kexec-errno SEED COUNT | kexec-errno --time MIB REPEATS\n");
+		fprintf(stderr, "usage: kexec-errno SEED COUNT | --time MIB REPEATS | "
+			"--cycles N MIB\n");
 		return 2;
 	}
 	rng_state = strtoull(argv[1], NULL, 0) | 1;
