@@ -44,8 +44,9 @@ scenarios:
 selftest:
 	@$(KDT) selftest
 
-# C and Rust side by side in QEMU (same settings): /proc/vmcore throughput at 1, 2 and 4 GiB.
-# Figures in build/bench/vmcore.json. BENCH_MEM=1024 for one size.
+# C and Rust side by side in QEMU (same settings): /proc/vmcore throughput at 1, 2 and 4 GiB,
+# kexec_load time of a 16 MiB image, kexec -e against a cold boot. Figures in
+# build/bench/vmcore.json and build/bench/kexec.json. BENCH_MEM=1024 for one size.
 BENCH_MEM ?= 1024,2048,4096
 bench:
 	@$(KDT) bench --mem $(BENCH_MEM)

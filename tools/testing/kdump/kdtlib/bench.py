@@ -7,6 +7,12 @@ RAM sizes, each KDT_BENCH_REPEATS (3) times. Figures go to build/bench/vmcore.js
 seconds, the median as "seconds"); the table shows median MB/s, Rust/C ratios, the share of
 the ceiling, and how the Rust dd bs=1M time grows with the guest. Nothing here asserts a time:
 the numbers are for reading.
+
+kexec: the kexec_load syscall time of a 16 MiB normal image (two segments, as a kernel and an
+initrd) from the test loader, KEXEC_LOADS times in one guest per flavour; and kexec -e into the
+same kernel against a cold QEMU boot of it (host wall time from QEMU start, or from the guest's
+"executing" line, to the kernel's first userspace line), KDT_BENCH_REPEATS times. Figures go to
+build/bench/kexec.json.
 """
 
 import json
@@ -15,7 +21,10 @@ import statistics
 
 from . import initramfs, kbuild, qemu
 from .common import BUILD, KdtError, progress
-from .scenarios import CRASHKERNEL
+from .scenarios import CRASHKERNEL, _boot
+
+KEXEC_LOAD_MIB = 16
+KEXEC_LOADS = int(os.environ.get("KDT_BENCH_LOADS", "15"))
 
 REPEATS = int(os.environ.get("KDT_BENCH_REPEATS", "3"))
 TESTS = ["ceiling_1m", "ceiling_4k", "vmcore_1m", "vmcore_4k", "makedumpfile_mmap",
@@ -74,13 +83,89 @@ def run_bench(flavours, mems, twin=False):
     out = BUILD / "bench" / "vmcore.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(rows, indent=1))
+    kexec_rows = run_kexec_bench(flavours)
     _table(rows, flavours, mems)
     if twin:
         print(f"\nthe same kernel (twin flavour), {mems[0]} MiB guest:")
         _table([dict(r, flavour=r["flavour"].removeprefix("twin-")) for r in rows
                 if r["flavour"].startswith("twin-")], ["c", "rust"], mems[:1], growth=False)
-    print(f"figures: {out}")
+    _kexec_table(kexec_rows, flavours)
+    print(f"figures: {out}, {out.with_name('kexec.json')}")
     return 0
+
+
+def _kexec_loads(flavour):
+    progress(f"bench: {flavour} flavour, kexec_load of a {KEXEC_LOAD_MIB} MiB image "
+             f"x{KEXEC_LOADS}")
+    run, d, _ = _boot(flavour, "kload", f"kdt.mib={KEXEC_LOAD_MIB} kdt.repeats={KEXEC_LOADS}",
+                      name="bench-kload")
+    times = []
+    for _, line in run.lines:
+        i = line.find("KDT-LOAD ")
+        if i >= 0:
+            secs, err = line[i:].split()[1:3]
+            if err != "OK":
+                raise KdtError(f"bench {flavour}: kexec_load gave {err}; see {d / 'serial.log'}")
+            times.append(float(secs))
+    if len(times) != KEXEC_LOADS:
+        raise KdtError(f"bench {flavour}: {len(times)} of {KEXEC_LOADS} load times; "
+                       f"see {d / 'serial.log'}")
+    return {"flavour": flavour, "test": "kexec_load_16mib", "seconds": statistics.median(times),
+            "runs": times}
+
+
+def _reboots(flavour):
+    cold, warm = [], []
+    for i in range(REPEATS):
+        progress(f"bench: {flavour} flavour, cold boot and kexec -e ({i + 1}/{REPEATS})")
+        run, d, _ = _boot(flavour, "reboot", "kdt.marker=bench kdt.kexec_flags=",
+                          name="bench-reboot")
+        t_first = run.find("KDT: role=first")
+        t_exec = run.find("KDT: executing")
+        t_second = run.find("KDT: role=second")
+        if None in (t_first, t_exec, t_second):
+            raise KdtError(f"bench {flavour}: the kexec -e run did not reach the second kernel; "
+                           f"see {d / 'serial.log'}")
+        cold.append(round(t_first, 3))
+        warm.append(round(t_second - t_exec, 3))
+    return [{"flavour": flavour, "test": "cold_boot", "seconds": statistics.median(cold),
+             "runs": cold},
+            {"flavour": flavour, "test": "kexec_e_reboot", "seconds": statistics.median(warm),
+             "runs": warm}]
+
+
+def run_kexec_bench(flavours):
+    rows = []
+    for flavour in flavours:
+        if flavour == "twin":
+            continue
+        rows.append(_kexec_loads(flavour))
+        rows += _reboots(flavour)
+    out = BUILD / "bench" / "kexec.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(rows, indent=1))
+    return rows
+
+
+def _kexec_table(rows, flavours):
+    get = {(r["flavour"], r["test"]): r for r in rows}
+    print()
+    print(f"{'kexec (median seconds)':<28}" + "".join(f"{f:>10}" for f in flavours)
+          + (f"{'rust/c':>9}" if "c" in flavours and "rust" in flavours else ""))
+    for test, label in (("kexec_load_16mib", f"kexec_load {KEXEC_LOAD_MIB} MiB"),
+                        ("cold_boot", "cold boot to userspace"),
+                        ("kexec_e_reboot", "kexec -e to userspace")):
+        vals = {f: get[(f, test)]["seconds"] for f in flavours if (f, test) in get}
+        line = f"{label:<28}" + "".join(f"{vals.get(f, '-'):>10.4f}" if f in vals else
+                                        f"{'-':>10}" for f in flavours)
+        if "c" in vals and "rust" in vals and vals["c"]:
+            line += f"{vals['rust'] / vals['c']:>8.2f}x"
+        print(line)
+    for f in flavours:
+        cold, warm = get.get((f, "cold_boot")), get.get((f, "kexec_e_reboot"))
+        if cold and warm and warm["seconds"]:
+            print(f"{f}: kexec -e / cold boot = {warm['seconds'] / cold['seconds']:.2f} "
+                  "(QEMU's firmware is quick; kexec -e includes shutdown and purgatory)")
 
 
 def _table(rows, flavours, mems, growth=True):
