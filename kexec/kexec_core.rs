@@ -34,6 +34,7 @@ use kernel::page::PAGE_SIZE;
 use kernel::prelude::*;
 use kernel::uaccess::{UserSlice, UserSliceReader};
 
+pub mod machine_kexec;
 pub mod segments;
 
 use segments::{Machine, Refusal, Segment};

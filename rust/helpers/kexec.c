@@ -1,19 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Helpers for the Rust kexec core (kdump/kexec): the static inline functions
- * and macros of the mm, kexec and reboot headers it calls, and the x86_64
- * memory limits, which depend on the paging mode chosen at boot.
+ * and macros of the mm, kexec and reboot headers it calls, the x86_64 memory
+ * limits, which depend on the paging mode chosen at boot, and for the x86_64
+ * machine_kexec glue the page-table accessors, the protection flags and the
+ * final jump (inline assembly that must run with no call in between).
  */
 
+#include <linux/cc_platform.h>
 #include <linux/cpu.h>
+#include <linux/ftrace.h>
 #include <linux/highmem.h>
 #include <linux/kexec.h>
 #include <linux/kmsg_dump.h>
 #include <linux/list.h>
 #include <linux/mm.h>
 #include <linux/page-flags.h>
+#include <linux/pgtable.h>
 #include <linux/sched/signal.h>
 #include <linux/vmalloc.h>
+
+#include <asm/cpu.h>
+#include <asm/debugreg.h>
+#include <asm/desc.h>
+#include <asm/init.h>
+#include <asm/segment.h>
 
 #ifdef CONFIG_KEXEC_CORE_RUST
 unsigned long rust_helper_kexec_page_to_boot_pfn(struct page *page)
@@ -174,5 +185,146 @@ unsigned long rust_helper_kexec_control_memory_limit(void)
 unsigned long rust_helper_kexec_crash_control_memory_limit(void)
 {
 	return KEXEC_CRASH_CONTROL_MEMORY_LIMIT;
+}
+/* x86_64 machine_kexec glue (kdump/kexec/machine_kexec.rs). */
+
+bool rust_helper_kexec_guest_mem_encrypt(void)
+{
+	return cc_platform_has(CC_ATTR_GUEST_MEM_ENCRYPT);
+}
+
+bool rust_helper_kexec_host_mem_encrypt(void)
+{
+	return cc_platform_has(CC_ATTR_HOST_MEM_ENCRYPT);
+}
+
+/* The identity map's flags, as init_pgtable() sets them. */
+void rust_helper_kexec_ident_map_flags(struct x86_mapping_info *info)
+{
+	info->page_flag = __PAGE_KERNEL_LARGE_EXEC;
+	info->kernpg_flag = _KERNPG_TABLE_NOENC;
+	if (cc_platform_has(CC_ATTR_GUEST_MEM_ENCRYPT)) {
+		info->page_flag |= _PAGE_ENC;
+		info->kernpg_flag |= _PAGE_ENC;
+	}
+}
+
+pgd_t *rust_helper_kexec_pgd_entry(pgd_t *pgd, unsigned long vaddr)
+{
+	return pgd + pgd_index(vaddr);
+}
+
+bool rust_helper_kexec_pgd_present(pgd_t *pgd)
+{
+	return pgd_present(*pgd);
+}
+
+void rust_helper_kexec_set_pgd(pgd_t *pgd, void *table)
+{
+	set_pgd(pgd, __pgd(__pa(table) | _KERNPG_TABLE));
+}
+
+p4d_t *rust_helper_kexec_p4d_entry(pgd_t *pgd, unsigned long vaddr)
+{
+	return p4d_offset(pgd, vaddr);
+}
+
+bool rust_helper_kexec_p4d_present(p4d_t *p4d)
+{
+	return p4d_present(*p4d);
+}
+
+void rust_helper_kexec_set_p4d(p4d_t *p4d, void *table)
+{
+	set_p4d(p4d, __p4d(__pa(table) | _KERNPG_TABLE));
+}
+
+pud_t *rust_helper_kexec_pud_entry(p4d_t *p4d, unsigned long vaddr)
+{
+	return pud_offset(p4d, vaddr);
+}
+
+bool rust_helper_kexec_pud_present(pud_t *pud)
+{
+	return pud_present(*pud);
+}
+
+void rust_helper_kexec_set_pud(pud_t *pud, void *table)
+{
+	set_pud(pud, __pud(__pa(table) | _KERNPG_TABLE));
+}
+
+pmd_t *rust_helper_kexec_pmd_entry(pud_t *pud, unsigned long vaddr)
+{
+	return pmd_offset(pud, vaddr);
+}
+
+bool rust_helper_kexec_pmd_present(pmd_t *pmd)
+{
+	return pmd_present(*pmd);
+}
+
+void rust_helper_kexec_set_pmd(pmd_t *pmd, void *table)
+{
+	set_pmd(pmd, __pmd(__pa(table) | _KERNPG_TABLE));
+}
+
+/* Maps vaddr to the page at paddr, executable, in the table at pmd. */
+void rust_helper_kexec_set_exec_pte(pmd_t *pmd, unsigned long vaddr,
+				    unsigned long paddr)
+{
+	pgprot_t prot = PAGE_KERNEL_EXEC_NOENC;
+
+	if (cc_platform_has(CC_ATTR_GUEST_MEM_ENCRYPT))
+		prot = PAGE_KERNEL_EXEC;
+	set_pte(pte_offset_kernel(pmd, vaddr), pfn_pte(paddr >> PAGE_SHIFT, prot));
+}
+
+unsigned long rust_helper_kexec_pa(void *addr)
+{
+	return __pa(addr);
+}
+
+int rust_helper_kexec_ftrace_enabled_save(void)
+{
+	return __ftrace_enabled_save();
+}
+
+void rust_helper_kexec_ftrace_enabled_restore(int enabled)
+{
+	__ftrace_enabled_restore(enabled);
+}
+
+/* No interrupts, breakpoints or shadow stacks from here to the new kernel. */
+void rust_helper_kexec_cpu_quiesce(void)
+{
+	local_irq_disable();
+	hw_breakpoint_disable();
+	cet_disable();
+}
+
+
+/*
+ * The jump into relocate_kernel, as the end of machine_kexec(): the segment
+ * registers are reloaded and the IDT and GDT made invalid with no function
+ * call in between (the per-CPU base is gone after load_segments), then
+ * relocate_kernel is called. Returns only for a preserve_context image.
+ */
+unsigned long rust_helper_kexec_jump(unsigned long head, unsigned long *page_list,
+				     unsigned long start, unsigned int preserve,
+				     unsigned int host_mem_enc)
+{
+	__asm__ __volatile__ (
+		"\tmovl %0,%%ds\n"
+		"\tmovl %0,%%es\n"
+		"\tmovl %0,%%ss\n"
+		"\tmovl %0,%%fs\n"
+		"\tmovl %0,%%gs\n"
+		: : "a" (__KERNEL_DS) : "memory"
+		);
+	native_idt_invalidate();
+	native_gdt_invalidate();
+	return relocate_kernel(head, (unsigned long)page_list, start, preserve,
+			       host_mem_enc);
 }
 #endif /* CONFIG_KEXEC_CORE_RUST */

@@ -40,6 +40,11 @@ PROVIDERS = {
         "rust": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
         "twin": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
     },
+    "kexec-x86": {
+        "c": {"option": "n", "c_code": True, "rust_code": False},
+        "rust": {"option": "y", "c_code": False, "rust_code": True},
+        "twin": {"option": "y", "c_code": False, "rust_code": True},
+    },
 }
 
 
@@ -87,7 +92,7 @@ def _provider_rows(flavour):
         want = want_by_flavour[flavour]
         bad = [f"{k}={facts[k]} (want {v})" for k, v in want.items() if facts[k] != v]
         what = (f"{option}={facts['option']}"
-                + (f", {obj} built" if facts["c_object"] else f", no {obj}")
+                + ("" if obj is None else f", {obj} built" if facts["c_object"] else f", no {obj}")
                 + ", vmlinux has " + " and ".join(
                     n for n, k in (("C", "c_code"), ("Rust", "rust_code")) if facts[k])
                 + f" {part} code")
@@ -217,9 +222,10 @@ def cmd_demo(args):
     print(f"crash to capture userspace:   {d.get('crash to capture userspace')}")
     print(f"/proc/vmcore to disk (1M dd): {d.get('vmcore read+write (dd bs=1M)')}")
     print(f"whole QEMU cycle:             {res.secs:.1f} s")
-    vmcore_row, kexec_row = _provider_rows("rust")
+    vmcore_row, kexec_row, x86_row = _provider_rows("rust")
     print(f"/proc/vmcore served by:       {vmcore_row.reason}")
     print(f"kexec core:                   {kexec_row.reason}")
+    print(f"x86_64 machine_kexec glue:    {x86_row.reason}")
     print(f"vmcore:                       {d.get('vmcore')} ({d.get('ELF')})")
     print(f"read and mmap contract:       {d.get('read/mmap')}")
     print(f"makedumpfile -d 31 -c:        {d.get('makedumpfile -d 31')}")

@@ -131,7 +131,7 @@ def _seed(flavour):
 def _drop_replaced(out):
     """Objects of C files a Rust part replaces, left from before the option was on (Kbuild
     never deletes them); the tree then shows what the kernel is made of."""
-    replaced = {opt: [obj] for opt, obj, _, _ in PARTS.values()}
+    replaced = {opt: [obj] for opt, obj, _, _ in PARTS.values() if obj}
     have = read_options(out / ".config")
     for opt, objs in replaced.items():
         if have.get(opt) == "y":
@@ -167,13 +167,17 @@ def artefacts(flavour):
     return bz, vmlinux
 
 
-# Each Rust part that replaces C: its option, the C object it replaces, a symbol only the C
-# code has, and one only the Rust code has.
+# Each Rust part that replaces C: its option, the C object it replaces (None where the C file
+# stays for other code), a symbol only the C code has, and a piece of a symbol name only the
+# Rust code has (Rust names are mangled with the crate and module in them).
 PARTS = {
     "vmcore": ("CONFIG_PROC_VMCORE_RUST", "fs/proc/vmcore.o", "parse_crash_elf64_headers",
                "vmcore_rust_init"),
     "kexec": ("CONFIG_KEXEC_CORE_RUST", "kernel/kexec_core.o", "kexec_limit_handler",
               "kexec_rust_sysctl_init"),
+    # machine_kexec_64.o keeps the kexec_file_load relocation code.
+    "kexec-x86": ("CONFIG_KEXEC_CORE_RUST", None, "alloc_pgt_page",
+                  "13machine_kexec14alloc_pgt_page"),
 }
 
 
@@ -187,9 +191,9 @@ def part_facts(flavour, part):
     syms = {line.split()[-1] for line in nm.splitlines() if line.strip()}
     return {
         "option": config_value(flavour, option) or "n",
-        "c_object": (out / obj).exists(),
+        "c_object": obj is not None and (out / obj).exists(),
         "c_code": c_sym in syms,
-        "rust_code": rust_sym in syms,
+        "rust_code": any(rust_sym in s for s in syms),
     }
 
 
