@@ -173,7 +173,8 @@ fn table_page(slot: &mut *mut c_void) -> Result<*mut c_void> {
 }
 
 /// `init_transition_pgtable()`: maps `relocate_kernel`'s kernel address to the control page
-/// in `pgd`, so the jump survives the switch to the identity map.
+/// in `pgd`, so the jump survives the switch to the identity map. Missing tables (P4D, PUD,
+/// PMD, PTE) are fresh pages recorded in the image, for `machine_kexec_cleanup()`.
 fn init_transition_pgtable(
     image: &mut bindings::kimage,
     pgd: *mut bindings::pgd_t,
@@ -181,31 +182,27 @@ fn init_transition_pgtable(
 ) -> Result {
     let vaddr = bindings::relocate_kernel as *const () as c_ulong;
     let arch = &mut image.arch;
-    // SAFETY: `pgd` is the image's top table; each level's entry is read, and filled with a
-    // fresh zeroed table if empty, before the next level is looked up through it.
-    unsafe {
-        let pgd = bindings::kexec_pgd_entry(pgd, vaddr);
-        if !bindings::kexec_pgd_present(pgd) {
-            let t = table_page(&mut *ptr::addr_of_mut!(arch.p4d).cast())?;
-            bindings::kexec_set_pgd(pgd, t);
+    let slots: [*mut *mut c_void; 4] = [
+        ptr::addr_of_mut!(arch.p4d).cast(),
+        ptr::addr_of_mut!(arch.pud).cast(),
+        ptr::addr_of_mut!(arch.pmd).cast(),
+        ptr::addr_of_mut!(arch.pte).cast(),
+    ];
+    let mut entry: *mut c_void = pgd.cast();
+    for (level, slot) in (0..).zip(slots) {
+        // SAFETY: `entry` is the image's top table (level 0) or the entry for `vaddr` one
+        // level up, which the previous round made present; each level's entry is read, and
+        // filled with a fresh zeroed table if empty, before the next level is looked up.
+        unsafe {
+            entry = bindings::kexec_pt_entry(level, entry, vaddr);
+            if !bindings::kexec_pt_present(level, entry) {
+                let t = table_page(&mut *slot)?;
+                bindings::kexec_pt_set(level, entry, t);
+            }
         }
-        let p4d = bindings::kexec_p4d_entry(pgd, vaddr);
-        if !bindings::kexec_p4d_present(p4d) {
-            let t = table_page(&mut *ptr::addr_of_mut!(arch.pud).cast())?;
-            bindings::kexec_set_p4d(p4d, t);
-        }
-        let pud = bindings::kexec_pud_entry(p4d, vaddr);
-        if !bindings::kexec_pud_present(pud) {
-            let t = table_page(&mut *ptr::addr_of_mut!(arch.pmd).cast())?;
-            bindings::kexec_set_pud(pud, t);
-        }
-        let pmd = bindings::kexec_pmd_entry(pud, vaddr);
-        if !bindings::kexec_pmd_present(pmd) {
-            let t = table_page(&mut *ptr::addr_of_mut!(arch.pte).cast())?;
-            bindings::kexec_set_pmd(pmd, t);
-        }
-        bindings::kexec_set_exec_pte(pmd, vaddr, control_page);
     }
+    // SAFETY: `entry` is now the PMD entry for `vaddr`, pointing to a page table.
+    unsafe { bindings::kexec_set_exec_pte(entry.cast(), vaddr, control_page) };
     Ok(())
 }
 

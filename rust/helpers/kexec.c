@@ -209,64 +209,42 @@ void rust_helper_kexec_ident_map_flags(struct x86_mapping_info *info)
 	}
 }
 
-pgd_t *rust_helper_kexec_pgd_entry(pgd_t *pgd, unsigned long vaddr)
+/*
+ * The transition mapping's page-table walk, one level at a time (0: PGD,
+ * 1: P4D, 2: PUD, 3: PMD): the entry for vaddr at a level, given the PGD at
+ * level 0 and the entry of the level above otherwise; whether an entry is
+ * present; and filling it with a new table.
+ */
+void *rust_helper_kexec_pt_entry(int level, void *above, unsigned long vaddr)
 {
-	return pgd + pgd_index(vaddr);
+	switch (level) {
+	case 0: return (pgd_t *)above + pgd_index(vaddr);
+	case 1: return p4d_offset(above, vaddr);
+	case 2: return pud_offset(above, vaddr);
+	default: return pmd_offset(above, vaddr);
+	}
 }
 
-bool rust_helper_kexec_pgd_present(pgd_t *pgd)
+bool rust_helper_kexec_pt_present(int level, void *entry)
 {
-	return pgd_present(*pgd);
+	switch (level) {
+	case 0: return pgd_present(*(pgd_t *)entry);
+	case 1: return p4d_present(*(p4d_t *)entry);
+	case 2: return pud_present(*(pud_t *)entry);
+	default: return pmd_present(*(pmd_t *)entry);
+	}
 }
 
-void rust_helper_kexec_set_pgd(pgd_t *pgd, void *table)
+void rust_helper_kexec_pt_set(int level, void *entry, void *table)
 {
-	set_pgd(pgd, __pgd(__pa(table) | _KERNPG_TABLE));
-}
+	unsigned long val = __pa(table) | _KERNPG_TABLE;
 
-p4d_t *rust_helper_kexec_p4d_entry(pgd_t *pgd, unsigned long vaddr)
-{
-	return p4d_offset(pgd, vaddr);
-}
-
-bool rust_helper_kexec_p4d_present(p4d_t *p4d)
-{
-	return p4d_present(*p4d);
-}
-
-void rust_helper_kexec_set_p4d(p4d_t *p4d, void *table)
-{
-	set_p4d(p4d, __p4d(__pa(table) | _KERNPG_TABLE));
-}
-
-pud_t *rust_helper_kexec_pud_entry(p4d_t *p4d, unsigned long vaddr)
-{
-	return pud_offset(p4d, vaddr);
-}
-
-bool rust_helper_kexec_pud_present(pud_t *pud)
-{
-	return pud_present(*pud);
-}
-
-void rust_helper_kexec_set_pud(pud_t *pud, void *table)
-{
-	set_pud(pud, __pud(__pa(table) | _KERNPG_TABLE));
-}
-
-pmd_t *rust_helper_kexec_pmd_entry(pud_t *pud, unsigned long vaddr)
-{
-	return pmd_offset(pud, vaddr);
-}
-
-bool rust_helper_kexec_pmd_present(pmd_t *pmd)
-{
-	return pmd_present(*pmd);
-}
-
-void rust_helper_kexec_set_pmd(pmd_t *pmd, void *table)
-{
-	set_pmd(pmd, __pmd(__pa(table) | _KERNPG_TABLE));
+	switch (level) {
+	case 0: set_pgd(entry, __pgd(val)); break;
+	case 1: set_p4d(entry, __p4d(val)); break;
+	case 2: set_pud(entry, __pud(val)); break;
+	default: set_pmd(entry, __pmd(val)); break;
+	}
 }
 
 /* Maps vaddr to the page at paddr, executable, in the table at pmd. */
