@@ -1347,3 +1347,148 @@ extern "C" fn kexec_rust_sysctl_init() -> c_int {
 core::arch::global_asm!(
     ".section \".initcall7.init\", \"a\"\nkexec_rust_initcall:\n.long kexec_rust_sysctl_init - .\n.previous"
 );
+
+#[kernel::macros::kunit_tests(rust_kexec)]
+mod tests {
+    use super::*;
+
+    const MIB: c_ulong = 1 << 20;
+    const PAGE: usize = PAGE_SIZE;
+
+    fn seg(mem: c_ulong, memsz: usize, bufsz: usize) -> bindings::kexec_segment {
+        bindings::kexec_segment {
+            __bindgen_anon_1: bindings::kexec_segment__bindgen_ty_1 {
+                buf: ptr::null_mut(),
+            },
+            bufsz,
+            mem,
+            memsz,
+        }
+    }
+
+    /// The (destination, source) pages of a terminated image's entry list, in order.
+    fn pages_of(image: *mut bindings::kimage) -> Result<KVec<(c_ulong, c_ulong)>> {
+        let mut out = KVec::new();
+        let mut dest = 0;
+        let mut r = Ok(());
+        // SAFETY: the image's entry list is terminated and well formed.
+        unsafe {
+            for_each_entry(image, |_, e| {
+                if e & IND_DESTINATION != 0 {
+                    dest = e & PAGE_MASK;
+                } else if e & IND_SOURCE != 0 {
+                    r = out
+                        .push((dest, e & PAGE_MASK), GFP_KERNEL)
+                        .map_err(Error::from);
+                    dest += PAGE as c_ulong;
+                }
+                r.is_ok()
+            })
+        };
+        r.map(|()| out)
+    }
+
+    #[test]
+    fn a_normal_image_lists_every_page_with_its_bytes() {
+        // Two segments: three pages with two and a bit of data, and two pages of zeros.
+        let segs = [
+            seg(16 * MIB, 3 * PAGE, 2 * PAGE + 100),
+            seg(32 * MIB, 2 * PAGE, 0),
+        ];
+        let mut data = KVec::new();
+        for i in 0..segs[0].bufsz {
+            assert!(data.push((i % 251) as u8, GFP_KERNEL).is_ok());
+        }
+        let b = alloc_init(16 * MIB, &segs, false);
+        assert!(b.is_ok());
+        let Ok(mut b) = b else { return };
+        let i = b.get();
+        assert!(!i.control_code_page.is_null() && !i.swap_page.is_null());
+        // SAFETY: our checked image.
+        assert_eq!(unsafe { machine_kexec::machine_kexec_prepare(i) }, 0);
+        assert!(!i.arch.pgd.is_null());
+        assert!(load_segment_from(i, 0, &mut Source::Kernel(&data)).is_ok());
+        assert!(load_segment_from(i, 1, &mut Source::Kernel(&[])).is_ok());
+        // SAFETY: our image.
+        unsafe { kimage_terminate(i) };
+        let pages = pages_of(i);
+        assert!(pages.is_ok());
+        let Ok(pages) = pages else { return };
+        let dests: [c_ulong; 5] = [
+            16 * MIB,
+            16 * MIB + PAGE as c_ulong,
+            16 * MIB + 2 * PAGE as c_ulong,
+            32 * MIB,
+            32 * MIB + PAGE as c_ulong,
+        ];
+        assert_eq!(pages.len(), dests.len());
+        for (n, (&(dest, src), want)) in pages.iter().zip(dests.iter()).enumerate() {
+            assert_eq!(dest, *want);
+            // No source page may be another page's destination unless it is its own.
+            assert!(src == dest || !is_destination(i, src, src + PAGE as c_ulong - 1));
+            // SAFETY: a source page of our image.
+            let page = unsafe { bindings::kexec_boot_pfn_to_page(src >> bindings::PAGE_SHIFT) };
+            let off = n * PAGE;
+            let same = with_mapped(page, 0, PAGE, |p| {
+                let ok = p.iter().enumerate().all(|(k, &v)| {
+                    let want = if n < 3 {
+                        data.get(off + k).copied().unwrap_or(0)
+                    } else {
+                        0
+                    };
+                    v == want
+                });
+                if ok {
+                    Ok(())
+                } else {
+                    Err(EINVAL)
+                }
+            });
+            assert!(same.is_ok());
+        }
+        // Dropping `b` frees the image: pages, control pages and transition tables.
+    }
+
+    #[test]
+    fn refused_images_give_c_errno() {
+        let cases: [(&[bindings::kexec_segment], c_int); 4] = [
+            (
+                &[seg(16 * MIB + 1, PAGE, 0)],
+                -(bindings::EADDRNOTAVAIL as c_int),
+            ),
+            (
+                &[seg(16 * MIB, PAGE + 1, 0)],
+                -(bindings::EADDRNOTAVAIL as c_int),
+            ),
+            (
+                &[
+                    seg(16 * MIB, 2 * PAGE, 0),
+                    seg(16 * MIB + PAGE as c_ulong, PAGE, 0),
+                ],
+                -(bindings::EINVAL as c_int),
+            ),
+            (
+                &[seg(16 * MIB, PAGE, 2 * PAGE)],
+                -(bindings::EINVAL as c_int),
+            ),
+        ];
+        for (segs, errno) in cases {
+            assert_eq!(
+                alloc_init(16 * MIB, segs, false)
+                    .err()
+                    .map(|e| e.to_errno()),
+                Some(errno)
+            );
+        }
+        // More than half of RAM.
+        // SAFETY: no preconditions.
+        let half = unsafe { bindings::kexec_totalram_pages() } as usize / 2 + 1;
+        let big = [seg(16 * MIB, half * PAGE, 0)];
+        assert_eq!(
+            alloc_init(16 * MIB, &big, false)
+                .err()
+                .map(|e| e.to_errno()),
+            Some(-(bindings::EINVAL as c_int))
+        );
+    }
+}
