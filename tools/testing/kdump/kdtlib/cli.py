@@ -26,6 +26,8 @@ SELFTESTS = [
     ("corrupt-overlap", "", "no error naming the corruption", None, "c"),
     # The twin comparison must see a difference when the Rust digest skips a MiB.
     ("twin", "differ", "the providers differ", None, "twin"),
+    # The errno comparison must see a case whose errno differs from C's.
+    ("errno", "errno-differs", "differ from C", None, "rust"),
 ]
 
 # What each flavour's kernel must be made of, per replaced part (kbuild.PARTS).
@@ -152,9 +154,13 @@ def cmd_selftest(args):
     _prepare()
     kbuild.build("c")
     flavours = ["c"]
-    if (kbuild.flavour_dir("twin") / "vmlinux").exists():
-        kbuild.build("twin")
-        flavours.append("twin")
+    for extra in ("rust", "twin"):
+        if (kbuild.flavour_dir(extra) / "vmlinux").exists():
+            kbuild.build(extra)
+            flavours.append(extra)
+    if "rust" in flavours and not scenarios.errno_table_path("c").exists():
+        # The errno self-test compares with the C flavour's table.
+        scenarios.run_scenario("errno", "c")
     return report.table(_selftest_rows(flavours))
 
 
@@ -274,7 +280,8 @@ def main(argv):
     sub.add_parser("check", help="everything that tests").set_defaults(fn=cmd_check)
     sub.add_parser("demo", help="build the Rust flavour and show a kdump cycle").set_defaults(
         fn=cmd_demo)
-    bn = sub.add_parser("bench", help="C and Rust side by side: /proc/vmcore throughput")
+    bn = sub.add_parser("bench", help="C and Rust side by side: /proc/vmcore throughput, "
+                        "kexec_load time, kexec -e against a cold boot")
     bn.add_argument("--flavour", action="append", choices=FLAVOURS)
     bn.add_argument("--mem", default="1024,2048,4096", help="guest RAM sizes in MiB")
     bn.set_defaults(fn=cmd_bench)
