@@ -206,11 +206,11 @@ pub unsafe extern "C" fn kimage_free_page_list(list: *mut bindings::list_head) {
 // The image
 // ---------------------------------------------------------------------------------------------
 
-/// The segments of `image` as the pure checks take them.
-fn segs(image: &bindings::kimage) -> ([Segment; 16], usize) {
+/// Up to 16 segments as the pure checks take them, and how many there are.
+fn to_pure(segments: &[bindings::kexec_segment]) -> ([Segment; 16], usize) {
     let mut out = [Segment::default(); 16];
-    let n = (image.nr_segments as usize).min(out.len());
-    for (o, s) in out.iter_mut().zip(image.segment.iter()).take(n) {
+    let n = segments.len().min(out.len());
+    for (o, s) in out.iter_mut().zip(segments) {
         *o = Segment {
             bufsz: s.bufsz as u64,
             mem: s.mem as u64,
@@ -218,6 +218,12 @@ fn segs(image: &bindings::kimage) -> ([Segment; 16], usize) {
         };
     }
     (out, n)
+}
+
+/// The segments of `image` as the pure checks take them.
+fn segs(image: &bindings::kimage) -> ([Segment; 16], usize) {
+    let n = (image.nr_segments as usize).min(image.segment.len());
+    to_pure(image.segment.get(..n).unwrap_or(&[]))
 }
 
 /// The crashkernel region, `[start, end]` in boot physical addresses.
@@ -255,6 +261,11 @@ fn log_refusal(r: &Refusal) {
 fn refusal_errno(r: &Refusal) -> c_int {
     log_refusal(r);
     -r.errno
+}
+
+/// A pure check's outcome as a kernel result, a refusal logged.
+fn checked(r: core::result::Result<(), Refusal>) -> Result {
+    r.map_err(|r| Error::from_errno(refusal_errno(&r)))
 }
 
 /// `sanity_check_segment_list()`: the checks of [`segments::check_segments`].
@@ -912,10 +923,7 @@ fn alloc_init(
     crash: bool,
 ) -> Result<Building> {
     if crash {
-        segments::check_crash_entry(entry as u64, crash_region()).map_err(|r| {
-            log_refusal(&r);
-            Error::from_errno(-r.errno)
-        })?;
+        checked(segments::check_crash_entry(entry as u64, crash_region()))?;
     }
     let image = do_kimage_alloc_init();
     if image.is_null() {
@@ -984,8 +992,8 @@ impl Drop for KexecLock {
     }
 }
 
-/// Copies every segment's user buffer into one kernel buffer, so a crash image can be
-/// written into crashkernel memory with nothing left that can fail.
+/// Copies every segment's user buffer into one kernel buffer, so a crash image's bytes can
+/// be written into crashkernel memory with no user-memory access (and no `EFAULT`) left.
 fn stage(segments: &[bindings::kexec_segment]) -> Result<VVec<u8>> {
     let total = segments
         .iter()
@@ -1115,31 +1123,16 @@ fn load_crash(entry: c_ulong, segs: &[bindings::kexec_segment], flags: c_ulong) 
     let staged = if segs.is_empty() {
         None
     } else {
-        segments::check_crash_entry(entry as u64, crash_region()).map_err(|r| {
-            log_refusal(&r);
-            Error::from_errno(-r.errno)
-        })?;
-        let mut all = [Segment::default(); 16];
-        for (d, s) in all.iter_mut().zip(segs) {
-            *d = Segment {
-                bufsz: s.bufsz as u64,
-                mem: s.mem as u64,
-                memsz: s.memsz as u64,
-            };
-        }
-        segments::check_segments(all.get(..segs.len()).ok_or(EINVAL)?, &machine(true)).map_err(
-            |r| {
-                log_refusal(&r);
-                Error::from_errno(-r.errno)
-            },
-        )?;
+        checked(segments::check_crash_entry(entry as u64, crash_region()))?;
+        let (all, n) = to_pure(segs);
+        let used = all.get(..n).ok_or(EINVAL)?;
+        checked(segments::check_segments(used, &machine(true)))?;
         // The control code page and the vmcoreinfo copy go in the first free holes of the
         // region: find them before the old image goes, as C would fail there after.
         let (start, end) = crash_region();
         // SAFETY: no preconditions.
         let limit = unsafe { bindings::kexec_crash_control_memory_limit() } as u64;
         let page = PAGE_SIZE as u64;
-        let used = all.get(..segs.len()).ok_or(EINVAL)?;
         let first = segments::crash_control_hole(start, page, used, end, limit);
         if first
             .and_then(|h| segments::crash_control_hole(h + page, page, used, end, limit))
