@@ -139,7 +139,7 @@ fn map_efi_systab(info: &mut bindings::x86_mapping_info, pgd: *mut bindings::pgd
     // SAFETY: the system table is firmware memory of `size` bytes.
     let kaddr = unsafe {
         bindings::memremap(
-            start.into(),
+            start as bindings::resource_size_t,
             size as usize,
             bindings::MEMREMAP_WB as c_ulong,
         )
