@@ -36,16 +36,19 @@ PROVIDERS = {
         "c": {"option": "n", "c_code": True, "rust_code": False},
         "rust": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
         "twin": {"option": "n", "c_code": True, "rust_code": True},
+        "rust-acpi": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
     },
     "kexec": {
         "c": {"option": "n", "c_code": True, "rust_code": False},
         "rust": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
         "twin": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
+        "rust-acpi": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
     },
     "kexec-x86": {
         "c": {"option": "n", "c_code": True, "rust_code": False},
         "rust": {"option": "y", "c_code": False, "rust_code": True},
         "twin": {"option": "y", "c_code": False, "rust_code": True},
+        "rust-acpi": {"option": "y", "c_code": False, "rust_code": True},
     },
 }
 

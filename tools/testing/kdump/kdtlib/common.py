@@ -22,10 +22,11 @@ CARGO_BIN = Path.home() / ".cargo" / "bin"
 VENV = BUILD / "venv"
 
 FLAVOURS = ("c", "rust")
-# Test-only flavours, built on demand: twin has the C and the Rust /proc/vmcore side by side.
-TEST_FLAVOURS = ("twin",)
+# Test-only flavours, built on demand: twin has the C and the Rust /proc/vmcore side by side;
+# rust-acpi is the Rust flavour with ACPI and UEFI (the glue's table mappings).
+TEST_FLAVOURS = ("twin", "rust-acpi")
 # A test flavour starts as a copy of this one, so only what its options touch is rebuilt.
-SEED_FLAVOUR = {"twin": "rust"}
+SEED_FLAVOUR = {"twin": "rust", "rust-acpi": "rust"}
 
 
 class KdtError(Exception):
