@@ -18,6 +18,7 @@
 //! `rust/helpers/kexec.c`; everything else is here.
 
 use core::ptr;
+use core::sync::atomic::{AtomicU8, Ordering};
 use kernel::bindings;
 use kernel::error::to_result;
 use kernel::ffi::{c_int, c_uint, c_ulong, c_void};
@@ -371,7 +372,7 @@ fn mark_range(start: u64, end: u64, protect: bool) {
 /// `kexec_mark_crashkres()`: all of the crashkernel regions but the crash image's control
 /// code page, which `machine_kexec()` writes on the crash path.
 fn mark_crashkres(protect: bool) {
-    let image = crate::kexec_crash_image.load(core::sync::atomic::Ordering::Acquire);
+    let image = crate::kexec_crash_image.load(Ordering::Acquire);
     if image.is_null() {
         return;
     }
@@ -403,6 +404,22 @@ pub extern "C" fn arch_kexec_unprotect_crashkres() {
     mark_crashkres(false);
 }
 
+/// `cc_platform_has(CC_ATTR_HOST_MEM_ENCRYPT)`, asked once: it is settled at boot, and the
+/// kexec core asks for every page it allocates or frees.
+pub(crate) fn host_mem_encrypted() -> bool {
+    // 0: not asked yet, 1: no, 2: yes.
+    static ENCRYPTED: AtomicU8 = AtomicU8::new(0);
+    match ENCRYPTED.load(Ordering::Relaxed) {
+        0 => {
+            // SAFETY: no preconditions.
+            let yes = unsafe { bindings::kexec_host_mem_encrypt() };
+            ENCRYPTED.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
+            yes
+        }
+        v => v == 2,
+    }
+}
+
 /// `arch_kexec_post_alloc_pages()`: under host memory encryption the new kernel reads its
 /// pages unencrypted.
 ///
@@ -415,8 +432,7 @@ pub unsafe extern "C" fn arch_kexec_post_alloc_pages(
     pages: c_uint,
     _gfp: bindings::gfp_t,
 ) -> c_int {
-    // SAFETY: no preconditions.
-    if !unsafe { bindings::kexec_host_mem_encrypt() } {
+    if !host_mem_encrypted() {
         return 0;
     }
     // SAFETY: by the function's contract.
@@ -430,8 +446,7 @@ pub unsafe extern "C" fn arch_kexec_post_alloc_pages(
 /// As for [`arch_kexec_post_alloc_pages`].
 #[no_mangle]
 pub unsafe extern "C" fn arch_kexec_pre_free_pages(vaddr: *mut c_void, pages: c_uint) {
-    // SAFETY: no preconditions.
-    if !unsafe { bindings::kexec_host_mem_encrypt() } {
+    if !host_mem_encrypted() {
         return;
     }
     // SAFETY: by the function's contract.

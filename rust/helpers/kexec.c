@@ -57,11 +57,18 @@ void *rust_helper_kexec_page_address(struct page *page)
 	return page_address(page);
 }
 
-/* What kimage_alloc_pages() marks on a fresh allocation: the order, no mapping. */
-void rust_helper_kexec_set_page_order(struct page *page, unsigned int order)
+/*
+ * What kimage_alloc_pages() marks on a fresh allocation of 1 << order pages:
+ * no mapping, the order in page_private, every page reserved.
+ */
+void rust_helper_kexec_mark_pages(struct page *page, unsigned int order)
 {
+	unsigned int i;
+
 	page->mapping = NULL;
 	set_page_private(page, order);
+	for (i = 0; i < 1U << order; i++)
+		SetPageReserved(page + i);
 }
 
 unsigned int rust_helper_kexec_page_order(struct page *page)
@@ -69,12 +76,14 @@ unsigned int rust_helper_kexec_page_order(struct page *page)
 	return page_private(page);
 }
 
-void rust_helper_kexec_set_page_reserved(struct page *page, bool reserved)
+/* Undoes kexec_mark_pages() before the pages are freed; returns the order. */
+unsigned int rust_helper_kexec_unmark_pages(struct page *page)
 {
-	if (reserved)
-		SetPageReserved(page);
-	else
-		ClearPageReserved(page);
+	unsigned int i, order = page_private(page);
+
+	for (i = 0; i < 1U << order; i++)
+		ClearPageReserved(page + i);
+	return order;
 }
 
 void rust_helper_kexec_clear_highpage(struct page *page)
@@ -85,6 +94,15 @@ void rust_helper_kexec_clear_highpage(struct page *page)
 void rust_helper_kexec_copy_highpage(struct page *to, struct page *from)
 {
 	copy_highpage(to, from);
+}
+
+/* kmap_local_page() of a page that is then cleared with clear_page(). */
+void *rust_helper_kexec_map_cleared(struct page *page)
+{
+	void *p = kmap_local_page(page);
+
+	clear_page(p);
+	return p;
 }
 
 void rust_helper_kexec_clear_page(void *addr)
