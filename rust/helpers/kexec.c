@@ -206,11 +206,6 @@ unsigned long rust_helper_kexec_crash_control_memory_limit(void)
 }
 /* x86_64 machine_kexec glue (kdump/kexec/machine_kexec.rs). */
 
-bool rust_helper_kexec_guest_mem_encrypt(void)
-{
-	return cc_platform_has(CC_ATTR_GUEST_MEM_ENCRYPT);
-}
-
 bool rust_helper_kexec_host_mem_encrypt(void)
 {
 	return cc_platform_has(CC_ATTR_HOST_MEM_ENCRYPT);
