@@ -185,14 +185,15 @@ def cmd_kunit(args):
 
 def cmd_host_test(args):
     _prepare()
-    return report.table(hosttest.run_host_tests() + hosttest.run_style_checks()
-                        + hosttest.run_fuzz())
+    return report.table(hosttest.run_host_tests() + hosttest.run_harness_tests()
+                        + hosttest.run_style_checks() + hosttest.run_fuzz())
 
 
 def cmd_check(args):
     t0 = time.monotonic()
     _prepare()
-    rows = hosttest.run_host_tests() + hosttest.run_style_checks() + hosttest.run_fuzz()
+    rows = (hosttest.run_host_tests() + hosttest.run_harness_tests()
+            + hosttest.run_style_checks() + hosttest.run_fuzz())
     built = []
     for flavour in FLAVOURS:
         if not _build_row(flavour, rows):

@@ -86,7 +86,10 @@ def parse_iomem(values):
     for v in values:
         rng, _, name = v.partition(":")
         lo, _, hi = rng.partition("-")
-        r = (int(lo, 16), int(hi, 16) + 1)
+        try:
+            r = (int(lo, 16), int(hi, 16) + 1)
+        except ValueError:
+            raise ValueError(f"the first kernel reported a malformed iomem range {v!r}") from None
         if name == "System_RAM":
             ram.append(r)
         elif name == "Crash_kernel":

@@ -34,6 +34,25 @@ def run_host_tests():
     return rows
 
 
+HARNESS_LINE = re.compile(r"^(test_\w+) \(.*\) \.\.\. (ok|FAIL|ERROR)$")
+
+
+def run_harness_tests():
+    """The harness's own unit tests (kdtlib/test_*.py), one row per test."""
+    log = BUILD / "logs" / "harness-test.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    res = subprocess.run(["python3", "-m", "unittest", "discover", "-v", "-s", "kdtlib",
+                          "-t", "."], cwd=ROOT / "tools" / "testing" / "kdump",
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log.write_text(res.stdout)
+    rows = [Row("harness", m.group(1), m.group(2) == "ok", "" if m.group(2) == "ok"
+                else f"see {log}")
+            for m in map(HARNESS_LINE.match, res.stdout.splitlines()) if m]
+    if res.returncode != 0 and all(r.ok for r in rows):
+        rows.append(Row("harness", "unittest", False, f"exit {res.returncode}; see {log}"))
+    return rows
+
+
 def _rust_files():
     """The project's Rust files that the kernel compiles."""
     return sorted(str(p) for top in ("rust", "samples", "kexec", "crash", "vmcore")

@@ -18,6 +18,8 @@ from .common import KdtError
 KDT_LINE = re.compile(r"KDT: (.*)$")
 PAIR = re.compile(r"(\w+)=(\S*)")
 BOOT_LINE = "Linux version "
+# A kernel message on the serial console (CONFIG_PRINTK_TIME): "[    3.141592] ...".
+KMSG = re.compile(r"\[\s*\d+\.\d{6}\] ")
 
 
 def qemu_binary():
@@ -41,13 +43,42 @@ class Boot:
         return self.facts.get(key, default)
 
 
+class Mender:
+    """Mends the guest's own lines that a kernel message cut in two on the serial line.
+
+    printk writes to the UART directly, in between the bytes the tty is sending, so the guest's
+    "KDT: a=1 b=22" can arrive as "KDT: a=1 b=2[    3.141592] some message" and, after that
+    message (and any that follow it), "2". Kernel messages start their line, so a line with one
+    after other text holds a cut: that text waits for the next line that is not a kernel
+    message, which is its rest.
+    """
+
+    def __init__(self):
+        self.cut = None
+
+    def feed(self, text):
+        """The whole line of guest text that `text` completes; None while one is cut."""
+        if BOOT_LINE in text:
+            self.cut = None         # a new kernel: nothing from before continues
+        if self.cut is not None:
+            if KMSG.match(text):
+                return None         # a further kernel message before the rest
+            text, self.cut = self.cut + text, None
+        k = KMSG.search(text)
+        if k and text[:k.start()].strip():
+            self.cut = text[:k.start()]
+            return None
+        return text
+
+
 class Run:
     """The outcome of one QEMU run."""
 
     def __init__(self, log):
         self.log = Path(log)
+        self.mender = Mender()
         self.boots = []
-        self.lines = []       # (host seconds, text)
+        self.lines = []       # (host seconds, text), as the serial line carried them
         self.timed_out = False
         self.exit_code = None
         self.wall = 0.0
@@ -118,7 +149,8 @@ def _line(res, t, raw, logf):
     logf.write(f"[{t:8.3f}] {text}\n")
     if BOOT_LINE in text:
         res.boots.append(Boot(len(res.boots), t))
-    m = KDT_LINE.search(text)
+    whole = res.mender.feed(text)
+    m = whole is not None and KDT_LINE.search(whole)
     if m and res.boots:
         boot = res.boots[-1]
         for word in m.group(1).split():

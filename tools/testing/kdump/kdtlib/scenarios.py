@@ -9,6 +9,7 @@ import secrets
 import shutil
 import subprocess
 import time
+import traceback
 from pathlib import Path
 
 from . import elfcore, initramfs, kbuild, qemu
@@ -304,7 +305,10 @@ def check_elf(vmcore, first):
         raise Check("vmcore: no NT_PRSTATUS note")
     if ("VMCOREINFO", 0) not in names:
         raise Check("vmcore: no VMCOREINFO note")
-    ram, crash = elfcore.parse_iomem(first.every.get("iomem", []))
+    try:
+        ram, crash = elfcore.parse_iomem(first.every.get("iomem", []))
+    except ValueError as e:
+        raise Check(str(e)) from None
     if not ram:
         raise Check("the first kernel did not report its System RAM (/proc/iomem)")
     missing = elfcore.uncovered(core, ram, crash)
@@ -519,6 +523,9 @@ def run_scenario(name, flavour, brk=""):
         res.reason = desc
     except Check as e:
         res.fail(str(e))
+    except Exception as e:  # noqa: BLE001 - a harness fault fails this row, not the whole check
+        traceback.print_exc()
+        res.fail(f"harness error: {type(e).__name__}: {e}")
     res.secs = time.monotonic() - t0
     res.log = BUILD / "runs" / flavour / run_name(name, brk) / "serial.log"
     return res
