@@ -35,8 +35,11 @@ use kernel::prelude::*;
 use kernel::uaccess::{UserSlice, UserSliceReader};
 
 pub mod machine_kexec;
+mod memmap;
 pub mod segments;
 
+use memmap::BootBase;
+pub(crate) use memmap::{lru_page, page_addr, page_lru, page_pfn, page_virt, pfn_page, phys_virt};
 use segments::{Machine, Refusal, Segment};
 
 /// Prefix of this crate's kernel log lines, C's `KBUILD_MODNAME` for kexec_core.c.
@@ -112,21 +115,6 @@ fn neg(e: Error) -> c_int {
 // Pages
 // ---------------------------------------------------------------------------------------------
 
-fn page_pfn(page: *mut bindings::page) -> c_ulong {
-    // SAFETY: `page` is a valid `struct page` (every caller got it from the page allocator or
-    // from `boot_pfn_to_page()` of memory that exists).
-    unsafe { bindings::kexec_page_to_boot_pfn(page) }
-}
-
-fn page_addr(page: *mut bindings::page) -> c_ulong {
-    page_pfn(page) << bindings::PAGE_SHIFT
-}
-
-fn page_virt(page: *mut bindings::page) -> *mut c_void {
-    // SAFETY: as in `page_pfn`; x86_64 has no highmem, so every page has a kernel address.
-    unsafe { bindings::kexec_page_address(page) }
-}
-
 /// `kimage_alloc_pages()`: `1 << order` reserved pages, zeroed if `gfp` asks.
 ///
 /// Runs for every page of a normal image, so it makes as few calls as it can: one to mark the
@@ -182,7 +170,7 @@ unsafe fn free_pages(page: *mut bindings::page) {
 /// `list` is an initialised list head and `page` is on no list.
 unsafe fn list_push(list: *mut bindings::list_head, page: *mut bindings::page) {
     // SAFETY: by the function's contract.
-    unsafe { bindings::kexec_list_add(bindings::kexec_page_lru(page), list) };
+    unsafe { bindings::kexec_list_add(page_lru(page), list) };
 }
 
 /// `kimage_free_page_list()`: frees every page on `list` (pages from [`alloc_pages`]).
@@ -198,7 +186,7 @@ pub unsafe extern "C" fn kimage_free_page_list(list: *mut bindings::list_head) {
         while (*list).next != list {
             let lru = (*list).next;
             bindings::kexec_list_del(lru);
-            free_pages(bindings::kexec_lru_page(lru));
+            free_pages(lru_page(lru));
         }
     }
 }
@@ -400,9 +388,8 @@ fn alloc_crash_control_pages(image: &mut bindings::kimage, order: c_uint) -> *mu
         return ptr::null_mut();
     };
     image.control_page = (start + size) as c_ulong;
-    // SAFETY: `start` lies in the crashkernel region, which is memory with `struct page`s.
-    let pages =
-        unsafe { bindings::kexec_boot_pfn_to_page((start >> bindings::PAGE_SHIFT) as c_ulong) };
+    // `start` lies in the crashkernel region, which is memory with `struct page`s.
+    let pages = pfn_page((start >> bindings::PAGE_SHIFT) as c_ulong);
     // Decrypted if SME is on, as C does.
     // SAFETY: the pages are crashkernel memory reserved for the image being built.
     unsafe { bindings::arch_kexec_post_alloc_pages(page_virt(pages), 1 << order, 0) };
@@ -442,7 +429,7 @@ fn add_entry(image: &mut bindings::kimage, entry: c_ulong) -> Result {
                 return Err(ENOMEM);
             }
             let ind = page_virt(page).cast::<bindings::kimage_entry_t>();
-            *image.entry = bindings::kexec_virt_to_boot_phys(ind.cast()) | IND_INDIRECTION;
+            *image.entry = page_addr(page) | IND_INDIRECTION;
             image.entry = ind;
             image.last_entry = ind.add(ENTRIES_PER_PAGE - 1);
         }
@@ -495,7 +482,7 @@ unsafe fn for_each_entry(
                 return;
             }
             p = if entry & IND_INDIRECTION != 0 {
-                bindings::kexec_boot_phys_to_virt(entry & PAGE_MASK).cast()
+                phys_virt(entry & PAGE_MASK).cast()
             } else {
                 p.add(1)
             };
@@ -510,11 +497,7 @@ unsafe fn for_each_entry(
 /// The entry names a page from [`alloc_pages`] that nothing uses any more.
 unsafe fn free_entry(entry: c_ulong) {
     // SAFETY: by the function's contract.
-    unsafe {
-        free_pages(bindings::kexec_boot_pfn_to_page(
-            entry >> bindings::PAGE_SHIFT,
-        ))
-    };
+    unsafe { free_pages(pfn_page(entry >> bindings::PAGE_SHIFT)) };
 }
 
 extern "C" {
@@ -589,6 +572,12 @@ fn dst_used(image: &mut bindings::kimage, page: c_ulong) -> Option<*mut bindings
     found
 }
 
+/// `KEXEC_SOURCE_MEMORY_LIMIT`: fixed at boot by the paging mode, and read for every page.
+static SOURCE_LIMIT: BootBase = BootBase::new(|| {
+    // SAFETY: no preconditions.
+    unsafe { bindings::kexec_source_memory_limit() as usize }
+});
+
 /// `kimage_alloc_page()`: a page to hold data for `dest`. A source page is either its own
 /// destination or no destination at all: a page that is some other segment's destination is
 /// kept for later (`dest_pages`), or swapped with the source page already filled for it.
@@ -602,27 +591,22 @@ fn alloc_page(
     // long, and runs once per page of the image.
     if dest != NO_DEST {
         let head: *mut bindings::list_head = &mut image.dest_pages;
-        // SAFETY: `boot_pfn_to_page()` and `&page->lru` are address arithmetic; the result is
-        // only compared with links of the list, never dereferenced unless it is one.
-        let want = unsafe {
-            bindings::kexec_page_lru(bindings::kexec_boot_pfn_to_page(
-                dest >> bindings::PAGE_SHIFT,
-            ))
-        };
+        // Address arithmetic: only compared with links of the list, never dereferenced
+        // unless it is one.
+        let want = page_lru(pfn_page(dest >> bindings::PAGE_SHIFT));
         // SAFETY: `dest_pages` is a well-formed list of our pages.
         unsafe {
             let mut pos = (*head).next;
             while pos != head {
                 if pos == want {
                     bindings::kexec_list_del(pos);
-                    return bindings::kexec_lru_page(pos);
+                    return lru_page(pos);
                 }
                 pos = (*pos).next;
             }
         }
     }
-    // SAFETY: no preconditions.
-    let src_limit = unsafe { bindings::kexec_source_memory_limit() };
+    let src_limit = SOURCE_LIMIT.get();
     loop {
         let page = alloc_pages(gfp, 0);
         if page.is_null() {
@@ -644,7 +628,7 @@ fn alloc_page(
             // is fresh.
             unsafe {
                 let old_addr = *old & PAGE_MASK;
-                let old_page = bindings::kexec_boot_pfn_to_page(old_addr >> bindings::PAGE_SHIFT);
+                let old_page = pfn_page(old_addr >> bindings::PAGE_SHIFT);
                 bindings::kexec_copy_highpage(page, old_page);
                 *old = addr | (*old & !PAGE_MASK);
                 // x86_64 has no highmem: the old page always honours `gfp`.
@@ -699,72 +683,90 @@ fn with_mapped(
     r
 }
 
+/// One page's share of a segment: the destination address it starts at, its offset in the
+/// page, how many bytes of the page it covers, and how many of those come from the buffer.
+struct Chunk {
+    maddr: c_ulong,
+    off: usize,
+    mchunk: usize,
+    uchunk: usize,
+}
+
+/// The chunks of `seg`, a page at a time, as both of C's load loops cut them (the segment
+/// was checked: `bufsz <= memsz`).
+fn chunks(seg: &bindings::kexec_segment) -> impl Iterator<Item = Chunk> {
+    let (mut maddr, mut ubytes, mut mbytes) = (seg.mem, seg.bufsz, seg.memsz);
+    core::iter::from_fn(move || {
+        if mbytes == 0 {
+            return None;
+        }
+        let off = (maddr & !PAGE_MASK) as usize;
+        let mchunk = mbytes.min(PAGE_SIZE - off);
+        let uchunk = ubytes.min(mchunk);
+        let chunk = Chunk {
+            maddr,
+            off,
+            mchunk,
+            uchunk,
+        };
+        ubytes -= uchunk;
+        maddr += mchunk as c_ulong;
+        mbytes -= mchunk;
+        Some(chunk)
+    })
+}
+
+fn cond_resched() {
+    // SAFETY: the loaders hold no spinlock and run in process context.
+    unsafe { bindings::kexec_cond_resched() };
+}
+
 /// `kimage_load_normal_segment()`: fills fresh source pages and lists them.
 fn load_normal_segment(
     image: &mut bindings::kimage,
     seg: &bindings::kexec_segment,
     src: &mut Source<'_>,
 ) -> Result {
-    let mut maddr = seg.mem;
-    let mut ubytes = seg.bufsz;
-    let mut mbytes = seg.memsz;
-    add_entry(image, (maddr & PAGE_MASK) | IND_DESTINATION)?;
+    add_entry(image, (seg.mem & PAGE_MASK) | IND_DESTINATION)?;
     // SAFETY: no preconditions.
     let gfp = unsafe { bindings::kexec_gfp_highuser() };
-    while mbytes > 0 {
-        let page = alloc_page(image, gfp, maddr);
+    for c in chunks(seg) {
+        let page = alloc_page(image, gfp, c.maddr);
         if page.is_null() {
             return Err(ENOMEM);
         }
-        add_entry(image, (page_addr(page) & PAGE_MASK) | IND_SOURCE)?;
-        let off = (maddr & !PAGE_MASK) as usize;
-        let mchunk = mbytes.min(PAGE_SIZE - off);
-        let uchunk = ubytes.min(mchunk);
-        // Mapped and cleared with clear_page(), as C: the architecture's page clearing is
-        // quicker than a memset of the same bytes (much quicker under emulation), and one call
-        // does both, since this runs for every page of the image.
-        // SAFETY: `page` is a fresh source page of ours.
-        let base = unsafe { bindings::kexec_map_cleared(page) }.cast::<u8>();
-        let r = if uchunk > 0 {
+        add_entry(image, page_addr(page) | IND_SOURCE)?;
+        // Cleared with clear_page(), as C: the architecture's page clearing is quicker than a
+        // memset of the same bytes (much quicker under emulation). No kmap: x86_64 has no
+        // highmem, every page is in the direct map.
+        let base = page_virt(page).cast::<u8>();
+        // SAFETY: `page` is a fresh source page of ours, mapped at `base`.
+        unsafe { bindings::kexec_clear_page(base.cast()) };
+        if c.uchunk > 0 {
             // SAFETY: the mapping covers the page and `off + uchunk <= PAGE_SIZE`; nothing
             // else knows the page.
-            let dst = unsafe { core::slice::from_raw_parts_mut(base.add(off), uchunk) };
-            src.read(dst).map_err(|_| EFAULT)
-        } else {
-            Ok(())
-        };
-        // SAFETY: `base` came from `kexec_map_cleared()` above and is unmapped once.
-        unsafe { bindings::kunmap_local(base.cast()) };
-        r?;
-        ubytes -= uchunk;
-        maddr += mchunk as c_ulong;
-        mbytes -= mchunk;
-        // SAFETY: we hold no spinlock and are in process context.
-        unsafe { bindings::kexec_cond_resched() };
+            let dst = unsafe { core::slice::from_raw_parts_mut(base.add(c.off), c.uchunk) };
+            src.read(dst).map_err(|_| EFAULT)?;
+        }
+        cond_resched();
     }
     Ok(())
 }
 
 /// `kimage_load_crash_segment()`: copies straight into crashkernel memory.
 fn load_crash_segment(seg: &bindings::kexec_segment, src: &mut Source<'_>) -> Result {
-    let mut maddr = seg.mem;
-    let mut ubytes = seg.bufsz;
-    let mut mbytes = seg.memsz;
-    while mbytes > 0 {
-        // SAFETY: the segment was checked to lie in the crashkernel region.
-        let page = unsafe { bindings::kexec_boot_pfn_to_page(maddr >> bindings::PAGE_SHIFT) };
+    for c in chunks(seg) {
+        // The segment was checked to lie in the crashkernel region.
+        let page = pfn_page(c.maddr >> bindings::PAGE_SHIFT);
         if page.is_null() {
             return Err(ENOMEM);
         }
         // SAFETY: crashkernel memory reserved for the image being loaded.
         unsafe { bindings::arch_kexec_post_alloc_pages(page_virt(page), 1, 0) };
-        let off = (maddr & !PAGE_MASK) as usize;
-        let mchunk = mbytes.min(PAGE_SIZE - off);
-        let uchunk = ubytes.min(mchunk);
-        let r = with_mapped(page, off, mchunk, |p| {
-            let (data, rest) = p.split_at_mut(uchunk);
+        let r = with_mapped(page, c.off, c.mchunk, |p| {
+            let (data, rest) = p.split_at_mut(c.uchunk);
             rest.fill(0);
-            if uchunk > 0 {
+            if c.uchunk > 0 {
                 src.read(data).map_err(|_| EFAULT)
             } else {
                 Ok(())
@@ -776,11 +778,7 @@ fn load_crash_segment(seg: &bindings::kexec_segment, src: &mut Source<'_>) -> Re
             bindings::arch_kexec_pre_free_pages(page_virt(page), 1);
         }
         r?;
-        ubytes -= uchunk;
-        maddr += mchunk as c_ulong;
-        mbytes -= mchunk;
-        // SAFETY: we hold no spinlock and are in process context.
-        unsafe { bindings::kexec_cond_resched() };
+        cond_resched();
     }
     Ok(())
 }
@@ -860,10 +858,7 @@ pub unsafe extern "C" fn kimage_map_segment(
             } else if entry & IND_SOURCE != 0 && dest >= addr && dest < eaddr {
                 let src = entry & PAGE_MASK;
                 // Capacity was reserved for `npages`.
-                let _ = pages.push(
-                    bindings::kexec_boot_pfn_to_page(src >> bindings::PAGE_SHIFT),
-                    GFP_KERNEL,
-                );
+                let _ = pages.push(pfn_page(src >> bindings::PAGE_SHIFT), GFP_KERNEL);
                 if pages.len() == npages {
                     return false;
                 }
@@ -1429,8 +1424,7 @@ mod tests {
             assert_eq!(dest, *want);
             // No source page may be another page's destination unless it is its own.
             assert!(src == dest || !is_destination(i, src, src + PAGE as c_ulong - 1));
-            // SAFETY: a source page of our image.
-            let page = unsafe { bindings::kexec_boot_pfn_to_page(src >> bindings::PAGE_SHIFT) };
+            let page = pfn_page(src >> bindings::PAGE_SHIFT);
             let off = n * PAGE;
             let same = with_mapped(page, 0, PAGE, |p| {
                 let ok = p.iter().enumerate().all(|(k, &v)| {
@@ -1489,8 +1483,7 @@ mod tests {
             assert_eq!(dest, segs[n].mem);
             assert!(src == dest || !is_destination(i, src, src + PAGE as c_ulong - 1));
             in_place += usize::from(src == dest);
-            // SAFETY: a source page of our image.
-            let page = unsafe { bindings::kexec_boot_pfn_to_page(src >> bindings::PAGE_SHIFT) };
+            let page = pfn_page(src >> bindings::PAGE_SHIFT);
             let same = with_mapped(page, 0, PAGE, |p| {
                 if p.iter().all(|&v| v == n as u8 + 1) {
                     Ok(())
@@ -1549,5 +1542,45 @@ mod tests {
                 .map(|e| e.to_errno()),
             Some(-(bindings::EINVAL as c_int))
         );
+    }
+
+    #[test]
+    fn page_arithmetic_is_what_the_c_inlines_compute() {
+        // Pages from the allocator, and frames across memory (the first, one at 1 MiB, the
+        // last one with a `struct page`).
+        // SAFETY: no preconditions.
+        let last = unsafe { bindings::kexec_totalram_pages() } as c_ulong;
+        let mut pages = KVec::new();
+        for order in [0, 3] {
+            let p = alloc_pages(bindings::GFP_KERNEL, order);
+            assert!(!p.is_null());
+            assert!(pages.push(p, GFP_KERNEL).is_ok());
+        }
+        for pfn in [0, 256, last / 2, last - 1] {
+            // SAFETY: address arithmetic.
+            let c = unsafe { bindings::kexec_boot_pfn_to_page(pfn) };
+            assert_eq!(pfn_page(pfn), c);
+            assert!(pages.push(c, GFP_KERNEL).is_ok());
+        }
+        for &p in pages.iter() {
+            // SAFETY: `p` is a `struct page` of existing memory; the helpers compute only.
+            unsafe {
+                let pfn = bindings::kexec_page_to_boot_pfn(p);
+                assert_eq!(page_pfn(p), pfn);
+                assert_eq!(page_addr(p), pfn << bindings::PAGE_SHIFT);
+                assert_eq!(pfn_page(pfn), p);
+                assert_eq!(page_virt(p), bindings::kexec_page_address(p));
+                assert_eq!(
+                    phys_virt(pfn << bindings::PAGE_SHIFT),
+                    bindings::kexec_boot_phys_to_virt(pfn << bindings::PAGE_SHIFT)
+                );
+                assert_eq!(page_lru(p), bindings::kexec_page_lru(p));
+                assert_eq!(lru_page(page_lru(p)), p);
+            }
+        }
+        for &p in pages.iter().take(2) {
+            // SAFETY: the two allocations above, unused.
+            unsafe { free_pages(p) };
+        }
     }
 }

@@ -360,7 +360,7 @@ fn mark_range(start: u64, end: u64, protect: bool) {
     let n = ((end >> shift) - (start >> shift) + 1) as c_int;
     // SAFETY: a range of the crashkernel region, which has `struct page`s and a direct map.
     unsafe {
-        let page = bindings::kexec_boot_pfn_to_page((start >> shift) as c_ulong);
+        let page = crate::pfn_page((start >> shift) as c_ulong);
         if protect {
             bindings::set_pages_ro(page, n);
         } else {

@@ -27,6 +27,25 @@
 #include <asm/segment.h>
 
 #ifdef CONFIG_KEXEC_CORE_RUST
+/*
+ * kdump/kexec/memmap.rs computes page <-> frame <-> address itself from these
+ * two bases, as the inlines below do on x86_64; the inlines stay as the KUnit
+ * suite's reference for that arithmetic.
+ */
+#if !defined(CONFIG_SPARSEMEM_VMEMMAP) || defined(CONFIG_HIGHMEM) || defined(phys_to_boot_phys)
+#error "kexec/memmap.rs assumes a virtual memmap, no highmem and boot == physical addresses"
+#endif
+
+unsigned long rust_helper_kexec_memmap_base(void)
+{
+	return (unsigned long)pfn_to_page(0);
+}
+
+unsigned long rust_helper_kexec_direct_map_base(void)
+{
+	return (unsigned long)__va(0);
+}
+
 unsigned long rust_helper_kexec_page_to_boot_pfn(struct page *page)
 {
 	return page_to_boot_pfn(page);
@@ -40,11 +59,6 @@ struct page *rust_helper_kexec_boot_pfn_to_page(unsigned long boot_pfn)
 unsigned long rust_helper_kexec_phys_to_boot_phys(phys_addr_t phys)
 {
 	return phys_to_boot_phys(phys);
-}
-
-unsigned long rust_helper_kexec_virt_to_boot_phys(void *addr)
-{
-	return virt_to_boot_phys(addr);
 }
 
 void *rust_helper_kexec_boot_phys_to_virt(unsigned long entry)
@@ -94,15 +108,6 @@ void rust_helper_kexec_clear_highpage(struct page *page)
 void rust_helper_kexec_copy_highpage(struct page *to, struct page *from)
 {
 	copy_highpage(to, from);
-}
-
-/* kmap_local_page() of a page that is then cleared with clear_page(). */
-void *rust_helper_kexec_map_cleared(struct page *page)
-{
-	void *p = kmap_local_page(page);
-
-	clear_page(p);
-	return p;
 }
 
 void rust_helper_kexec_clear_page(void *addr)
