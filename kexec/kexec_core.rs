@@ -1483,15 +1483,7 @@ mod tests {
             assert_eq!(dest, segs[n].mem);
             assert!(src == dest || !is_destination(i, src, src + PAGE as c_ulong - 1));
             in_place += usize::from(src == dest);
-            let page = pfn_page(src >> bindings::PAGE_SHIFT);
-            let same = with_mapped(page, 0, PAGE, |p| {
-                if p.iter().all(|&v| v == n as u8 + 1) {
-                    Ok(())
-                } else {
-                    Err(EINVAL)
-                }
-            });
-            assert!(same.is_ok());
+            assert!(page_holds(src, n as u8 + 1));
         }
         pr_info!(
             "{} of {} pages loaded at their own destination\n",
@@ -1499,6 +1491,68 @@ mod tests {
             segs.len()
         );
         assert!(in_place > 0);
+    }
+
+    /// Whether every byte of the page at `addr` is `v`.
+    fn page_holds(addr: c_ulong, v: u8) -> bool {
+        let page = pfn_page(addr >> bindings::PAGE_SHIFT);
+        with_mapped(page, 0, PAGE, |p| {
+            if p.iter().all(|&b| b == v) {
+                Ok(())
+            } else {
+                Err(EINVAL)
+            }
+        })
+        .is_ok()
+    }
+
+    #[test]
+    fn a_filled_page_moves_to_its_destination_when_that_comes_free() {
+        // The swap in kimage_alloc_page: segment 0's destination page is held elsewhere while
+        // segment 0 loads, so its bytes go to some other page; then it is freed, and the
+        // allocator (last freed, first out) hands it out for segment 1. The loader must move
+        // segment 0's bytes into it and give segment 1 the page they were in. The allocator
+        // may hand out another page (the test moved to another CPU in between), so it tries a
+        // few times: every image must be right, and at least one must have taken the swap.
+        const TRIES: usize = 8;
+        // SAFETY: no preconditions.
+        let gfp = unsafe { bindings::kexec_gfp_highuser() };
+        let mut swapped = 0;
+        for _ in 0..TRIES {
+            let held = alloc_pages(gfp, 0);
+            // Segment 1's destination, held throughout, so segment 1 cannot land in place.
+            let busy = alloc_pages(gfp, 0);
+            assert!(!held.is_null() && !busy.is_null());
+            let segs = [
+                seg(page_addr(held), PAGE, PAGE),
+                seg(page_addr(busy), PAGE, PAGE),
+            ];
+            let b = alloc_init(segs[0].mem, &segs, false);
+            assert!(b.is_ok());
+            let Ok(mut b) = b else { return };
+            let i = b.get();
+            assert!(load_segment_from(i, 0, &mut Source::Kernel(&[1; PAGE])).is_ok());
+            // SAFETY: our page, unused, freed once.
+            unsafe { free_pages(held) };
+            assert!(load_segment_from(i, 1, &mut Source::Kernel(&[2; PAGE])).is_ok());
+            // SAFETY: our image.
+            unsafe { kimage_terminate(i) };
+            let pages = pages_of(i);
+            assert!(pages.is_ok());
+            let Ok(pages) = pages else { return };
+            assert_eq!(pages.len(), 2);
+            for (n, &(dest, src)) in pages.iter().enumerate() {
+                assert_eq!(dest, segs[n].mem);
+                assert!(src == dest || !is_destination(i, src, src + PAGE as c_ulong - 1));
+                assert!(page_holds(src, n as u8 + 1));
+            }
+            swapped += usize::from(pages.first().is_some_and(|&(d, s)| d == s));
+            drop(b);
+            // SAFETY: our page, unused, freed once.
+            unsafe { free_pages(busy) };
+        }
+        pr_info!("{swapped} of {TRIES} images moved a filled page to its destination\n");
+        assert!(swapped > 0);
     }
 
     #[test]
