@@ -1600,8 +1600,8 @@ mod tests {
 
     #[test]
     fn page_arithmetic_is_what_the_c_inlines_compute() {
-        // Pages from the allocator, and frames across memory (the first, one at 1 MiB, the
-        // last one with a `struct page`).
+        // Pages from the allocator, and frames across memory: the first, one at 1 MiB, and
+        // two below the count of RAM pages (frames that have a `struct page`).
         // SAFETY: no preconditions.
         let last = unsafe { bindings::kexec_totalram_pages() } as c_ulong;
         let mut pages = KVec::new();

@@ -125,11 +125,6 @@ struct list_head *rust_helper_kexec_page_lru(struct page *page)
 	return &page->lru;
 }
 
-struct page *rust_helper_kexec_lru_page(struct list_head *lru)
-{
-	return list_entry(lru, struct page, lru);
-}
-
 void rust_helper_kexec_list_init(struct list_head *list)
 {
 	INIT_LIST_HEAD(list);
