@@ -49,8 +49,8 @@ def _run_dir(flavour, name):
     return d
 
 
-def _cmdline(scenario, extra=""):
-    return (f"console=ttyS0 panic=1 oops=panic crashkernel={CRASHKERNEL} "
+def _cmdline(scenario, extra="", crashkernel=CRASHKERNEL):
+    return (f"console=ttyS0 panic=1 oops=panic crashkernel={crashkernel} "
             f"kdt.scenario={scenario} {extra}").strip()
 
 
@@ -59,7 +59,8 @@ def run_name(name, brk):
     return f"{name}--{brk}" if brk else name
 
 
-def _boot(flavour, scenario, extra="", disk=False, name=None, brk="", mem_mib=None, disk_mib=None):
+def _boot(flavour, scenario, extra="", disk=False, name=None, brk="", mem_mib=None, disk_mib=None,
+          crashkernel=CRASHKERNEL):
     bz, _ = kbuild.artefacts(flavour)
     initrd = initramfs.build_for(flavour, bz)
     d = _run_dir(flavour, run_name(name or scenario, brk))
@@ -69,7 +70,8 @@ def _boot(flavour, scenario, extra="", disk=False, name=None, brk="", mem_mib=No
         img = d / "artefacts.img"
         with open(img, "wb") as f:
             f.truncate((disk_mib or (mem_mib or MEM_MIB) + 64) << 20)
-    run = qemu.run(kernel=bz, initrd=initrd, cmdline=_cmdline(scenario, extra), log=d / "serial.log",
+    run = qemu.run(kernel=bz, initrd=initrd, cmdline=_cmdline(scenario, extra, crashkernel),
+                   log=d / "serial.log",
                    mem_mib=mem_mib or MEM_MIB, disk=img, timeout=TIMEOUT)
     return run, d, img
 
@@ -385,6 +387,9 @@ def _crash_and_capture(run, craft, kexec_flags=""):
     into it; returns the first and the capture kernel's boots."""
     _expect_exit(run)
     first = run.boots[0]
+    if run.find("cannot allocate crashkernel") is not None:
+        raise Check("the first kernel could not reserve its crashkernel= region (no free "
+                    "aligned block that large; see the serial log)")
     if craft:
         _fact(first, "elfcorehdr", craft, "the test loader did not craft the elfcorehdr")
     if first.get("load_rc") != "0" or first.get("kexec_crash_loaded") != "1":
@@ -431,6 +436,10 @@ def corrupt(flavour, mode, brk=""):
 TWIN_KEYS = ("size", "class", "mdf_mmap_rc", "mdf_mmap_md5", "mdf_nonmmap_rc", "mdf_nonmmap_md5")
 # The twin guest: both files are carried out whole, so it is kept small.
 TWIN_MEM_MIB = int(os.environ.get("KDT_TWIN_MEM_MIB", "512"))
+# 256M does not always fit in 512 MiB: with KASLR the kernel can sit where it leaves no free
+# 16 MiB-aligned 256 MiB block below the initrd ("cannot allocate crashkernel"). 192M always
+# leaves one on one side of the kernel, and is plenty for the capture kernel here.
+TWIN_CRASHKERNEL = os.environ.get("KDT_TWIN_CRASHKERNEL", "192M")
 
 
 def _first_difference(a, b):
@@ -454,7 +463,8 @@ def twin(flavour, elf32=False, brk=""):
     name = "twin-elf32" if elf32 else "twin-elf64"
     craft = "elf32" if elf32 else ""
     run, d, img = _boot(flavour, "twin", f"kdt.elfcorehdr={craft}", disk=True, name=name,
-                        brk=brk, mem_mib=TWIN_MEM_MIB, disk_mib=2 * TWIN_MEM_MIB + 64)
+                        brk=brk, mem_mib=TWIN_MEM_MIB, disk_mib=2 * TWIN_MEM_MIB + 64,
+                        crashkernel=TWIN_CRASHKERNEL)
     _, cap = _crash_and_capture(run, craft)
     for who, path in (("c", "/proc/vmcore"), ("rust", "/proc/vmcore-rust")):
         _fact(cap, who, "present", f"{path} missing in the twin capture kernel")
