@@ -243,35 +243,6 @@ pub struct Phdr {
     pub p_align: u64,
 }
 
-impl Phdr {
-    /// A PT_NOTE header for `size` bytes of notes at physical address `offset`, as
-    /// kexec-tools writes one.
-    pub fn note(offset: u64, size: u64) -> Phdr {
-        Phdr {
-            p_type: PT_NOTE,
-            p_offset: offset,
-            p_memsz: size,
-            p_filesz: size,
-            ..Phdr::default()
-        }
-    }
-
-    /// A PT_LOAD header for `size` bytes of memory at physical address `paddr`, mapped at
-    /// `vaddr`, as kexec-tools writes one.
-    pub fn load(paddr: u64, size: u64, vaddr: u64) -> Phdr {
-        Phdr {
-            p_type: PT_LOAD,
-            p_flags: 7,
-            p_offset: paddr,
-            p_vaddr: vaddr,
-            p_paddr: paddr,
-            p_filesz: size,
-            p_memsz: size,
-            p_align: 0,
-        }
-    }
-}
-
 /// Reads program header `index` of the table in `headers` (ELF header + table).
 pub fn read_phdr(headers: &[u8], class: Class, index: usize) -> Result<Phdr, Error> {
     let off = phdr_offset(class, index)?;
@@ -339,42 +310,6 @@ pub fn write_phdr(
             put(p, 28, &narrow(phdr.p_align, "p_align")?.to_le_bytes());
         }
     }
-    Ok(())
-}
-
-/// Writes an elfcorehdr's ELF header (core file, x86_64, little-endian, the table right after
-/// the header, `phnum` entries) at the start of `headers`: what kexec-tools writes, used by
-/// tests to build headers.
-pub fn write_ehdr(headers: &mut [u8], class: Class, phnum: u16) -> Result<(), Error> {
-    let have = headers.len() as u64;
-    let h = headers
-        .get_mut(..class.ehdr_size())
-        .ok_or(Error::Truncated {
-            what: "ELF header",
-            need: class.ehdr_size() as u64,
-            have,
-        })?;
-    h.fill(0);
-    put(h, 0, &ELFMAG);
-    put(h, EI_CLASS, &[if class == Class::Elf64 { 2 } else { 1 }]);
-    put(h, EI_DATA, &[ELFDATA2LSB]);
-    put(h, EI_VERSION, &[EV_CURRENT]);
-    put(h, 16, &ET_CORE.to_le_bytes());
-    put(h, 18, &EM_X86_64.to_le_bytes());
-    put(h, 20, &u32::from(EV_CURRENT).to_le_bytes());
-    let at = match class {
-        Class::Elf64 => {
-            put(h, 32, &(class.ehdr_size() as u64).to_le_bytes());
-            52
-        }
-        Class::Elf32 => {
-            put(h, 28, &(class.ehdr_size() as u32).to_le_bytes());
-            40
-        }
-    };
-    put(h, at, &(class.ehdr_size() as u16).to_le_bytes());
-    put(h, at + 2, &(class.phdr_size() as u16).to_le_bytes());
-    put(h, at + 4, &phnum.to_le_bytes());
     Ok(())
 }
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * C glue for the Rust /proc/vmcore provider (vmcore_provider.rs).
+ * C glue for the Rust /proc/vmcore provider (vmcore_provider.rs and its modules).
  *
  * Two things Rust cannot express on this kernel stay in C, unchanged from
  * fs/proc/vmcore.c:
@@ -10,7 +10,8 @@
  *  - the vmcore_cb registry (virtio-mem, Xen, GART and unaccepted memory tell
  *    the dump which pages are not RAM): an intrusive RCU list read under
  *    SRCU, for which 6.12 has no Rust abstraction. Rust asks it through the
- *    vmcore_cb_* functions below.
+ *    vmcore_cb_* functions below, wrapped in cb.rs so that the questions can
+ *    only be asked inside a read section.
  *
  * In the test-only twin build (CONFIG_PROC_VMCORE_RUST_TWIN) fs/proc/vmcore.c
  * owns all exported symbols, so only the accessors are built, over a list no

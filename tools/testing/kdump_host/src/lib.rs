@@ -47,5 +47,7 @@ pub mod layout;
 #[path = "../../../../vmcore/read.rs"]
 pub mod read;
 
+pub mod elfcorehdr;
+
 #[path = "../../../../kexec/segments.rs"]
 pub mod segments;

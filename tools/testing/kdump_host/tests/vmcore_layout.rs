@@ -10,6 +10,7 @@
 #![allow(clippy::manual_div_ceil, clippy::explicit_counter_loop)]
 
 use kdump_host::elf::{self, Class, Error, Phdr, EM_X86_64, PT_LOAD, PT_NOTE};
+use kdump_host::elfcorehdr;
 use kdump_host::layout::{self, Chunk};
 use kdump_host::Rng;
 
@@ -17,20 +18,15 @@ const PAGE: u64 = 4096;
 
 /// An elfcorehdr as kexec-tools writes one: ELF header, PT_NOTEs first, then PT_LOADs.
 fn build_header(class: Class, phdrs: &[Phdr]) -> Vec<u8> {
-    let mut h = vec![0u8; class.ehdr_size() + phdrs.len() * class.phdr_size()];
-    elf::write_ehdr(&mut h, class, phdrs.len() as u16).unwrap();
-    for (i, p) in phdrs.iter().enumerate() {
-        elf::write_phdr(&mut h, class, i, p).unwrap();
-    }
-    h
+    elfcorehdr::build(class, phdrs)
 }
 
 fn note(p_offset: u64, p_memsz: u64) -> Phdr {
-    Phdr::note(p_offset, p_memsz)
+    elfcorehdr::note(p_offset, p_memsz)
 }
 
 fn load(paddr: u64, size: u64, vaddr: u64) -> Phdr {
-    Phdr::load(paddr, size, vaddr)
+    elfcorehdr::load(paddr, size, vaddr)
 }
 
 /// A note segment of `count` notes with the given desc sizes, then a terminator and slack.

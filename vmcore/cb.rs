@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The `vmcore_cb` registry, kept in C (`glue.c`): virtio-mem, Xen, GART and unaccepted memory
+//! tell the dump which pages of old memory are not RAM, and those read as zeros.
+//!
+//! Callbacks are an RCU list read under SRCU; `unregister_vmcore_cb()` waits for readers with
+//! `synchronize_srcu()`. Asking the list anything is only possible through a [`ReadGuard`], so
+//! a question and the read it decides sit in one read section, as in C's `read_from_oldmem()`
+//! and `mmap_vmcore()`.
+
+use kernel::ffi::{c_int, c_ulong};
+
+extern "C" {
+    fn vmcore_cb_mark_opened();
+    fn vmcore_cb_read_lock() -> c_int;
+    fn vmcore_cb_read_unlock(idx: c_int);
+    fn vmcore_cb_any() -> bool;
+    fn vmcore_cb_pfn_is_ram(pfn: c_ulong) -> bool;
+}
+
+/// Notes that `/proc/vmcore` was opened, so that a callback registered later is warned about.
+pub(crate) fn mark_opened() {
+    // SAFETY: takes and releases a spinlock in glue.c; no preconditions.
+    unsafe { vmcore_cb_mark_opened() }
+}
+
+/// An SRCU read section of the callback list.
+///
+/// # Invariants
+///
+/// `idx` came from `vmcore_cb_read_lock()` and is released exactly once, on drop.
+pub(crate) struct ReadGuard {
+    idx: c_int,
+}
+
+impl ReadGuard {
+    /// Enters a read section; it may sleep inside, and ends when the guard is dropped.
+    pub(crate) fn new() -> Self {
+        // SAFETY: no preconditions; paired with the unlock in `drop`.
+        let idx = unsafe { vmcore_cb_read_lock() };
+        // INVARIANT: `idx` is from `vmcore_cb_read_lock()`.
+        ReadGuard { idx }
+    }
+
+    /// Whether any callback is registered (`!list_empty(&vmcore_cb_list)`).
+    pub(crate) fn any(&self) -> bool {
+        // SAFETY: `self` proves we are inside the read section the function needs.
+        unsafe { vmcore_cb_any() }
+    }
+
+    /// Whether every callback says page frame `pfn` is RAM (`pfn_is_ram()`).
+    pub(crate) fn pfn_is_ram(&self, pfn: u64) -> bool {
+        let Ok(pfn) = c_ulong::try_from(pfn) else {
+            return false;
+        };
+        // SAFETY: `self` proves we are inside the read section the function needs.
+        unsafe { vmcore_cb_pfn_is_ram(pfn) }
+    }
+}
+
+impl Drop for ReadGuard {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant `idx` is from `vmcore_cb_read_lock()`, released once.
+        unsafe { vmcore_cb_read_unlock(self.idx) };
+    }
+}
