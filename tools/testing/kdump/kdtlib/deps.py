@@ -11,10 +11,12 @@ from .common import BUILD, CARGO_BIN, LLVM_BIN, VENV, KdtError, capture, progres
 APT_PACKAGES = [
     "linux-source-6.12",
     "clang-19", "lld-19", "llvm-19", "libclang-19-dev",
-    "qemu-system-x86", "qemu-utils",
+    "qemu-system-x86",
     "kexec-tools", "makedumpfile", "busybox-static",
     "cpio", "flex", "bison", "bc", "make", "patch", "rsync", "xz-utils", "zstd",
     "libelf-dev", "libssl-dev", "libdw-dev", "python3", "python3-venv", "file",
+    # scripts/checkpatch.pl runs scripts/spdxcheck.py, which needs these
+    "python3-ply", "python3-git", "perl",
 ]
 BINDGEN_VERSION = "0.73.2"  # 6.12 needs >= 0.65.1; this one is known to work with it
 BINDGEN_MIN = (0, 65, 1)
@@ -96,15 +98,41 @@ def problems():
     return out
 
 
+def apt_side_effects(sim_output):
+    """What an `apt-get -s install` would do to packages already on the machine.
+
+    Returns (removed, changed): package names apt would remove, and "name old -> new" lines for
+    installed packages whose version it would change (an upgrade or a downgrade to satisfy what
+    the tree asks for, such as a backported qemu-utils replaced by bookworm's).
+    """
+    removed, changed = [], []
+    for line in sim_output.splitlines():
+        m = re.match(r"Remv (\S+) \[([^\]]+)\]", line)
+        if m:
+            removed.append(f"{m.group(1)} {m.group(2)}")
+            continue
+        m = re.match(r"Inst (\S+) \[([^\]]+)\] \((\S+)", line)
+        if m:
+            changed.append(f"{m.group(1)} {m.group(2)} -> {m.group(3)}")
+    return removed, changed
+
+
 def install():
     """Install what `problems()` reports; safe to run again and again."""
     apt = missing_apt()
     if apt:
         progress(f"deps: apt-get install {' '.join(apt)}")
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        cmd = ["apt-get", "install", "-y", "--no-install-recommends"] + apt
         run(_sudo() + ["apt-get", "update"], env=env, log=BUILD / "logs" / "deps.log")
-        run(_sudo() + ["apt-get", "install", "-y", "--no-install-recommends"] + apt,
-            env=env, log=BUILD / "logs" / "deps.log")
+        sim = subprocess.run(["apt-get", "-s"] + cmd[1:], env=env, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        removed, changed = apt_side_effects(sim.stdout)
+        for what in removed:
+            progress(f"deps: note: apt removes {what}, which was installed (a dependency of the above)")
+        for what in changed:
+            progress(f"deps: note: apt changes the installed {what}")
+        run(_sudo() + cmd, env=env, log=BUILD / "logs" / "deps.log")
     path = tool_env()["PATH"]
     if not shutil.which("rustup", path=path) and not shutil.which("rustc", path=path):
         raise KdtError("no Rust toolchain: install rustup (https://rustup.rs) and run `make deps` again")

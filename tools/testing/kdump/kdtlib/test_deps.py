@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Unit tests of what `make deps` reports before apt changes a machine."""
+
+import unittest
+
+from . import deps
+
+# What `apt-get -s install qemu-system-x86` printed on a fresh machine of the CI kind, which
+# ships a backported qemu-utils 10.0 (shortened).
+SIMULATED = """\
+Reading package lists...
+The following packages will be REMOVED:
+  qemu-utils
+The following NEW packages will be installed:
+  qemu-system-x86 qemu-system-common
+Remv qemu-utils [1:10.0.2+ds-2+deb13u1~bpo12+1]
+Inst qemu-system-common (1:7.2+dfsg-7+deb12u16 Debian:12.12/oldstable [amd64])
+Inst qemu-block-extra [1:10.0.2+ds-2+deb13u1~bpo12+1] (1:7.2+dfsg-7+deb12u16 Debian [amd64])
+Inst qemu-system-x86 (1:7.2+dfsg-7+deb12u16 Debian:12.12/oldstable [amd64])
+Conf qemu-system-x86 (1:7.2+dfsg-7+deb12u16 Debian:12.12/oldstable [amd64])
+"""
+
+
+class AptSideEffects(unittest.TestCase):
+    def test_removed_and_changed_are_named(self):
+        removed, changed = deps.apt_side_effects(SIMULATED)
+        self.assertEqual(removed, ["qemu-utils 1:10.0.2+ds-2+deb13u1~bpo12+1"])
+        self.assertEqual(changed, ["qemu-block-extra 1:10.0.2+ds-2+deb13u1~bpo12+1 -> "
+                                   "1:7.2+dfsg-7+deb12u16"])
+
+    def test_new_packages_are_not_side_effects(self):
+        self.assertEqual(deps.apt_side_effects("Inst cpio (2.13+dfsg-7.1 Debian [amd64])\n"),
+                         ([], []))
+
+    def test_nothing_asked_for_is_unused(self):
+        # qemu-img is not used by the tree; asking for qemu-utils broke fresh machines.
+        self.assertNotIn("qemu-utils", deps.APT_PACKAGES)
+
+
+if __name__ == "__main__":
+    unittest.main()
