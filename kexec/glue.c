@@ -11,6 +11,8 @@
 #include <asm/efi.h>
 #include <asm/setup.h>
 
+#include "glue.h"
+
 /* The UEFI system table's address, 0 without UEFI, and its size. */
 unsigned long kexec_rust_efi_systab(unsigned long *size)
 {

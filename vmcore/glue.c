@@ -29,6 +29,8 @@
 #include <linux/srcu.h>
 #include <linux/uio.h>
 
+#include "glue.h"
+
 static DEFINE_SPINLOCK(vmcore_cb_lock);
 DEFINE_STATIC_SRCU(vmcore_cb_srcu);
 /* List of registered vmcore callbacks. */
