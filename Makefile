@@ -6,7 +6,7 @@
 
 KDT := tools/testing/kdump/kdt
 
-.PHONY: all demo check deps src c rust kunit kunit-failing host-test scenarios selftest bench clean
+.PHONY: all demo check deps src c rust kunit kunit-failing host-test scenarios selftest bench series configs clean
 
 all: rust
 
@@ -50,6 +50,17 @@ selftest:
 BENCH_MEM ?= 1024,2048,4096
 bench:
 	@$(KDT) bench --mem $(BENCH_MEM)
+
+# The tree as a git format-patch series against pristine linux-source-6.12, in build/series/.
+# SIGNOFF="Name <mail>" adds your Signed-off-by to every patch.
+series:
+	@SIGNOFF="$(SIGNOFF)" $(KDT) series
+
+# The kernels users could pick, with every Rust part on: a distribution-like one
+# (x86_64_defconfig + kvm_guest.config + Debian's kexec/kdump options), which also boots and
+# passes the reboot and kdump scenarios, and a minimal one (no kexec_file, sysctl, crash hotplug).
+configs:
+	@$(KDT) configs
 
 clean:
 	rm -rf build/c build/rust build/kunit build/runs build/initramfs

@@ -5,7 +5,7 @@ import argparse
 import os
 import time
 
-from . import bench, deps, hosttest, kbuild, kunit, report, scenarios, tree
+from . import bench, deps, hosttest, kbuild, kunit, report, scenarios, series, tree
 from .common import FLAVOURS, TEST_FLAVOURS, KdtError, die, progress
 from .report import Row
 
@@ -37,18 +37,24 @@ PROVIDERS = {
         "rust": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
         "twin": {"option": "n", "c_code": True, "rust_code": True},
         "rust-acpi": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
+        "distro": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
+        "minimal": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
     },
     "kexec": {
         "c": {"option": "n", "c_code": True, "rust_code": False},
         "rust": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
         "twin": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
         "rust-acpi": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
+        "distro": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
+        "minimal": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
     },
     "kexec-x86": {
         "c": {"option": "n", "c_code": True, "rust_code": False},
         "rust": {"option": "y", "c_code": False, "rust_code": True},
         "twin": {"option": "y", "c_code": False, "rust_code": True},
         "rust-acpi": {"option": "y", "c_code": False, "rust_code": True},
+        "distro": {"option": "y", "c_code": False, "rust_code": True},
+        "minimal": {"option": "y", "c_code": False, "rust_code": True},
     },
 }
 
@@ -189,11 +195,76 @@ def cmd_host_test(args):
                         + hosttest.run_style_checks() + hosttest.run_fuzz())
 
 
+def _series_rows():
+    """The series as git format-patch writes it: git am, checkpatch, the kernel's rustfmtcheck."""
+    t0 = time.monotonic()
+    try:
+        patches = series.make_series()
+    except KdtError as e:
+        return [Row("series", "make series", False, str(e).splitlines()[0], time.monotonic() - t0)]
+    rows = [Row("series", "make series", True, f"{len(patches)} patches", time.monotonic() - t0)]
+    ok, why, secs = series.am_check(patches)
+    rows.append(Row("series", "git am", ok, why, secs))
+    t0 = time.monotonic()
+    for patch, ok, why in series.checkpatch_check(patches):
+        rows.append(Row("checkpatch", patch.name[:40], ok, why))
+    rows[-1].secs = time.monotonic() - t0
+    if rows[1].ok:
+        t0 = time.monotonic()
+        ok, why = series.rustfmt_check()
+        rows.append(Row("style", "make rustfmtcheck", ok, why, time.monotonic() - t0))
+    else:
+        rows.append(Row("style", "make rustfmtcheck", False, "not run: git am failed"))
+    return rows
+
+
+def _clippy_row():
+    try:
+        ok, note, secs = kbuild.clippy()
+    except KdtError as e:
+        ok, note, secs = False, str(e).splitlines()[0], 0.0
+    return Row("style", "clippy (kernel, CLIPPY=1)", ok, note, secs)
+
+
+def cmd_clippy(args):
+    _prepare()
+    kbuild.build("rust")
+    return report.table([_clippy_row()])
+
+
+# make configs: the kernels users could pick, built with every Rust part on; the
+# distribution-like one also boots and is crashed.
+CONFIG_FLAVOURS = ("distro", "minimal")
+CONFIG_SCENARIOS = {"distro": ["reboot", "kdump"], "minimal": []}
+
+
+def cmd_configs(args):
+    t0 = time.monotonic()
+    _prepare()
+    rows = []
+    for flavour in args.flavours or CONFIG_FLAVOURS:
+        if not _build_row(flavour, rows):
+            continue
+        rows += [_scenario_row(scenarios.run_scenario(n, flavour))
+                 for n in CONFIG_SCENARIOS.get(flavour, [])]
+    progress(f"configs: done in {(time.monotonic() - t0) / 60:.1f} min")
+    return report.table(rows)
+
+
+def cmd_series(args):
+    _prepare()
+    patches = series.make_series(series.signoff_from_env())
+    print("\n".join(str(p) for p in patches))
+    if args.check:
+        return report.table(_series_rows()[1:])
+    return 0
+
+
 def cmd_check(args):
     t0 = time.monotonic()
     _prepare()
     rows = (hosttest.run_host_tests() + hosttest.run_harness_tests()
-            + hosttest.run_style_checks() + hosttest.run_fuzz())
+            + hosttest.run_style_checks() + _series_rows() + hosttest.run_fuzz())
     built = []
     for flavour in FLAVOURS:
         if not _build_row(flavour, rows):
@@ -201,6 +272,8 @@ def cmd_check(args):
         built.append(flavour)
         names = CHECK_SCENARIOS + (RUST_SCENARIOS if flavour == "rust" else [])
         rows += [_scenario_row(scenarios.run_scenario(n, flavour)) for n in names]
+    if "rust" in built:
+        rows.append(_clippy_row())
     if "rust" in built and _build_row("twin", rows):
         built.append("twin")
         rows += [_scenario_row(scenarios.run_scenario(n, "twin")) for n in TWIN_SCENARIOS]
@@ -281,6 +354,17 @@ def main(argv):
     k.add_argument("--failing", action="store_true", help="with the deliberately failing case")
     k.set_defaults(fn=cmd_kunit)
     sub.add_parser("host-test", help="cargo test of the host crate").set_defaults(fn=cmd_host_test)
+    cf = sub.add_parser("configs", help="build the distribution-like and the minimal kernel; "
+                        "boot and crash the first")
+    cf.add_argument("flavours", nargs="*", choices=CONFIG_FLAVOURS)
+    cf.set_defaults(fn=cmd_configs)
+    sub.add_parser("clippy", help="the Rust flavour's Rust objects built with CLIPPY=1").set_defaults(
+        fn=cmd_clippy)
+    sr = sub.add_parser("series", help="the tree as a git format-patch series in build/series "
+                        "(SIGNOFF='Name <mail>' in the environment adds a Signed-off-by)")
+    sr.add_argument("--check", action="store_true",
+                    help="also apply it with git am, run checkpatch and rustfmtcheck")
+    sr.set_defaults(fn=cmd_series)
     sub.add_parser("check", help="everything that tests").set_defaults(fn=cmd_check)
     sub.add_parser("demo", help="build the Rust flavour and show a kdump cycle").set_defaults(
         fn=cmd_demo)

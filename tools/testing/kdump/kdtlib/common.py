@@ -24,9 +24,20 @@ VENV = BUILD / "venv"
 FLAVOURS = ("c", "rust")
 # Test-only flavours, built on demand: twin has the C and the Rust /proc/vmcore side by side;
 # rust-acpi is the Rust flavour with ACPI and UEFI (the glue's table mappings).
-TEST_FLAVOURS = ("twin", "rust-acpi")
+# clippy is the Rust flavour built again with CLIPPY=1 (its Rust objects only), so the kernel's
+# own lint settings run over the project's Rust without touching build/rust.
+# distro and minimal are `make configs`: a distribution-like kernel (x86_64_defconfig based) and a
+# minimal one, both with every Rust part on.
+TEST_FLAVOURS = ("twin", "rust-acpi", "clippy", "distro", "minimal")
 # A test flavour starts as a copy of this one, so only what its options touch is rebuilt.
-SEED_FLAVOUR = {"twin": "rust", "rust-acpi": "rust"}
+SEED_FLAVOUR = {"twin": "rust", "rust-acpi": "rust", "clippy": "rust"}
+# The config a flavour starts from before its fragments are merged (tinyconfig unless named),
+# and fragments of the kernel tree itself merged before the project's.
+START_CONFIG = {"distro": "x86_64_defconfig"}
+TREE_FRAGMENTS = {"distro": ["kernel/configs/kvm_guest.config"]}
+# Fragments merged after base.config and before the flavour's own (minimal is the Rust flavour
+# with options taken away).
+EXTRA_FRAGMENTS = {"minimal": ["rust.config"]}
 
 
 class KdtError(Exception):

@@ -9,8 +9,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from .common import (BUILD, CONFIGS, LLVM_BIN, SEED_FLAVOUR, SRC, KdtError, progress, run,
-                     tool_env)
+from .common import (BUILD, CONFIGS, EXTRA_FRAGMENTS, LLVM_BIN, SEED_FLAVOUR, SRC,
+                     START_CONFIG, TREE_FRAGMENTS, KdtError, progress, run, tool_env)
 
 JOBS = str(os.cpu_count() or 2)
 
@@ -21,9 +21,14 @@ def flavour_dir(flavour):
 
 def fragments(flavour):
     """The config fragments a flavour is made of, in merge order."""
-    seed = SEED_FLAVOUR.get(flavour)
-    frags = [CONFIGS / "base.config"] + ([CONFIGS / f"{seed}.config"] if seed else []) + [
-        CONFIGS / f"{flavour}.config"]
+    if flavour in START_CONFIG:
+        # Not the test guests' tiny base: a full config of its own (make configs).
+        frags = [CONFIGS / f"{flavour}.config"]
+    else:
+        seed = SEED_FLAVOUR.get(flavour)
+        extra = [CONFIGS / f for f in EXTRA_FRAGMENTS.get(flavour, [])]
+        frags = [CONFIGS / "base.config"] + ([CONFIGS / f"{seed}.config"] if seed else []) + \
+            extra + [CONFIGS / f"{flavour}.config"]
     for f in frags:
         if not f.exists():
             raise KdtError(f"no config fragment {f} for flavour '{flavour}'")
@@ -90,12 +95,14 @@ def configure(flavour):
     stamp = out / ".kdump-config"
     if (out / ".config").exists() and stamp.exists() and stamp.read_text() == digest:
         return
-    progress(f"build {flavour}: configuring (tinyconfig + {', '.join(f.name for f in frags)})")
+    start = " + ".join([START_CONFIG.get(flavour, "tinyconfig")] + TREE_FRAGMENTS.get(flavour, []))
+    progress(f"build {flavour}: configuring ({start} + {', '.join(f.name for f in frags)})")
     if "CONFIG_RUST" in _wanted(frags) and _wanted(frags)["CONFIG_RUST"] == "y":
         _rust_available(flavour)
-    make(flavour, "tinyconfig")
+    make(flavour, START_CONFIG.get(flavour, "tinyconfig"))
+    tree_frags = [str(SRC / f) for f in TREE_FRAGMENTS.get(flavour, [])]
     run([str(SRC / "scripts/kconfig/merge_config.sh"), "-m", "-O", str(out), str(out / ".config"),
-         *map(str, frags)], cwd=SRC, log=out / "build.log")
+         *tree_frags, *map(str, frags)], cwd=SRC, log=out / "build.log")
     make(flavour, "olddefconfig")
     _check_config(out, frags)
     stamp.write_text(digest)
@@ -155,6 +162,32 @@ def build(flavour):
     secs = time.monotonic() - t0
     progress(f"build {flavour}: done in {secs:.0f} s")
     return secs
+
+
+def clippy():
+    """(ok, note, secs): the project's kernel Rust built with CLIPPY=1 and the tree's lint
+    settings; with CONFIG_WERROR (base.config) any clippy warning stops the build."""
+    _seed("clippy")
+    out = flavour_dir("clippy")
+    configure("clippy")
+    log = out / "clippy.log"
+    log.write_text("")
+    progress(f"clippy: make CLIPPY=1 kdump/ samples/rust/ (log: {log})")
+    t0 = time.monotonic()
+    cmd = ["make", "-C", str(SRC), f"O={out}", "ARCH=x86_64", "LLVM=1", f"-j{JOBS}", "CLIPPY=1",
+           "-k", "kdump/", "samples/rust/"]  # -k: every crate's findings, not the first's
+    rc = run(cmd, log=log, check=False)
+    secs = time.monotonic() - t0
+    text = log.read_text(errors="replace").splitlines()
+    findings = [line for line in text if line.startswith(("error", "warning"))
+                and "aborting due to" not in line]
+    if rc != 0 or findings:
+        first = next((line for line in text if line.startswith(("error:", "warning:"))),
+                     findings[0] if findings else f"make exit {rc}")
+        where = next((line.strip() for line in text if line.strip().startswith("--> ")), "")
+        return False, f"{len(findings)} findings; first: {first} {where} (log: {log})", secs
+    linted = sum(1 for line in text if line.strip().startswith("CLIPPY"))
+    return True, f"no clippy finding ({linted} Rust objects linted)", secs
 
 
 def artefacts(flavour):

@@ -19,11 +19,11 @@ from .common import BUILD, ROOT, SRC, TARBALL, KdtError, progress, run
 STATE = SRC / ".kdump-tree.json"
 APPLIED = SRC / ".kdump-applied"
 
-# Project directory -> where it is linked in the kernel tree, as a whole directory.
+# Project directory -> where it is linked in the kernel tree, as a whole directory. (crash/ is
+# laid in once it holds code: until then the crash path is the C one.)
 DIR_LINKS = {
     "Kbuild": "kdump/Kbuild",
     "kexec": "kdump/kexec",
-    "crash": "kdump/crash",
     "vmcore": "kdump/vmcore",
 }
 # Project directories merged file by file into the kernel's own directories of the same name.
@@ -46,8 +46,10 @@ def _series():
     series = ROOT / "patches" / "series"
     out = []
     for line in series.read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line:
+        # A line names a patch, then the project files of the same concern (make series).
+        words = line.split("#", 1)[0].split()
+        if words:
+            line = words[0]
             p = ROOT / "patches" / line
             if not p.exists():
                 raise KdtError(f"patches/series names {line}, which does not exist")
