@@ -61,19 +61,22 @@ pub enum Error {
         /// What was being computed.
         what: &'static str,
     },
-    /// Two PT_LOAD segments describe the same bytes of old memory through the same mapping.
+    /// Two PT_LOAD segments map some of the same bytes of old memory (`p_offset` ranges)
+    /// through the same mapping (equal `p_vaddr - p_offset`).
     Overlap {
-        /// Physical address of the earlier segment.
+        /// `p_offset` of the segment earlier in the table.
         first: u64,
-        /// Physical address of the later one.
+        /// `p_offset` of the later one.
         second: u64,
     },
-    /// A PT_LOAD segment reaches beyond the old memory the capture kernel can address.
+    /// A segment reaches beyond the old memory the capture kernel can address.
     BeyondMemory {
-        /// Its first byte.
-        paddr: u64,
-        /// One past its last byte.
-        end: u64,
+        /// `"PT_LOAD"` or `"PT_NOTE"`.
+        what: &'static str,
+        /// Its `p_offset`: where it is in old memory.
+        offset: u64,
+        /// Its `p_memsz`.
+        size: u64,
         /// One past the highest address accepted.
         limit: u64,
     },
@@ -95,12 +98,18 @@ impl fmt::Display for Error {
             Error::BadMagic(m) => write!(f, "bad ELF magic {m:02x?}"),
             Error::BadField { field, value } => write!(f, "bad {field} {value:#x}"),
             Error::Overflow { what } => write!(f, "{what} overflows"),
-            Error::Overlap { first, second } => {
-                write!(f, "PT_LOAD at {second:#x} overlaps PT_LOAD at {first:#x}")
-            }
-            Error::BeyondMemory { paddr, end, limit } => write!(
+            Error::Overlap { first, second } => write!(
                 f,
-                "PT_LOAD {paddr:#x}-{end:#x} is beyond old memory (ends at {limit:#x})"
+                "PT_LOAD p_offset {second:#x} overlaps PT_LOAD at p_offset {first:#x}"
+            ),
+            Error::BeyondMemory {
+                what,
+                offset,
+                size,
+                limit,
+            } => write!(
+                f,
+                "{what} p_offset {offset:#x} p_memsz {size:#x} is beyond old memory (ends at {limit:#x})"
             ),
             Error::NoRoom { what, need } => write!(f, "no room for {what} (needs {need})"),
         }

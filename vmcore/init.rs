@@ -7,7 +7,7 @@ use kernel::prelude::*;
 
 use crate::dump::{self, Vmcore};
 use crate::elf;
-use crate::layout::{self, Chunk};
+use crate::layout::{self, Chunk, LoadSpan};
 use crate::sys;
 use crate::vbuf::VBuf;
 use crate::PAGE;
@@ -53,7 +53,7 @@ fn zeroed<T: Default + Clone>(n: usize, what: &'static str) -> Result<KVec<T>, F
 
 /// Reads and checks the elfcorehdr at `addr` (`size` bytes if known, else 0) and lays out the
 /// dump (`parse_crash_elf_headers()`). Nothing outside the header is read before the header
-/// says where it is.
+/// says where it is and that it lies in old memory.
 fn parse(addr: u64, size: u64) -> Result<Vmcore, Failure> {
     let limit = sys::phys_limit();
     let mut ident = [0u8; elf::EI_NIDENT];
@@ -82,12 +82,12 @@ fn parse(addr: u64, size: u64) -> Result<Vmcore, Failure> {
         .ok_or(elf::Error::Overflow { what: "headers" })?;
     sys::elfcorehdr_read(table, addr).map_err(failed("reading the program headers"))?;
 
-    // The note segments, before merging rewrites the table.
+    // The note segments, checked before any is read and kept before merging rewrites the table.
     let nr_notes = layout::for_each_note(headers.as_slice(), &ehdr, |_, _| Ok(()))?;
     let mut notes_ph = KVec::with_capacity(nr_notes, GFP_KERNEL).map_err(failed("notes"))?;
     let mut max_memsz = 0;
     layout::for_each_note(headers.as_slice(), &ehdr, |_, p| {
-        layout::check_note(p)?;
+        layout::check_note(p, limit)?;
         max_memsz = max_memsz.max(p.p_memsz);
         notes_ph
             .push(*p, GFP_KERNEL)
@@ -132,8 +132,9 @@ fn parse(addr: u64, size: u64) -> Result<Vmcore, Failure> {
 
     let nr_loads = layout::count_loads(headers.as_slice(), class, merged.phnum)?;
     let mut chunks = zeroed::<Chunk>(nr_loads, "chunks")?;
+    let mut spans = zeroed::<LoadSpan>(nr_loads, "PT_LOAD spans")?;
     let slice = headers.as_mut_slice();
-    layout::place_loads(slice, class, &merged, PAGE, limit, &mut chunks)?;
+    layout::place_loads(slice, class, &merged, PAGE, limit, &mut chunks, &mut spans)?;
 
     Ok(Vmcore {
         headers,

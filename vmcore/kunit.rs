@@ -7,17 +7,40 @@
 #[kernel::macros::kunit_tests(rust_vmcore)]
 mod tests {
     use crate::cb::ReadGuard;
+    use crate::elf::{self, Phdr, PT_NOTE};
+    use crate::layout;
     use crate::sys;
     use crate::vbuf::VBuf;
     use crate::PAGE;
 
-    /// The limit every PT_LOAD is checked against is this CPU's physical address
+    /// The limit every PT_LOAD and PT_NOTE is checked against is this CPU's physical address
     /// width: at least 4 GiB, at most 5-level paging's 57 bits.
     #[test]
     fn the_physical_limit_is_the_cpus() {
         let limit = sys::phys_limit();
         assert!((1 << 32..=1 << 57).contains(&limit));
         assert!(limit.is_power_of_two());
+    }
+
+    /// A PT_NOTE past that limit is refused before anything reads it, naming `p_offset`.
+    #[test]
+    fn a_note_beyond_this_cpus_memory_is_refused() {
+        let limit = sys::phys_limit();
+        let p = Phdr {
+            p_type: PT_NOTE,
+            p_offset: limit,
+            p_memsz: 0x400,
+            ..Phdr::default()
+        };
+        assert_eq!(
+            layout::check_note(&p, limit),
+            Err(elf::Error::BeyondMemory {
+                what: "PT_NOTE",
+                offset: limit,
+                size: 0x400,
+                limit
+            })
+        );
     }
 
     /// Header and note buffers come zeroed and page-aligned, as mmap() needs them.

@@ -22,18 +22,28 @@ const NHDR_SIZE: u64 = 12;
 /// a corrupt header (a real one holds a few KiB of notes per CPU).
 pub const NOTE_MAX: u64 = 4 << 20;
 
-/// Checks a PT_NOTE header before its segment is read: `p_memsz` within [`NOTE_MAX`], and the
-/// segment's end representable.
-pub fn check_note(p: &Phdr) -> Result<(), Error> {
+/// Checks a PT_NOTE header before its segment is read: `p_memsz` within [`NOTE_MAX`], the
+/// segment's end representable and, when it has bytes, below `mem_limit` (one past the highest
+/// physical address the old kernel can have had), so that reading it never asks the kernel to
+/// map an address no memory can be at.
+pub fn check_note(p: &Phdr, mem_limit: u64) -> Result<(), Error> {
     if p.p_memsz > NOTE_MAX {
         return Err(Error::BadField {
             field: "PT_NOTE p_memsz",
             value: p.p_memsz,
         });
     }
-    p.p_offset.checked_add(p.p_memsz).ok_or(Error::Overflow {
+    let end = p.p_offset.checked_add(p.p_memsz).ok_or(Error::Overflow {
         what: "PT_NOTE p_offset + p_memsz",
     })?;
+    if p.p_memsz != 0 && end > mem_limit {
+        return Err(Error::BeyondMemory {
+            what: "PT_NOTE",
+            offset: p.p_offset,
+            size: p.p_memsz,
+            limit: mem_limit,
+        });
+    }
     Ok(())
 }
 
@@ -226,14 +236,30 @@ pub fn count_loads(headers: &[u8], class: Class, phnum: u16) -> Result<usize, Er
     Ok(n)
 }
 
+/// The old-memory range a PT_LOAD maps, as [`place_loads`] sorts them to find overlaps.
+///
+/// Callers provide one per PT_LOAD ([`count_loads`]); the contents are scratch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LoadSpan {
+    /// `p_vaddr - p_offset`: which mapping the range belongs to.
+    delta: u64,
+    /// `p_offset`.
+    start: u64,
+    /// `p_offset + p_memsz`.
+    end: u64,
+    /// Index of the PT_LOAD among the PT_LOADs, to name the earlier of two.
+    index: usize,
+}
+
 /// Turns each PT_LOAD of the merged table into a page-aligned chunk placed after the notes,
 /// and rewrites its `p_offset` to where its bytes now are in `/proc/vmcore`
 /// (`process_ptload_program_headers_elf64()` and `set_vmcore_list_offsets()`).
 ///
-/// Refuses a PT_LOAD whose end overflows or passes `mem_limit` (one past the highest
-/// physical address the old kernel can have had), and two PT_LOADs that describe the same
-/// physical bytes through the same mapping (equal `p_vaddr - p_paddr`). Returns the size of
-/// the whole file.
+/// Before changing anything, refuses a PT_LOAD whose end overflows or passes `mem_limit` (one
+/// past the highest physical address the old kernel can have had), and two PT_LOADs that map
+/// some of the same old memory (`p_offset` to `p_offset + p_memsz`, what the provider reads)
+/// through the same mapping (equal `p_vaddr - p_offset`); see [`check_overlaps`]. `chunks` and
+/// `spans` need one entry per PT_LOAD. Returns the size of the whole file.
 pub fn place_loads(
     headers: &mut [u8],
     class: Class,
@@ -241,7 +267,38 @@ pub fn place_loads(
     page: u64,
     mem_limit: u64,
     chunks: &mut [Chunk],
+    spans: &mut [LoadSpan],
 ) -> Result<u64, Error> {
+    let mut n = 0;
+    for i in 0..usize::from(merged.phnum) {
+        let p = elf::read_phdr(headers, class, i)?;
+        if p.p_type != PT_LOAD {
+            continue;
+        }
+        let end = p.p_offset.checked_add(p.p_memsz).ok_or(Error::Overflow {
+            what: "PT_LOAD p_offset + p_memsz",
+        })?;
+        if end > mem_limit {
+            return Err(Error::BeyondMemory {
+                what: "PT_LOAD",
+                offset: p.p_offset,
+                size: p.p_memsz,
+                limit: mem_limit,
+            });
+        }
+        *spans.get_mut(n).ok_or(Error::NoRoom {
+            what: "PT_LOAD spans",
+            need: n as u64 + 1,
+        })? = LoadSpan {
+            delta: p.p_vaddr.wrapping_sub(p.p_offset),
+            start: p.p_offset,
+            end,
+            index: n,
+        };
+        n += 1;
+    }
+    check_overlaps(spans.get_mut(..n).unwrap_or_default())?;
+
     let mut off = merged
         .elf_size
         .checked_add(merged.notes_size)
@@ -254,18 +311,9 @@ pub fn place_loads(
         if p.p_type != PT_LOAD {
             continue;
         }
+        // Checked in the first pass.
+        let end = p.p_offset.saturating_add(p.p_memsz);
         let paddr = p.p_offset;
-        let end = paddr.checked_add(p.p_memsz).ok_or(Error::Overflow {
-            what: "PT_LOAD p_offset + p_memsz",
-        })?;
-        if end > mem_limit {
-            return Err(Error::BeyondMemory {
-                paddr,
-                end,
-                limit: mem_limit,
-            });
-        }
-        check_overlap(headers, class, i, &p)?;
         let start = paddr & !(page - 1);
         let size = page_up(end, page)? - start;
         let chunk = chunks.get_mut(n).ok_or(Error::NoRoom {
@@ -287,25 +335,28 @@ pub fn place_loads(
     Ok(off)
 }
 
-/// Errors if an earlier PT_LOAD maps some of the same physical bytes with the same
-/// virtual-to-physical delta as `p` (a duplicated or contradictory range). The kernel text
-/// segment kexec-tools adds overlaps the direct-map RAM segment physically, but with another
-/// delta, and is accepted.
-fn check_overlap(headers: &[u8], class: Class, upto: usize, p: &Phdr) -> Result<(), Error> {
-    let (lo, hi) = (p.p_paddr, p.p_paddr.saturating_add(p.p_memsz));
-    let delta = p.p_vaddr.wrapping_sub(p.p_paddr);
-    for j in 0..upto {
-        let q = elf::read_phdr(headers, class, j)?;
-        if q.p_type != PT_LOAD || q.p_memsz == 0 || p.p_memsz == 0 {
-            continue;
-        }
-        // Compare `p_paddr`: earlier headers already hold their new file offsets.
-        let (qlo, qhi) = (q.p_paddr, q.p_paddr.saturating_add(q.p_memsz));
-        if lo < qhi && qlo < hi && q.p_vaddr.wrapping_sub(q.p_paddr) == delta {
-            return Err(Error::Overlap {
-                first: qlo,
-                second: lo,
-            });
+/// Errors if two non-empty spans with the same delta share a byte: a duplicated or
+/// contradictory range. The kernel text segment kexec-tools adds maps some of the same
+/// physical bytes as the direct-map RAM segment, but with another delta, and is accepted (as
+/// C accepts everything here).
+///
+/// Sorts `spans` by (delta, start) and keeps, within each delta, the span that reaches
+/// furthest: O(n log n) where comparing every pair was quadratic in `e_phnum` (up to 65534).
+/// Does not allocate.
+pub fn check_overlaps(spans: &mut [LoadSpan]) -> Result<(), Error> {
+    spans.sort_unstable_by_key(|s| (s.delta, s.start));
+    let mut reach: Option<LoadSpan> = None;
+    for s in spans.iter().filter(|s| s.start < s.end) {
+        match reach {
+            Some(r) if r.delta == s.delta && s.start < r.end => {
+                let (first, second) = if r.index < s.index { (r, *s) } else { (*s, r) };
+                return Err(Error::Overlap {
+                    first: first.start,
+                    second: second.start,
+                });
+            }
+            Some(r) if r.delta == s.delta && s.end <= r.end => {}
+            _ => reach = Some(*s),
         }
     }
     Ok(())

@@ -15,6 +15,8 @@
  *   class    e_ident[EI_CLASS] = 3
  *   phnum    e_phnum = 0xffff
  *   note     the first PT_NOTE's p_memsz = 1 TiB
+ *   note-beyond  the first PT_NOTE moved to 4 PiB (1 << 52), past any
+ *            CPU's physical address width
  *   overlap  the first PT_LOAD repeated in place of the second
  *   beyond   the last PT_LOAD moved to 4 PiB (1 << 52)
  *
@@ -117,6 +119,13 @@ static int craft(unsigned char *buf, size_t bufsz, const char *mode)
 		if (i < 0)
 			return -1;
 		ph[i].p_memsz = 1ULL << 40;
+		return 0;
+	}
+	if (!strcmp(mode, "note-beyond")) {
+		i = nth(ph, e->e_phnum, PT_NOTE, 0);
+		if (i < 0)
+			return -1;
+		ph[i].p_offset = ph[i].p_paddr = 1ULL << 52;
 		return 0;
 	}
 	if (!strcmp(mode, "overlap")) {

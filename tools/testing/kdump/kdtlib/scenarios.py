@@ -408,10 +408,13 @@ CORRUPT = {
     "class": "bad EI_CLASS 0x3",
     "phnum": "bad e_phnum 0xffff",
     "note": "bad PT_NOTE p_memsz 0x10000000000",
+    # Before the check, reading this PT_NOTE reached ioremap_cache(): a WARNING, a call trace.
+    "note-beyond": "PT_NOTE p_offset 0x10000000000000",
     "overlap": "overlaps PT_LOAD at",
     "beyond": "is beyond old memory",
 }
-OOPS_MARKS = ("Oops", "BUG:", "Call Trace", "Kernel panic", "general protection fault")
+OOPS_MARKS = ("Oops", "BUG:", "WARNING:", "Call Trace", "Kernel panic",
+              "general protection fault")
 
 
 def corrupt(flavour, mode, brk=""):

@@ -11,7 +11,7 @@
 
 use kdump_host::elf::{self, Class, Error, Phdr, EM_X86_64, PT_LOAD, PT_NOTE};
 use kdump_host::elfcorehdr;
-use kdump_host::layout::{self, Chunk};
+use kdump_host::layout::{self, Chunk, LoadSpan};
 use kdump_host::Rng;
 
 const PAGE: u64 = 4096;
@@ -27,6 +27,20 @@ fn note(p_offset: u64, p_memsz: u64) -> Phdr {
 
 fn load(paddr: u64, size: u64, vaddr: u64) -> Phdr {
     elfcorehdr::load(paddr, size, vaddr)
+}
+
+/// The merged table's PT_LOADs placed below `limit`, with scratch as the kernel allocates it.
+fn place(
+    h: &mut [u8],
+    class: Class,
+    merged: &layout::Merged,
+    limit: u64,
+) -> Result<(Vec<Chunk>, u64), Error> {
+    let n = layout::count_loads(h, class, merged.phnum)?;
+    let mut chunks = vec![Chunk::default(); n];
+    let mut spans = vec![LoadSpan::default(); n];
+    let size = layout::place_loads(h, class, merged, PAGE, limit, &mut chunks, &mut spans)?;
+    Ok((chunks, size))
 }
 
 /// A note segment of `count` notes with the given desc sizes, then a terminator and slack.
@@ -65,9 +79,7 @@ fn rust_layout(
         Ok(())
     })?;
     let merged = layout::merge_notes(&mut h, &ehdr, &sizes, PAGE)?;
-    let n = layout::count_loads(&h, ehdr.class, merged.phnum)?;
-    let mut chunks = vec![Chunk::default(); n];
-    let size = layout::place_loads(&mut h, ehdr.class, &merged, PAGE, 1 << 52, &mut chunks)?;
+    let (chunks, size) = place(&mut h, ehdr.class, &merged, 1 << 52)?;
     h.truncate(ehdr.class.ehdr_size() + merged.phnum as usize * ehdr.class.phdr_size());
     Ok((h, merged, chunks, size))
 }
@@ -472,13 +484,7 @@ fn corrupted_headers_never_panic() {
         let Ok(merged) = layout::merge_notes(&mut h, &ehdr, &sizes, PAGE) else {
             continue;
         };
-        let Ok(n) = layout::count_loads(&h, ehdr.class, merged.phnum) else {
-            continue;
-        };
-        let mut chunks = vec![Chunk::default(); n];
-        if let Ok(size) =
-            layout::place_loads(&mut h, ehdr.class, &merged, PAGE, 1 << 46, &mut chunks)
-        {
+        if let Ok((chunks, size)) = place(&mut h, ehdr.class, &merged, 1 << 46) {
             let mut off = merged.elf_size + merged.notes_size;
             for c in &chunks {
                 assert_eq!(c.offset, off, "seed {seed}");
@@ -491,20 +497,181 @@ fn corrupted_headers_never_panic() {
     }
 }
 
+const LIMIT: u64 = 1 << 46;
+
 #[test]
 fn note_headers_are_checked_before_reading() {
-    assert_eq!(layout::check_note(&note(0x1000, layout::NOTE_MAX)), Ok(()));
     assert_eq!(
-        layout::check_note(&note(0x1000, layout::NOTE_MAX + 1)),
+        layout::check_note(&note(0x1000, layout::NOTE_MAX), LIMIT),
+        Ok(())
+    );
+    assert_eq!(
+        layout::check_note(&note(0x1000, layout::NOTE_MAX + 1), LIMIT),
         Err(Error::BadField {
             field: "PT_NOTE p_memsz",
             value: layout::NOTE_MAX + 1
         })
     );
     assert_eq!(
-        layout::check_note(&note(u64::MAX, 1)),
+        layout::check_note(&note(u64::MAX, 1), LIMIT),
         Err(Error::Overflow {
             what: "PT_NOTE p_offset + p_memsz"
         })
     );
+}
+
+/// A PT_NOTE must be refused before its segment is read when it lies past the physical
+/// limit: reading it would ask ioremap_cache() for an address no memory can be at (a kernel
+/// WARNING, fatal under panic_on_warn). The message names the field and its value.
+#[test]
+fn a_note_beyond_old_memory_is_refused_with_its_p_offset() {
+    let e = layout::check_note(&note(1 << 52, 0x400), LIMIT);
+    assert_eq!(
+        e,
+        Err(Error::BeyondMemory {
+            what: "PT_NOTE",
+            offset: 1 << 52,
+            size: 0x400,
+            limit: LIMIT
+        })
+    );
+    assert_eq!(
+        e.unwrap_err().to_string(),
+        "PT_NOTE p_offset 0x10000000000000 p_memsz 0x400 is beyond old memory \
+         (ends at 0x400000000000)"
+    );
+    // Ending exactly at the limit is fine; one byte past it is not.
+    assert_eq!(
+        layout::check_note(&note(LIMIT - 0x400, 0x400), LIMIT),
+        Ok(())
+    );
+    assert!(layout::check_note(&note(LIMIT - 0x3ff, 0x400), LIMIT).is_err());
+    // A note with no bytes is never read.
+    assert_eq!(layout::check_note(&note(1 << 52, 0), LIMIT), Ok(()));
+}
+
+/// Two PT_LOADs whose `p_paddr` ranges are disjoint but whose `p_offset` ranges (what the
+/// provider maps) overlap with the same mapping describe the same bytes twice: refused.
+#[test]
+fn loads_overlapping_in_p_offset_are_refused_whatever_p_paddr_says() {
+    let segs = vec![notes_bytes(&[8], 0)];
+    let n = note(0x1000, segs[0].len() as u64);
+    let a = load(0x10_0000, 0x10_0000, 0xffff_8880_0010_0000);
+    let mut b = load(0x18_0000, 0x10_0000, 0xffff_8880_0018_0000);
+    b.p_paddr = 0x9000_0000;
+    let h = build_header(Class::Elf64, &[n, a, b]);
+    let e = rust_layout(h, &segs).err();
+    assert_eq!(
+        e,
+        Some(Error::Overlap {
+            first: 0x10_0000,
+            second: 0x18_0000
+        })
+    );
+    assert_eq!(
+        e.unwrap().to_string(),
+        "PT_LOAD p_offset 0x180000 overlaps PT_LOAD at p_offset 0x100000"
+    );
+}
+
+/// The reverse: `p_paddr` ranges overlap with the same `p_vaddr - p_paddr`, but the
+/// `p_offset` ranges are disjoint. C serves it (it never looks at `p_paddr`), so do we, with
+/// the same layout.
+#[test]
+fn loads_overlapping_only_in_p_paddr_are_served_as_c_serves_them() {
+    let segs = vec![notes_bytes(&[8], 0)];
+    let n = note(0x1000, segs[0].len() as u64);
+    let a = load(0x10_0000, 0x10_0000, 0xffff_8880_0010_0000);
+    let mut b = load(0x18_0000, 0x10_0000, 0xffff_8880_0018_0000);
+    b.p_offset = 0x4000_0000;
+    for class in [Class::Elf64, Class::Elf32] {
+        let (mut a, mut b) = (a, b);
+        if class == Class::Elf32 {
+            a.p_vaddr &= 0xffff_ffff;
+            b.p_vaddr &= 0xffff_ffff;
+        }
+        let h = build_header(class, &[n, a, b]);
+        let (rh, _, chunks, size) = rust_layout(h.clone(), &segs).unwrap();
+        let (ch, _, _, cchunks, csize) = c_reference(&h, class, &segs);
+        assert_eq!((rh, chunks, size), (ch, cchunks, csize), "{class:?}");
+    }
+}
+
+/// The quadratic check the provider had, on `p_offset`: does any later non-empty range share
+/// a byte with an earlier one of the same delta?
+fn overlaps_by_pairs(r: &[(u64, u64, u64)]) -> bool {
+    (0..r.len()).any(|i| {
+        (0..i).any(|j| {
+            let ((d, s, e), (qd, qs, qe)) = (r[i], r[j]);
+            s < e && qs < qe && d == qd && s < qe && qs < e
+        })
+    })
+}
+
+/// Property: the sorting overlap check finds an overlap exactly when comparing every pair
+/// does, and the pair it names really overlaps, on random range lists dense enough that
+/// about half overlap.
+#[test]
+fn the_sorting_overlap_check_agrees_with_comparing_every_pair() {
+    let mut refused = 0;
+    for seed in 1..=5000u64 {
+        let mut rng = Rng::new(seed);
+        let ranges: Vec<(u64, u64, u64)> = (0..rng.below(12))
+            .map(|_| {
+                let d = rng.below(3) * 0x1000_0000;
+                let s = rng.below(24) * 0x1000;
+                (d, s, s + rng.below(6) * 0x800)
+            })
+            .collect();
+        let phdrs: Vec<Phdr> = std::iter::once(note(0x1000, 0x100))
+            .chain(
+                ranges
+                    .iter()
+                    .map(|&(d, s, e)| load(s, e - s, s.wrapping_add(d))),
+            )
+            .collect();
+        let mut h = build_header(Class::Elf64, &phdrs);
+        let ehdr = elf::parse_ehdr(&h, EM_X86_64).unwrap();
+        let merged = layout::merge_notes(&mut h, &ehdr, &[0x100], PAGE).unwrap();
+        let got = place(&mut h, Class::Elf64, &merged, LIMIT);
+        assert_eq!(got.is_err(), overlaps_by_pairs(&ranges), "seed {seed}");
+        if let Err(e) = got {
+            let Error::Overlap { first, second } = e else {
+                panic!("seed {seed}: {e}");
+            };
+            let n = ranges.len();
+            let found = (0..n).any(|i| {
+                (i + 1..n).any(|j| {
+                    ranges[i].1 == first
+                        && ranges[j].1 == second
+                        && overlaps_by_pairs(&[ranges[i], ranges[j]])
+                })
+            });
+            assert!(found, "seed {seed}: {e} names no overlapping pair");
+            refused += 1;
+        }
+    }
+    assert!((1000..4000).contains(&refused), "{refused} of 5000 refused");
+}
+
+/// A table of 65534 PT_LOADs (the most `e_phnum` allows) is checked at once: sorting, not
+/// comparing every pair (two thousand million header reads at initcall time).
+#[test]
+fn the_largest_table_is_checked_quickly() {
+    let mut phdrs = vec![note(0x1000, 0x100)];
+    // Disjoint, in descending order, so a sort has work to do.
+    for i in (0..u64::from(elf::MAX_PHNUM) - 1).rev() {
+        phdrs.push(load(
+            0x10_0000 + i * 0x2000,
+            0x1000,
+            0xffff_8880_0000_0000 + i,
+        ));
+    }
+    let mut h = build_header(Class::Elf64, &phdrs);
+    let ehdr = elf::parse_ehdr(&h, EM_X86_64).unwrap();
+    let merged = layout::merge_notes(&mut h, &ehdr, &[0x100], PAGE).unwrap();
+    let t = std::time::Instant::now();
+    let (chunks, _) = place(&mut h, Class::Elf64, &merged, LIMIT).unwrap();
+    assert_eq!(chunks.len(), usize::from(elf::MAX_PHNUM) - 1);
+    assert!(t.elapsed().as_secs() < 5, "took {:?}", t.elapsed());
 }

@@ -11,7 +11,7 @@
 #![no_main]
 
 use kdump_host::elf;
-use kdump_host::layout::{self, Chunk};
+use kdump_host::layout::{self, Chunk, LoadSpan};
 use kdump_host::read::{self, File, Source};
 use libfuzzer_sys::fuzz_target;
 
@@ -32,7 +32,7 @@ fuzz_target!(|data: &[u8]| {
 
     let mut real = Vec::new();
     let res = layout::for_each_note(&headers, &ehdr, |_, p| {
-        layout::check_note(p)?;
+        layout::check_note(p, MEM_LIMIT)?;
         let mut seg = vec![0u8; p.p_memsz as usize];
         let n = seg.len().min(rest.len());
         seg[..n].copy_from_slice(&rest[..n]);
@@ -54,6 +54,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let mut chunks = vec![Chunk::default(); n];
+    let mut spans = vec![LoadSpan::default(); n];
     let Ok(size) = layout::place_loads(
         &mut headers,
         ehdr.class,
@@ -61,6 +62,7 @@ fuzz_target!(|data: &[u8]| {
         PAGE,
         MEM_LIMIT,
         &mut chunks,
+        &mut spans,
     ) else {
         return;
     };
