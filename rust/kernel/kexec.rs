@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The kexec lock and the loaded images.
+//!
+//! C headers: [`include/linux/kexec.h`](srctree/include/linux/kexec.h),
+//! [`kernel/kexec_internal.h`](srctree/kernel/kexec_internal.h)
+//!
+//! Whoever loads, unloads, boots or crashes into a kexec image takes `__kexec_lock` first: the
+//! `kexec_load` and `kexec_file_load` syscalls, `kernel_kexec()`, `crash_shrink_memory()`, the
+//! crash hotplug handler and `__crash_kexec()`. C takes it with the inlines `kexec_trylock()`
+//! (`atomic_cmpxchg_acquire(&__kexec_lock, 0, 1)`) and `kexec_unlock()`
+//! (`atomic_set_release(&__kexec_lock, 0)`); [`KexecGuard`] is the same lock for Rust.
+//!
+//! The symbols are defined by the kexec core: `kernel/kexec_core.c`, or, with
+//! `CONFIG_KEXEC_CORE_RUST`, its Rust replacement (`kdump/kexec`). This module only declares
+//! them, so it works with either core and no other part redeclares them.
+//!
+//! # Memory ordering
+//!
+//! An image is built privately and published into its slot with [`ImageSlot::swap`] under the
+//! lock (a release, so a reader that sees the pointer also sees the image's contents); it is
+//! freed only after it has been swapped out under the lock. A reader that holds the lock may
+//! use the image it loads until it unlocks. [`ImageSlot::load`] is an acquire and may be called
+//! without the lock: without it, only whether the pointer is null can be relied on (that is
+//! what `/sys/kernel/kexec_loaded` reads).
+
+use crate::bindings;
+use core::marker::PhantomData;
+use core::ptr;
+use core::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
+
+extern "C" {
+    /// `atomic_t __kexec_lock` (`kernel/kexec_internal.h`, which has no bindings): 0 free, 1
+    /// held.
+    static mut __kexec_lock: bindings::atomic_t;
+}
+
+fn lock_word() -> &'static AtomicI32 {
+    // SAFETY: `__kexec_lock` is a static `atomic_t`, an aligned `int` that lives forever and
+    // that C reads and writes only with atomic operations; `AtomicI32` has the layout of an
+    // `int`.
+    unsafe { AtomicI32::from_ptr(ptr::addr_of_mut!(__kexec_lock.counter)) }
+}
+
+/// Holds the kexec lock; unlocks on drop.
+///
+/// # Invariants
+///
+/// While a `KexecGuard` exists, `__kexec_lock` is 1 and was set so by this guard's
+/// [`KexecGuard::try_lock`].
+pub struct KexecGuard {
+    /// Unlocked where it was locked: not `Send`.
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl KexecGuard {
+    /// `kexec_trylock()`: the lock, or `None` if someone holds it (the lock never sleeps or
+    /// spins: a loader returns `EBUSY`, the crash path skips kdump).
+    pub fn try_lock() -> Option<Self> {
+        lock_word()
+            .compare_exchange(0, 1, Ordering::Acquire, Ordering::Relaxed)
+            .ok()
+            // INVARIANT: the exchange from 0 to 1 succeeded: this guard took the lock.
+            .map(|_| KexecGuard {
+                _not_send: PhantomData,
+            })
+    }
+
+    /// Whether someone holds the lock now (a snapshot, for assertions and diagnostics).
+    pub fn is_locked() -> bool {
+        lock_word().load(Ordering::Relaxed) != 0
+    }
+}
+
+impl Drop for KexecGuard {
+    fn drop(&mut self) {
+        // `kexec_unlock()`. By the type invariant this guard holds the lock.
+        lock_word().store(0, Ordering::Release);
+    }
+}
+
+/// One of the two loaded-image slots: `kexec_image` (`kexec -l`, booted by `kexec -e`) and
+/// `kexec_crash_image` (`kexec -p`, booted by a panic).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImageSlot {
+    /// `kexec_image`.
+    Kexec,
+    /// `kexec_crash_image`.
+    Crash,
+}
+
+impl ImageSlot {
+    fn atomic(self) -> &'static AtomicPtr<bindings::kimage> {
+        let p = match self {
+            ImageSlot::Kexec => ptr::addr_of_mut!(bindings::kexec_image),
+            ImageSlot::Crash => ptr::addr_of_mut!(bindings::kexec_crash_image),
+        };
+        // SAFETY: both are static `struct kimage *`, aligned and alive forever; C writes them
+        // only under the kexec lock, as `swap` does, and its plain accesses are pointer-sized
+        // and aligned.
+        unsafe { AtomicPtr::from_ptr(p) }
+    }
+
+    /// The image in the slot, or null (acquire). Only a caller holding the lock may dereference
+    /// it: see the module's memory-ordering contract.
+    pub fn load(self) -> *mut bindings::kimage {
+        self.atomic().load(Ordering::Acquire)
+    }
+
+    /// Whether an image is loaded (`kexec_image != NULL`), a snapshot.
+    pub fn is_loaded(self) -> bool {
+        !self.load().is_null()
+    }
+
+    /// Publishes `new` (null to unload) and returns the image it replaces, which the caller
+    /// now owns: nobody else can reach it once the guard is dropped.
+    pub fn swap(self, new: *mut bindings::kimage, _lock: &KexecGuard) -> *mut bindings::kimage {
+        self.atomic().swap(new, Ordering::AcqRel)
+    }
+
+    /// Empties the slot and returns the image that was in it, as [`ImageSlot::swap`] with null.
+    pub fn take(self, lock: &KexecGuard) -> *mut bindings::kimage {
+        self.swap(ptr::null_mut(), lock)
+    }
+}
