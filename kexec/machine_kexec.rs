@@ -4,11 +4,11 @@
 //! [`arch/x86/kernel/machine_kexec_64.c`](srctree/arch/x86/kernel/machine_kexec_64.c) does for
 //! the kexec core, which that file then leaves out (patches/0009).
 //!
-//! - [`machine_kexec_prepare`] builds the identity-mapped page tables the relocation code runs
+//! - [`prepare`] (`machine_kexec_prepare()`) builds the identity-mapped page tables the relocation code runs
 //!   on (all mapped memory, every segment, the UEFI system and configuration tables, the ACPI
 //!   tables) from control pages, plus the transition mapping of `relocate_kernel` at its
-//!   kernel address; [`machine_kexec_cleanup`] frees the transition tables.
-//! - [`machine_kexec`] copies `relocate_kernel` into the control page and jumps to it.
+//!   kernel address; [`cleanup`] frees the transition tables.
+//! - [`machine_kexec()`] copies `relocate_kernel` into the control page and jumps to it.
 //! - Crashkernel memory is made read-only while a crash image is loaded, except the control
 //!   code page (`arch_kexec_protect_crashkres()`), and pages are decrypted for the new kernel
 //!   under host memory encryption.
@@ -22,9 +22,13 @@ use core::sync::atomic::{AtomicU8, Ordering};
 use kernel::bindings;
 use kernel::error::to_result;
 use kernel::ffi::{c_int, c_uint, c_ulong, c_void};
+use kernel::kexec::{ImageSlot, KexecGuard};
 use kernel::prelude::*;
 
-use crate::{page_addr, KEXEC_TYPE_DEFAULT};
+use crate::control;
+use crate::image::KEXEC_TYPE_DEFAULT;
+use crate::memmap::{page_addr, page_virt, pfn_page};
+use crate::sys;
 
 /// `page_list[]` slots `relocate_kernel` reads (`asm/kexec.h`).
 const PA_CONTROL_PAGE: usize = 0;
@@ -40,13 +44,13 @@ const PAGES_NR: usize = 4;
 /// `data` is the image being prepared.
 unsafe extern "C" fn alloc_pgt_page(data: *mut c_void) -> *mut c_void {
     // SAFETY: by the function's contract.
-    let page = unsafe { crate::kimage_alloc_control_pages(data.cast(), 0) };
+    let page = control::alloc_control_pages(unsafe { &mut *data.cast() }, 0);
     if page.is_null() {
         return ptr::null_mut();
     }
-    let p = crate::page_virt(page);
+    let p = page_virt(page);
     // SAFETY: a control page of the image, ours until the image is freed.
-    unsafe { bindings::kexec_clear_page(p) };
+    unsafe { bindings::clear_page(p) };
     p
 }
 
@@ -131,7 +135,7 @@ extern "C" {
 #[cfg(CONFIG_EFI)]
 fn map_efi_systab(info: &mut bindings::x86_mapping_info, pgd: *mut bindings::pgd_t) -> Result {
     let mut size: c_ulong = 0;
-    // SAFETY: no preconditions.
+    // SAFETY: `size` is ours to write.
     let start = unsafe { kexec_rust_efi_systab(&mut size) };
     if start == 0 {
         return Ok(());
@@ -164,7 +168,7 @@ fn map_efi_systab(_: &mut bindings::x86_mapping_info, _: *mut bindings::pgd_t) -
 
 /// A zeroed page for a transition table, recorded in the image so cleanup frees it.
 fn table_page(slot: &mut *mut c_void) -> Result<*mut c_void> {
-    // SAFETY: no preconditions; the result is null or a zeroed page we own.
+    // SAFETY: any flags are accepted; the result is null or a zeroed page we own.
     let p = unsafe { bindings::get_zeroed_page_noprof(bindings::GFP_KERNEL) } as *mut c_void;
     if p.is_null() {
         return Err(ENOMEM);
@@ -243,7 +247,7 @@ fn init_pgtable(image: &mut bindings::kimage, control_page: c_ulong) -> Result {
         )?;
     }
     // Segments may lie outside the mapped memory (a kernel booted with a user memory map).
-    let n = image.nr_segments as usize;
+    let n = image.nr_segments;
     for s in image.segment.iter().take(n) {
         ident_map(&mut info, pgd, s.mem, s.mem + s.memsz as c_ulong)?;
     }
@@ -254,32 +258,17 @@ fn init_pgtable(image: &mut bindings::kimage, control_page: c_ulong) -> Result {
     init_transition_pgtable(image, pgd, control_page)
 }
 
-/// `machine_kexec_prepare()`: the page tables for `image`.
-///
-/// # Safety
-///
-/// `image` is a checked image with its control code page, owned by the caller.
-#[no_mangle]
-pub unsafe extern "C" fn machine_kexec_prepare(image: *mut bindings::kimage) -> c_int {
-    // SAFETY: by the function's contract.
-    let image = unsafe { &mut *image };
+/// `machine_kexec_prepare()`: the page tables for `image`, a checked image with its control
+/// code page.
+pub(crate) fn prepare(image: &mut bindings::kimage) -> Result {
     let control_page = page_addr(image.control_code_page);
-    match init_pgtable(image, control_page) {
-        Ok(()) => 0,
-        Err(e) => e.to_errno(),
-    }
+    init_pgtable(image, control_page)
 }
 
 /// `machine_kexec_cleanup()`: frees the transition tables (the identity map is made of
 /// control pages, freed with the image).
-///
-/// # Safety
-///
-/// `image` is an image being freed.
-#[no_mangle]
-pub unsafe extern "C" fn machine_kexec_cleanup(image: *mut bindings::kimage) {
-    // SAFETY: by the function's contract.
-    let arch = unsafe { &mut (*image).arch };
+pub(crate) fn cleanup(image: &mut bindings::kimage) {
+    let arch = &mut image.arch;
     for slot in [
         ptr::addr_of_mut!(arch.p4d).cast::<*mut c_void>(),
         ptr::addr_of_mut!(arch.pud).cast(),
@@ -301,19 +290,15 @@ pub unsafe extern "C" fn machine_kexec_cleanup(image: *mut bindings::kimage) {
 /// # Safety
 ///
 /// `image` is a loaded image; the machine is shut down for it.
-#[no_mangle]
-pub unsafe extern "C" fn machine_kexec(image: *mut bindings::kimage) {
-    // SAFETY: by the function's contract.
-    let image = unsafe { &mut *image };
+pub(crate) unsafe fn machine_kexec(image: &mut bindings::kimage) {
     // Before the segment reloads: with call depth tracking, calls need the per-CPU base.
-    // SAFETY: no preconditions.
-    let host_mem_enc = unsafe { bindings::kexec_host_mem_encrypt() };
-    // SAFETY: no preconditions.
-    let save_ftrace = unsafe { bindings::kexec_ftrace_enabled_save() };
+    let host_mem_enc = sys::host_mem_encrypt();
+    // SAFETY: saves the ftrace state, restored below if we return.
+    let save_ftrace = unsafe { bindings::__ftrace_enabled_save() };
     // SAFETY: interrupts, breakpoints and shadow stacks off for good: we are leaving this
     // kernel.
     unsafe { bindings::kexec_cpu_quiesce() };
-    let control = crate::page_virt(image.control_code_page);
+    let control = page_virt(image.control_code_page);
     // SAFETY: the control code page is a control page of the image, KEXEC_CONTROL_PAGE_SIZE
     // bytes, reserved for this copy; `relocate_kernel` is KEXEC_CONTROL_CODE_MAX_SIZE bytes of
     // position-independent code.
@@ -327,8 +312,8 @@ pub unsafe extern "C" fn machine_kexec(image: *mut bindings::kimage) {
     let mut page_list = [0 as c_ulong; PAGES_NR];
     // SAFETY: `control` and the top table are kernel direct-map addresses.
     unsafe {
-        page_list[PA_CONTROL_PAGE] = bindings::kexec_pa(control);
-        page_list[PA_TABLE_PAGE] = bindings::kexec_pa(image.arch.pgd.cast());
+        page_list[PA_CONTROL_PAGE] = bindings::__pa(control);
+        page_list[PA_TABLE_PAGE] = bindings::__pa(image.arch.pgd.cast());
     }
     page_list[VA_CONTROL_PAGE] = control as c_ulong;
     if image.type_() == KEXEC_TYPE_DEFAULT {
@@ -346,8 +331,8 @@ pub unsafe extern "C" fn machine_kexec(image: *mut bindings::kimage) {
             c_uint::from(host_mem_enc),
         )
     };
-    // SAFETY: undoes `kexec_ftrace_enabled_save()`.
-    unsafe { bindings::kexec_ftrace_enabled_restore(save_ftrace) };
+    // SAFETY: undoes `__ftrace_enabled_save()`.
+    unsafe { bindings::__ftrace_enabled_restore(save_ftrace) };
 }
 
 /// `kexec_mark_range()`: `[start, end]` read-only or writable again.
@@ -360,7 +345,7 @@ fn mark_range(start: u64, end: u64, protect: bool) {
     let n = ((end >> shift) - (start >> shift) + 1) as c_int;
     // SAFETY: a range of the crashkernel region, which has `struct page`s and a direct map.
     unsafe {
-        let page = crate::pfn_page((start >> shift) as c_ulong);
+        let page = pfn_page((start >> shift) as c_ulong);
         if protect {
             bindings::set_pages_ro(page, n);
         } else {
@@ -371,13 +356,17 @@ fn mark_range(start: u64, end: u64, protect: bool) {
 
 /// `kexec_mark_crashkres()`: all of the crashkernel regions but the crash image's control
 /// code page, which `machine_kexec()` writes on the crash path.
-fn mark_crashkres(protect: bool) {
-    let image = crate::kexec_crash_image.load(Ordering::Acquire);
+///
+/// # Safety
+///
+/// The caller holds the kexec lock (C's callers of `arch_kexec_protect_crashkres()` do).
+pub(crate) unsafe fn mark_crashkres(protect: bool) {
+    let image = ImageSlot::Crash.load();
     if image.is_null() {
         return;
     }
-    // SAFETY: the regions are set up at boot and change only under the kexec lock, which our
-    // callers hold; `image` is the published crash image, which they keep alive.
+    // SAFETY: the regions are set up at boot and change only under the kexec lock, which the
+    // caller holds; `image` is the published crash image, which the lock keeps alive.
     unsafe {
         let low = bindings::crashk_low_res;
         let res = bindings::crashk_res;
@@ -392,16 +381,10 @@ fn mark_crashkres(protect: bool) {
     }
 }
 
-/// `arch_kexec_protect_crashkres()`.
-#[no_mangle]
-pub extern "C" fn arch_kexec_protect_crashkres() {
-    mark_crashkres(true);
-}
-
-/// `arch_kexec_unprotect_crashkres()`.
-#[no_mangle]
-pub extern "C" fn arch_kexec_unprotect_crashkres() {
-    mark_crashkres(false);
+/// Makes crashkernel memory read-only (`protect`) or writable again, for a Rust caller.
+pub(crate) fn protect_crashkres(protect: bool, _lock: &KexecGuard) {
+    // SAFETY: `_lock` is the kexec lock.
+    unsafe { mark_crashkres(protect) };
 }
 
 /// `cc_platform_has(CC_ATTR_HOST_MEM_ENCRYPT)`, asked once: it is settled at boot, and the
@@ -411,8 +394,7 @@ pub(crate) fn host_mem_encrypted() -> bool {
     static ENCRYPTED: AtomicU8 = AtomicU8::new(0);
     match ENCRYPTED.load(Ordering::Relaxed) {
         0 => {
-            // SAFETY: no preconditions.
-            let yes = unsafe { bindings::kexec_host_mem_encrypt() };
+            let yes = sys::host_mem_encrypt();
             ENCRYPTED.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
             yes
         }
@@ -426,12 +408,7 @@ pub(crate) fn host_mem_encrypted() -> bool {
 /// # Safety
 ///
 /// `vaddr` is the direct-map address of `pages` pages owned by an image.
-#[no_mangle]
-pub unsafe extern "C" fn arch_kexec_post_alloc_pages(
-    vaddr: *mut c_void,
-    pages: c_uint,
-    _gfp: bindings::gfp_t,
-) -> c_int {
+pub(crate) unsafe fn post_alloc_pages(vaddr: *mut c_void, pages: c_uint) -> c_int {
     if !host_mem_encrypted() {
         return 0;
     }
@@ -443,9 +420,8 @@ pub unsafe extern "C" fn arch_kexec_post_alloc_pages(
 ///
 /// # Safety
 ///
-/// As for [`arch_kexec_post_alloc_pages`].
-#[no_mangle]
-pub unsafe extern "C" fn arch_kexec_pre_free_pages(vaddr: *mut c_void, pages: c_uint) {
+/// As for [`post_alloc_pages`].
+pub(crate) unsafe fn pre_free_pages(vaddr: *mut c_void, pages: c_uint) {
     if !host_mem_encrypted() {
         return;
     }

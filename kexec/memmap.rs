@@ -76,8 +76,7 @@ pub(crate) fn page_addr(page: *mut bindings::page) -> c_ulong {
 pub(crate) fn pfn_page(pfn: c_ulong) -> *mut bindings::page {
     MEMMAP
         .get()
-        .wrapping_add((pfn as usize).wrapping_mul(size_of::<bindings::page>()))
-        as *mut bindings::page
+        .wrapping_add(pfn.wrapping_mul(size_of::<bindings::page>())) as *mut bindings::page
 }
 
 /// `page_address()`.
@@ -87,7 +86,7 @@ pub(crate) fn page_virt(page: *mut bindings::page) -> *mut c_void {
 
 /// `boot_phys_to_virt()`.
 pub(crate) fn phys_virt(phys: c_ulong) -> *mut c_void {
-    DIRECT_MAP.get().wrapping_add(phys as usize) as *mut c_void
+    DIRECT_MAP.get().wrapping_add(phys) as *mut c_void
 }
 
 /// `&page->lru`.

@@ -1,93 +1,171 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The checks `kexec_load` makes on what userspace hands it, in the order
+//! The checks `kexec_load` makes on the segments userspace hands it, in the order
 //! [`kernel/kexec.c`](srctree/kernel/kexec.c) and
 //! [`kernel/kexec_core.c`](srctree/kernel/kexec_core.c) make them, with the same errno for
-//! each: the flags and the segment count (`kexec_load_check()`), the architecture field, the
-//! crash entry point (`kimage_alloc_init()`), and the segment list
-//! (`sanity_check_segment_list()`).
+//! each: the crash entry point (`kimage_alloc_init()`) and the segment list
+//! (`sanity_check_segment_list()`); and where a crash image's control pages go.
 //!
 //! Pure logic with no kernel bindings, shared with the host crate. The permission, LSM and
 //! lockdown checks that come first in C, and the `EBUSY` of a concurrent load, need the
-//! kernel and stay in the kernel-facing layer.
+//! kernel and stay in the kernel-facing layer; the flag, count and architecture checks stay
+//! in `kernel/kexec.c` (the host crate has a port of them for its tests).
 
-/// Load a kernel to switch to on a crash.
-pub const KEXEC_ON_CRASH: u64 = 0x1;
-/// Preserve the state of the machine for a return (needs `CONFIG_KEXEC_JUMP`).
-pub const KEXEC_PRESERVE_CONTEXT: u64 = 0x2;
-/// Userspace may update the elfcorehdr on CPU or memory hotplug.
-pub const KEXEC_UPDATE_ELFCOREHDR: u64 = 0x4;
-/// Userspace knows the kernel updates the elfcorehdr on hotplug.
-pub const KEXEC_CRASH_HOTPLUG_SUPPORT: u64 = 0x8;
-/// The architecture field of the flags.
-pub const KEXEC_ARCH_MASK: u64 = 0xffff_0000;
-/// "The architecture the kernel runs on".
-pub const KEXEC_ARCH_DEFAULT: u64 = 0;
-/// x86_64 (`EM_X86_64 << 16`).
-pub const KEXEC_ARCH_X86_64: u64 = 62 << 16;
-/// Most segments one load may have.
-pub const KEXEC_SEGMENT_MAX: u64 = 16;
-
-/// `EPERM`.
-pub const EPERM: i32 = 1;
 /// `EINVAL`.
 pub const EINVAL: i32 = 22;
 /// `EADDRNOTAVAIL`.
 pub const EADDRNOTAVAIL: i32 = 99;
 
-/// Why a load is refused: C's errno, and what was wrong for the log.
+/// What was wrong, with the values that made it wrong (addresses as the caller gave them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// A crash image's entry point lies outside the crashkernel region.
+    EntryOutsideCrash {
+        /// The entry point.
+        entry: u64,
+        /// The region's first byte.
+        start: u64,
+        /// The region's last byte.
+        end: u64,
+    },
+    /// `mem + memsz` wraps around.
+    Wraps {
+        /// The destination.
+        mem: u64,
+        /// Its size.
+        memsz: u64,
+    },
+    /// The destination does not start on a page.
+    Unaligned {
+        /// The destination.
+        mem: u64,
+    },
+    /// The destination does not end on a page.
+    EndUnaligned {
+        /// Where it ends (`mem + memsz`).
+        end: u64,
+    },
+    /// The destination ends at or beyond `KEXEC_DESTINATION_MEMORY_LIMIT`.
+    BeyondLimit {
+        /// Where it ends.
+        end: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// The destination overlaps that of an earlier segment.
+    Overlap {
+        /// The destination.
+        mem: u64,
+        /// Where it ends.
+        end: u64,
+        /// The earlier segment.
+        other: usize,
+    },
+    /// More bytes in the buffer than at the destination.
+    BufferTooLarge {
+        /// The buffer's size.
+        bufsz: u64,
+        /// The destination's size.
+        memsz: u64,
+    },
+    /// One segment's pages are more than half of RAM.
+    SegmentOverHalfRam {
+        /// The segment's pages.
+        pages: u64,
+        /// Half of RAM, in pages.
+        half: u64,
+    },
+    /// All segments' pages together are more than half of RAM.
+    SegmentsOverHalfRam {
+        /// The segments' pages.
+        pages: u64,
+        /// Half of RAM, in pages.
+        half: u64,
+    },
+    /// A crash segment is not inside the crashkernel region.
+    OutsideCrash {
+        /// The destination.
+        mem: u64,
+        /// Its last byte.
+        last: u64,
+        /// The region's first byte.
+        start: u64,
+        /// The region's last byte.
+        end: u64,
+    },
+}
+
+/// Why a load is refused: C's errno, the segment concerned if one is, and what was wrong.
+/// Its `Display` is the log message: `segment 1: destination 0x1000800 is not page-aligned`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Refusal {
     /// The errno C returns for it (positive).
     pub errno: i32,
-    /// What was wrong.
-    pub what: &'static str,
     /// The segment concerned, if one is.
     pub segment: Option<usize>,
+    /// What was wrong.
+    pub reason: Reason,
 }
 
-fn refuse(errno: i32, what: &'static str, segment: Option<usize>) -> Refusal {
+fn refuse(errno: i32, segment: Option<usize>, reason: Reason) -> Refusal {
     Refusal {
         errno,
-        what,
         segment,
+        reason,
     }
 }
 
-/// What the running kernel allows, for the flag checks.
-#[derive(Clone, Copy, Debug)]
-pub struct Build {
-    /// `CONFIG_KEXEC_JUMP`: `KEXEC_PRESERVE_CONTEXT` is a legal flag.
-    pub kexec_jump: bool,
-    /// `KEXEC_ARCH` of this kernel.
-    pub arch: u64,
+impl core::fmt::Display for Reason {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match *self {
+            Reason::EntryOutsideCrash { entry, start, end } => write!(
+                f,
+                "entry point {entry:#x} is outside the crashkernel region {start:#x}-{end:#x}"
+            ),
+            Reason::Wraps { mem, memsz } => {
+                write!(f, "destination {mem:#x} + size {memsz:#x} wraps around")
+            }
+            Reason::Unaligned { mem } => write!(f, "destination {mem:#x} is not page-aligned"),
+            Reason::EndUnaligned { end } => {
+                write!(f, "destination end {end:#x} is not page-aligned")
+            }
+            Reason::BeyondLimit { end, limit } => {
+                write!(f, "destination end {end:#x} is not below the limit {limit:#x}")
+            }
+            Reason::Overlap { mem, end, other } => write!(
+                f,
+                "destination {mem:#x}-{end:#x} overlaps that of segment {other}"
+            ),
+            Reason::BufferTooLarge { bufsz, memsz } => {
+                write!(f, "buffer size {bufsz:#x} is larger than memory size {memsz:#x}")
+            }
+            Reason::SegmentOverHalfRam { pages, half } => {
+                write!(f, "{pages} pages are more than half of RAM ({half} pages)")
+            }
+            Reason::SegmentsOverHalfRam { pages, half } => write!(
+                f,
+                "the segments' {pages} pages are more than half of RAM ({half} pages)"
+            ),
+            Reason::OutsideCrash {
+                mem,
+                last,
+                start,
+                end,
+            } => write!(
+                f,
+                "destination {mem:#x}-{last:#x} is outside the crashkernel region {start:#x}-{end:#x}"
+            ),
+        }
+    }
 }
 
-/// The legal flags (`KEXEC_FLAGS`).
-pub fn legal_flags(build: &Build) -> u64 {
-    let jump = if build.kexec_jump {
-        KEXEC_PRESERVE_CONTEXT
-    } else {
-        0
-    };
-    KEXEC_ON_CRASH | KEXEC_UPDATE_ELFCOREHDR | KEXEC_CRASH_HOTPLUG_SUPPORT | jump
-}
-
-/// The flag, count and architecture checks of the `kexec_load` syscall, after the permission
-/// checks: unknown flags (`EINVAL`), more than [`KEXEC_SEGMENT_MAX`] segments (`EINVAL`), an
-/// architecture other than this one or the default (`EINVAL`).
-pub fn check_call(flags: u64, nr_segments: u64, build: &Build) -> Result<(), Refusal> {
-    if flags & legal_flags(build) != flags & !KEXEC_ARCH_MASK {
-        return Err(refuse(EINVAL, "unknown flags", None));
+impl core::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.segment {
+            Some(i) => write!(f, "segment {i}: {}", self.reason),
+            None => write!(f, "{}", self.reason),
+        }
     }
-    if nr_segments > KEXEC_SEGMENT_MAX {
-        return Err(refuse(EINVAL, "more than 16 segments", None));
-    }
-    let arch = flags & KEXEC_ARCH_MASK;
-    if arch != build.arch && arch != KEXEC_ARCH_DEFAULT {
-        return Err(refuse(EINVAL, "another architecture", None));
-    }
-    Ok(())
 }
 
 /// One segment as userspace describes it (`struct kexec_segment`, without the buffer).
@@ -117,11 +195,12 @@ pub struct Machine {
 
 /// A crash image's entry point must lie in the crashkernel region (`EADDRNOTAVAIL`).
 pub fn check_crash_entry(entry: u64, crash: (u64, u64)) -> Result<(), Refusal> {
-    if entry < crash.0 || entry > crash.1 {
+    let (start, end) = crash;
+    if entry < start || entry > end {
         return Err(refuse(
             EADDRNOTAVAIL,
-            "entry point outside the crashkernel region",
             None,
+            Reason::EntryOutsideCrash { entry, start, end },
         ));
     }
     Ok(())
@@ -142,52 +221,66 @@ pub fn check_segments(segs: &[Segment], m: &Machine) -> Result<(), Refusal> {
     let mask = m.page - 1;
     for (i, s) in segs.iter().enumerate() {
         let Some(mend) = s.mem.checked_add(s.memsz) else {
-            return Err(refuse(EADDRNOTAVAIL, "destination wraps around", Some(i)));
+            let (mem, memsz) = (s.mem, s.memsz);
+            return Err(refuse(EADDRNOTAVAIL, Some(i), Reason::Wraps { mem, memsz }));
         };
-        if s.mem & mask != 0 || mend & mask != 0 {
-            return Err(refuse(
-                EADDRNOTAVAIL,
-                "destination not page-aligned",
-                Some(i),
-            ));
+        if s.mem & mask != 0 {
+            let mem = s.mem;
+            return Err(refuse(EADDRNOTAVAIL, Some(i), Reason::Unaligned { mem }));
+        }
+        if mend & mask != 0 {
+            let end = mend;
+            return Err(refuse(EADDRNOTAVAIL, Some(i), Reason::EndUnaligned { end }));
         }
         if mend >= m.dest_limit {
+            let (end, limit) = (mend, m.dest_limit);
             return Err(refuse(
                 EADDRNOTAVAIL,
-                "destination beyond the memory limit",
                 Some(i),
+                Reason::BeyondLimit { end, limit },
             ));
         }
     }
     for (i, s) in segs.iter().enumerate() {
         // No wrap here: the loop above refused it.
         let mend = s.mem + s.memsz;
-        for p in segs.iter().take(i) {
+        for (other, p) in segs.iter().enumerate().take(i) {
             if mend > p.mem && s.mem < p.mem + p.memsz {
-                return Err(refuse(EINVAL, "destinations overlap", Some(i)));
+                let (mem, end) = (s.mem, mend);
+                return Err(refuse(EINVAL, Some(i), Reason::Overlap { mem, end, other }));
             }
         }
     }
     for (i, s) in segs.iter().enumerate() {
         if s.bufsz > s.memsz {
+            let (bufsz, memsz) = (s.bufsz, s.memsz);
             return Err(refuse(
                 EINVAL,
-                "buffer larger than its destination",
                 Some(i),
+                Reason::BufferTooLarge { bufsz, memsz },
             ));
         }
     }
     let half = m.total_pages / 2;
     let mut total: u64 = 0;
     for (i, s) in segs.iter().enumerate() {
-        let n = pages(s.memsz, m.page);
-        if n > half {
-            return Err(refuse(EINVAL, "segment larger than half of RAM", Some(i)));
+        let pages = pages(s.memsz, m.page);
+        if pages > half {
+            return Err(refuse(
+                EINVAL,
+                Some(i),
+                Reason::SegmentOverHalfRam { pages, half },
+            ));
         }
-        total = total.saturating_add(n);
+        total = total.saturating_add(pages);
     }
     if total > half {
-        return Err(refuse(EINVAL, "segments larger than half of RAM", None));
+        let pages = total;
+        return Err(refuse(
+            EINVAL,
+            None,
+            Reason::SegmentsOverHalfRam { pages, half },
+        ));
     }
     if let Some((start, end)) = m.crash {
         for (i, s) in segs.iter().enumerate() {
@@ -195,11 +288,14 @@ pub fn check_segments(segs: &[Segment], m: &Machine) -> Result<(), Refusal> {
             // ends at the top of memory and is refused.
             let last = (s.mem + s.memsz).wrapping_sub(1);
             if s.mem < start || last > end {
-                return Err(refuse(
-                    EADDRNOTAVAIL,
-                    "segment outside the crashkernel region",
-                    Some(i),
-                ));
+                let mem = s.mem;
+                let reason = Reason::OutsideCrash {
+                    mem,
+                    last,
+                    start,
+                    end,
+                };
+                return Err(refuse(EADDRNOTAVAIL, Some(i), reason));
             }
         }
     }

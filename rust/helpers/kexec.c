@@ -5,6 +5,9 @@
  * limits, which depend on the paging mode chosen at boot, and for the x86_64
  * machine_kexec glue the page-table accessors, the protection flags and the
  * final jump (inline assembly that must run with no call in between).
+ *
+ * A helper that wraps one C function or macro has its name
+ * (rust_helper_<name>); a helper that does several steps has a kexec_ name.
  */
 
 #include <linux/cc_platform.h>
@@ -46,27 +49,27 @@ unsigned long rust_helper_kexec_direct_map_base(void)
 	return (unsigned long)__va(0);
 }
 
-unsigned long rust_helper_kexec_page_to_boot_pfn(struct page *page)
+unsigned long rust_helper_page_to_boot_pfn(struct page *page)
 {
 	return page_to_boot_pfn(page);
 }
 
-struct page *rust_helper_kexec_boot_pfn_to_page(unsigned long boot_pfn)
+struct page *rust_helper_boot_pfn_to_page(unsigned long boot_pfn)
 {
 	return boot_pfn_to_page(boot_pfn);
 }
 
-unsigned long rust_helper_kexec_phys_to_boot_phys(phys_addr_t phys)
+unsigned long rust_helper_phys_to_boot_phys(phys_addr_t phys)
 {
 	return phys_to_boot_phys(phys);
 }
 
-void *rust_helper_kexec_boot_phys_to_virt(unsigned long entry)
+void *rust_helper_boot_phys_to_virt(unsigned long entry)
 {
 	return boot_phys_to_virt(entry);
 }
 
-void *rust_helper_kexec_page_address(struct page *page)
+void *rust_helper_page_address(struct page *page)
 {
 	return page_address(page);
 }
@@ -85,7 +88,7 @@ void rust_helper_kexec_mark_pages(struct page *page, unsigned int order)
 		SetPageReserved(page + i);
 }
 
-unsigned int rust_helper_kexec_page_order(struct page *page)
+unsigned int rust_helper_page_private(struct page *page)
 {
 	return page_private(page);
 }
@@ -100,17 +103,17 @@ unsigned int rust_helper_kexec_unmark_pages(struct page *page)
 	return order;
 }
 
-void rust_helper_kexec_clear_highpage(struct page *page)
+void rust_helper_clear_highpage(struct page *page)
 {
 	clear_highpage(page);
 }
 
-void rust_helper_kexec_copy_highpage(struct page *to, struct page *from)
+void rust_helper_copy_highpage(struct page *to, struct page *from)
 {
 	copy_highpage(to, from);
 }
 
-void rust_helper_kexec_clear_page(void *addr)
+void rust_helper_clear_page(void *addr)
 {
 	clear_page(addr);
 }
@@ -125,17 +128,17 @@ struct list_head *rust_helper_kexec_page_lru(struct page *page)
 	return &page->lru;
 }
 
-void rust_helper_kexec_list_init(struct list_head *list)
+void rust_helper_INIT_LIST_HEAD(struct list_head *list)
 {
 	INIT_LIST_HEAD(list);
 }
 
-void rust_helper_kexec_list_add(struct list_head *new, struct list_head *head)
+void rust_helper_list_add(struct list_head *new, struct list_head *head)
 {
 	list_add(new, head);
 }
 
-void rust_helper_kexec_list_del(struct list_head *entry)
+void rust_helper_list_del(struct list_head *entry)
 {
 	list_del(entry);
 }
@@ -145,12 +148,15 @@ bool rust_helper_kexec_fatal_signal_pending(void)
 	return fatal_signal_pending(current);
 }
 
-void rust_helper_kexec_cond_resched(void)
+#ifndef CONFIG_CRASH_DUMP
+/* kdump.c has it under CONFIG_CRASH_DUMP; the kexec core needs it without. */
+void rust_helper_cond_resched(void)
 {
 	cond_resched();
 }
+#endif
 
-unsigned long rust_helper_kexec_totalram_pages(void)
+unsigned long rust_helper_totalram_pages(void)
 {
 	return totalram_pages();
 }
@@ -160,7 +166,7 @@ void *rust_helper_kexec_vmap(struct page **pages, unsigned int count)
 	return vmap(pages, count, VM_MAP, PAGE_KERNEL);
 }
 
-int rust_helper_kexec_machine_post_load(struct kimage *image)
+int rust_helper_machine_kexec_post_load(struct kimage *image)
 {
 	return machine_kexec_post_load(image);
 }
@@ -175,32 +181,32 @@ void rust_helper_kexec_kmsg_dump_shutdown(void)
 	kmsg_dump(KMSG_DUMP_SHUTDOWN);
 }
 
-gfp_t rust_helper_kexec_gfp_highuser(void)
+gfp_t rust_helper_GFP_HIGHUSER(void)
 {
 	return GFP_HIGHUSER;
 }
 
-gfp_t rust_helper_kexec_control_memory_gfp(void)
+gfp_t rust_helper_KEXEC_CONTROL_MEMORY_GFP(void)
 {
 	return KEXEC_CONTROL_MEMORY_GFP;
 }
 
-unsigned long rust_helper_kexec_source_memory_limit(void)
+unsigned long rust_helper_KEXEC_SOURCE_MEMORY_LIMIT(void)
 {
 	return KEXEC_SOURCE_MEMORY_LIMIT;
 }
 
-unsigned long rust_helper_kexec_destination_memory_limit(void)
+unsigned long rust_helper_KEXEC_DESTINATION_MEMORY_LIMIT(void)
 {
 	return KEXEC_DESTINATION_MEMORY_LIMIT;
 }
 
-unsigned long rust_helper_kexec_control_memory_limit(void)
+unsigned long rust_helper_KEXEC_CONTROL_MEMORY_LIMIT(void)
 {
 	return KEXEC_CONTROL_MEMORY_LIMIT;
 }
 
-unsigned long rust_helper_kexec_crash_control_memory_limit(void)
+unsigned long rust_helper_KEXEC_CRASH_CONTROL_MEMORY_LIMIT(void)
 {
 	return KEXEC_CRASH_CONTROL_MEMORY_LIMIT;
 }
@@ -271,17 +277,17 @@ void rust_helper_kexec_set_exec_pte(pmd_t *pmd, unsigned long vaddr,
 	set_pte(pte_offset_kernel(pmd, vaddr), pfn_pte(paddr >> PAGE_SHIFT, prot));
 }
 
-unsigned long rust_helper_kexec_pa(void *addr)
+unsigned long rust_helper___pa(void *addr)
 {
 	return __pa(addr);
 }
 
-int rust_helper_kexec_ftrace_enabled_save(void)
+int rust_helper___ftrace_enabled_save(void)
 {
 	return __ftrace_enabled_save();
 }
 
-void rust_helper_kexec_ftrace_enabled_restore(int enabled)
+void rust_helper___ftrace_enabled_restore(int enabled)
 {
 	__ftrace_enabled_restore(enabled);
 }

@@ -51,3 +51,6 @@ pub mod elfcorehdr;
 
 #[path = "../../../../kexec/segments.rs"]
 pub mod segments;
+
+/// The `kexec_load` flag, count and architecture checks, which the kernel keeps in C.
+pub mod kexec_call;

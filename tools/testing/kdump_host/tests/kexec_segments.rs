@@ -7,14 +7,15 @@
 //! `sanity_check_segment_list()` from Linux 6.12, in C's unsigned wrapping arithmetic; the
 //! property test checks that the Rust checks give the same errno on seeded random inputs.
 
-use kdump_host::segments::{self, Build, Machine, Segment, EADDRNOTAVAIL, EINVAL};
+use kdump_host::kexec_call::{self, Build};
+use kdump_host::segments::{self, Machine, Segment, EADDRNOTAVAIL, EINVAL};
 use kdump_host::Rng;
 
 const PAGE: u64 = 4096;
 const MAXMEM: u64 = 1 << 46; // x86_64, 4-level paging
 const BUILD: Build = Build {
     kexec_jump: false,
-    arch: segments::KEXEC_ARCH_X86_64,
+    arch: kexec_call::KEXEC_ARCH_X86_64,
 };
 
 /// What C returns: 0 or a positive errno.
@@ -99,15 +100,18 @@ fn c_reference(entry: u64, flags: u64, segs: &[Segment], m: &Machine, b: &Build)
 
 /// The same inputs through the Rust checks, in the order the kernel layer runs them.
 fn rust(entry: u64, flags: u64, segs: &[Segment], m: &Machine, b: &Build) -> i32 {
-    let r = segments::check_call(flags, segs.len() as u64, b).and_then(|()| {
+    if let Err(errno) = kexec_call::check_call(flags, segs.len() as u64, b) {
+        return errno;
+    }
+    let r = (|| {
         if segs.is_empty() {
             return Ok(());
         }
-        if flags & segments::KEXEC_ON_CRASH != 0 {
+        if flags & kexec_call::KEXEC_ON_CRASH != 0 {
             segments::check_crash_entry(entry, m.crash.unwrap())?;
         }
         let m = Machine {
-            crash: if flags & segments::KEXEC_ON_CRASH != 0 {
+            crash: if flags & kexec_call::KEXEC_ON_CRASH != 0 {
                 m.crash
             } else {
                 None
@@ -115,7 +119,7 @@ fn rust(entry: u64, flags: u64, segs: &[Segment], m: &Machine, b: &Build) -> i32
             ..*m
         };
         segments::check_segments(segs, &m)
-    });
+    })();
     r.map_or_else(|e| e.errno, |()| 0)
 }
 
@@ -498,4 +502,46 @@ fn crash_control_pages_go_where_c_puts_them() {
         found += usize::from(want.is_some());
     }
     assert!(found > 1000, "{found}");
+}
+
+/// A refusal names the segment and the values that made it one, as the kernel logs it.
+#[test]
+fn refusals_carry_their_values() {
+    let m = machine();
+    let seg = |mem, memsz| Segment {
+        bufsz: 0,
+        mem,
+        memsz,
+    };
+    let msg = |segs: &[Segment], m: &Machine| {
+        segments::check_segments(segs, m).map_err(|r| r.to_string())
+    };
+    assert_eq!(
+        msg(&[seg(0x100_0000, 0x1000), seg(0x100_0800, 0x1000)], &m),
+        Err("segment 1: destination 0x1000800 is not page-aligned".into())
+    );
+    assert_eq!(
+        msg(&[seg(0x100_0000, 0x2000), seg(0x100_1000, 0x1000)], &m),
+        Err("segment 1: destination 0x1001000-0x1002000 overlaps that of segment 0".into())
+    );
+    assert_eq!(
+        msg(&[seg(0x100_0000, 0x1800)], &m),
+        Err("segment 0: destination end 0x1001800 is not page-aligned".into())
+    );
+    let crash = Machine {
+        crash: Some((0x2000_0000, 0x2fff_ffff)),
+        ..m
+    };
+    assert_eq!(
+        msg(&[seg(0x1000_0000, 0x1000)], &crash),
+        Err(
+            "segment 0: destination 0x10000000-0x10000fff is outside the crashkernel region \
+             0x20000000-0x2fffffff"
+                .into()
+        )
+    );
+    assert_eq!(
+        segments::check_crash_entry(0x10, (0x2000_0000, 0x2fff_ffff)).map_err(|r| r.to_string()),
+        Err("entry point 0x10 is outside the crashkernel region 0x20000000-0x2fffffff".into())
+    );
 }

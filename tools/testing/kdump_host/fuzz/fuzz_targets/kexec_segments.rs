@@ -9,13 +9,14 @@
 
 #![no_main]
 
-use kdump_host::segments::{self, Build, Machine, Segment};
+use kdump_host::kexec_call::{self, Build};
+use kdump_host::segments::{self, Machine, Segment};
 use libfuzzer_sys::fuzz_target;
 
 const PAGE: u64 = 4096;
 const BUILD: Build = Build {
     kexec_jump: false,
-    arch: segments::KEXEC_ARCH_X86_64,
+    arch: kexec_call::KEXEC_ARCH_X86_64,
 };
 
 fn u64_at(d: &[u8], at: usize) -> u64 {
@@ -52,14 +53,14 @@ fuzz_target!(|data: &[u8]| {
     } else {
         (1 << 52) - 1
     };
-    let is_crash = flags & segments::KEXEC_ON_CRASH != 0;
+    let is_crash = flags & kexec_call::KEXEC_ON_CRASH != 0;
     let m = Machine {
         page: PAGE,
         dest_limit,
         total_pages,
         crash: is_crash.then_some(crash),
     };
-    if segments::check_call(flags, segs.len() as u64, &BUILD).is_err() || segs.is_empty() {
+    if kexec_call::check_call(flags, segs.len() as u64, &BUILD).is_err() || segs.is_empty() {
         return;
     }
     if is_crash && segments::check_crash_entry(entry, crash).is_err() {

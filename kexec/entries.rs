@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The image's entry list: what `relocate_kernel` walks on the way to the new kernel.
+//!
+//! `IND_DESTINATION` sets where the next pages go, each `IND_SOURCE` names a page holding the
+//! next destination page's bytes, `IND_INDIRECTION` continues the list in another page, and
+//! `IND_DONE` (or an empty slot while the list is built) ends it. [`Entries`] is the one walk
+//! over it; [`Sources`] adds the destination each source page lands at.
+
+use core::ptr;
+use kernel::bindings;
+use kernel::ffi::c_ulong;
+use kernel::page::PAGE_SIZE;
+use kernel::prelude::*;
+
+use crate::memmap::{page_addr, page_virt, phys_virt};
+use crate::pages;
+
+/// `kimage_entry_t` flags (`include/linux/kexec.h`).
+pub(crate) const IND_DESTINATION: c_ulong = 1 << 0;
+pub(crate) const IND_INDIRECTION: c_ulong = 1 << 1;
+pub(crate) const IND_DONE: c_ulong = 1 << 2;
+pub(crate) const IND_SOURCE: c_ulong = 1 << 3;
+
+pub(crate) const PAGE_MASK: c_ulong = !(PAGE_SIZE as c_ulong - 1);
+/// An impossible destination, for pages whose destination does not matter.
+pub(crate) const NO_DEST: c_ulong = c_ulong::MAX;
+/// Entries in one indirection page.
+const ENTRIES_PER_PAGE: usize = PAGE_SIZE / core::mem::size_of::<bindings::kimage_entry_t>();
+
+/// One entry: its slot in `head` or an indirection page, and its value.
+#[derive(Clone, Copy)]
+pub(crate) struct Entry {
+    pub(crate) slot: *mut bindings::kimage_entry_t,
+    pub(crate) value: c_ulong,
+}
+
+/// `for_each_kimage_entry()`: the entries from `head`, following indirection pages (whose
+/// entries are yielded too), up to `IND_DONE` or an empty slot.
+///
+/// # Invariants
+///
+/// `next` is null (the walk is over) or a slot of a well-formed entry list, in `head` or in a
+/// live indirection page. The next slot is worked out when an entry is yielded, so the caller
+/// may free the indirection page holding an earlier entry once the walk is past it.
+pub(crate) struct Entries {
+    next: *mut bindings::kimage_entry_t,
+}
+
+impl Entries {
+    /// The walk over `image`'s list.
+    ///
+    /// # Safety
+    ///
+    /// `image`'s entry list is well formed and stays so while the walk goes on: no page the
+    /// walk has not passed is freed.
+    pub(crate) unsafe fn new(image: *mut bindings::kimage) -> Self {
+        // INVARIANT: `head` is the first slot of a well-formed list, by the contract.
+        Self {
+            // SAFETY: `image` is valid by the function's contract.
+            next: unsafe { ptr::addr_of_mut!((*image).head) },
+        }
+    }
+}
+
+impl Iterator for Entries {
+    type Item = Entry;
+
+    fn next(&mut self) -> Option<Entry> {
+        if self.next.is_null() {
+            return None;
+        }
+        let slot = self.next;
+        // SAFETY: by the type invariant `slot` is a live slot of the list.
+        let value = unsafe { *slot };
+        if value == 0 || value & IND_DONE != 0 {
+            self.next = ptr::null_mut();
+            return None;
+        }
+        // INVARIANT: an indirection entry names the page the list goes on in; any other entry
+        // is followed by another slot of its page (an indirection page's last slot holds the
+        // link, never a source or destination).
+        self.next = if value & IND_INDIRECTION != 0 {
+            phys_virt(value & PAGE_MASK).cast()
+        } else {
+            slot.wrapping_add(1)
+        };
+        Some(Entry { slot, value })
+    }
+}
+
+/// A source page and the destination page it lands at.
+#[derive(Clone, Copy)]
+pub(crate) struct SourcePage {
+    pub(crate) dest: c_ulong,
+    pub(crate) src: c_ulong,
+    pub(crate) slot: *mut bindings::kimage_entry_t,
+}
+
+/// The source entries of a walk, each with its destination (`IND_DESTINATION` sets it, each
+/// source page moves it on by a page).
+pub(crate) struct Sources {
+    entries: Entries,
+    dest: c_ulong,
+}
+
+impl Sources {
+    /// # Safety
+    ///
+    /// As for [`Entries::new`].
+    pub(crate) unsafe fn new(image: *mut bindings::kimage) -> Self {
+        Self {
+            // SAFETY: by the function's contract.
+            entries: unsafe { Entries::new(image) },
+            dest: 0,
+        }
+    }
+}
+
+impl Iterator for Sources {
+    type Item = SourcePage;
+
+    fn next(&mut self) -> Option<SourcePage> {
+        for e in self.entries.by_ref() {
+            if e.value & IND_DESTINATION != 0 {
+                self.dest = e.value & PAGE_MASK;
+            } else if e.value & IND_SOURCE != 0 {
+                let page = SourcePage {
+                    dest: self.dest,
+                    src: e.value & PAGE_MASK,
+                    slot: e.slot,
+                };
+                self.dest = self.dest.wrapping_add(PAGE_SIZE as c_ulong);
+                return Some(page);
+            }
+        }
+        None
+    }
+}
+
+/// `kimage_add_entry()`.
+pub(crate) fn add_entry(image: &mut bindings::kimage, entry: c_ulong) -> Result {
+    // SAFETY: the entry list invariant: `entry` points at `head` or into an indirection page
+    // at or before `last_entry`, and the slot after a written entry exists (an indirection
+    // page's last slot is kept for the link to the next page).
+    unsafe {
+        if *image.entry != 0 {
+            image.entry = image.entry.add(1);
+        }
+        if image.entry == image.last_entry {
+            let page = pages::alloc_page(image, bindings::GFP_KERNEL, NO_DEST);
+            if page.is_null() {
+                return Err(ENOMEM);
+            }
+            let ind = page_virt(page).cast::<bindings::kimage_entry_t>();
+            *image.entry = page_addr(page) | IND_INDIRECTION;
+            image.entry = ind;
+            image.last_entry = ind.add(ENTRIES_PER_PAGE - 1);
+        }
+        *image.entry = entry;
+        image.entry = image.entry.add(1);
+        *image.entry = 0;
+    }
+    Ok(())
+}
+
+/// `kimage_terminate()`: ends the entry list.
+pub(crate) fn terminate(image: &mut bindings::kimage) {
+    // SAFETY: the entry list invariant of `add_entry`.
+    unsafe {
+        if *image.entry != 0 {
+            image.entry = image.entry.add(1);
+        }
+        *image.entry = IND_DONE;
+    }
+}
+
+/// `kimage_dst_used()`: the source page whose destination is `page`.
+pub(crate) fn dst_used(image: &mut bindings::kimage, page: c_ulong) -> Option<SourcePage> {
+    // SAFETY: the image's entry list is well formed while it is being built, and nothing is
+    // freed during the walk.
+    unsafe { Sources::new(image) }.find(|s| s.dest == page)
+}

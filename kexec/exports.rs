@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The C entry points of the kexec core and of its x86_64 glue: the functions
+//! `kernel/kexec_core.c` and `arch/x86/kernel/machine_kexec_64.c` provided, under their names
+//! and signatures (`include/linux/kexec.h`, `kernel/kexec_internal.h`), plus
+//! `do_kexec_load()` for `kernel/kexec.c` (patches/0008). Each converts its raw arguments,
+//! calls the Rust function behind it and maps the error to a negative errno.
+
+use kernel::bindings;
+use kernel::ffi::{c_int, c_uint, c_ulong, c_void};
+use kernel::prelude::*;
+use kernel::uaccess::UserSlice;
+
+use crate::segment::Source;
+use crate::{control, entries, image, load, machine_kexec, pages, reboot, segment, sysctl};
+
+/// The C return value of a result: 0 or a negative errno.
+fn to_c(r: Result) -> c_int {
+    match r {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// `kimage_free_page_list()`.
+///
+/// # Safety
+///
+/// `list` is an initialised list head of pages from `kimage_alloc_pages()` that nothing else
+/// uses.
+#[no_mangle]
+pub unsafe extern "C" fn kimage_free_page_list(list: *mut bindings::list_head) {
+    // SAFETY: by the function's contract.
+    unsafe { pages::free_page_list(list) };
+}
+
+/// `sanity_check_segment_list()`.
+///
+/// # Safety
+///
+/// `image` is a valid image its caller owns.
+#[no_mangle]
+pub unsafe extern "C" fn sanity_check_segment_list(image: *mut bindings::kimage) -> c_int {
+    // SAFETY: by the function's contract.
+    to_c(image::sanity_check(unsafe { &*image }))
+}
+
+/// `do_kimage_alloc_init()`: an empty image, or null.
+#[no_mangle]
+pub extern "C" fn do_kimage_alloc_init() -> *mut bindings::kimage {
+    image::alloc()
+}
+
+/// `kimage_is_destination_range()`: 1 if `[start, end]` meets a segment's destination.
+///
+/// # Safety
+///
+/// `image` is a valid image.
+#[no_mangle]
+pub unsafe extern "C" fn kimage_is_destination_range(
+    image: *mut bindings::kimage,
+    start: c_ulong,
+    end: c_ulong,
+) -> c_int {
+    // SAFETY: by the function's contract.
+    c_int::from(image::is_destination(unsafe { &*image }, start, end))
+}
+
+/// `kimage_alloc_control_pages()`.
+///
+/// # Safety
+///
+/// `image` is a valid image its caller owns.
+#[no_mangle]
+pub unsafe extern "C" fn kimage_alloc_control_pages(
+    image: *mut bindings::kimage,
+    order: c_uint,
+) -> *mut bindings::page {
+    // SAFETY: by the function's contract.
+    control::alloc_control_pages(unsafe { &mut *image }, order)
+}
+
+/// `kimage_terminate()`.
+///
+/// # Safety
+///
+/// `image` is a valid image its caller owns.
+#[no_mangle]
+pub unsafe extern "C" fn kimage_terminate(image: *mut bindings::kimage) {
+    // SAFETY: by the function's contract.
+    entries::terminate(unsafe { &mut *image });
+}
+
+/// `kimage_free()`.
+///
+/// # Safety
+///
+/// `image` is null or an image nothing else uses any more.
+#[no_mangle]
+pub unsafe extern "C" fn kimage_free(image: *mut bindings::kimage) {
+    // SAFETY: by the function's contract.
+    unsafe { image::free(image) };
+}
+
+/// `kimage_load_segment()`, for `kexec_file_load` (kernel buffers) and any caller of C's.
+///
+/// # Safety
+///
+/// `image` is a valid image its caller owns; `segment` is one of its segments, whose buffer
+/// (`kbuf` in file mode, else `buf`) holds `bufsz` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn kimage_load_segment(
+    image: *mut bindings::kimage,
+    segment: *mut bindings::kexec_segment,
+) -> c_int {
+    // SAFETY: by the function's contract.
+    let (image, seg) = unsafe { (&mut *image, *segment) };
+    let Some(i) = image.segment.iter().position(|s| core::ptr::eq(s, segment)) else {
+        return EINVAL.to_errno();
+    };
+    // SAFETY: by the function's contract the buffer for the image's mode holds `bufsz` bytes.
+    let mut src = unsafe {
+        match (image.file_mode() != 0, seg.__bindgen_anon_1) {
+            (true, b) if b.kbuf.is_null() => Source::Kernel(&[]),
+            (true, b) => Source::Kernel(core::slice::from_raw_parts(b.kbuf.cast(), seg.bufsz)),
+            (false, b) => Source::User(UserSlice::new(b.buf as usize, seg.bufsz).reader()),
+        }
+    };
+    to_c(segment::load(image, i, &mut src))
+}
+
+/// `kimage_map_segment()`.
+///
+/// # Safety
+///
+/// `image` is a valid, loaded image.
+#[no_mangle]
+pub unsafe extern "C" fn kimage_map_segment(
+    image: *mut bindings::kimage,
+    addr: c_ulong,
+    size: c_ulong,
+) -> *mut c_void {
+    // SAFETY: by the function's contract.
+    unsafe { segment::map(image, addr, size) }
+}
+
+/// `kimage_unmap_segment()`.
+///
+/// # Safety
+///
+/// `buf` came from [`kimage_map_segment`].
+#[no_mangle]
+pub unsafe extern "C" fn kimage_unmap_segment(buf: *mut c_void) {
+    // SAFETY: by the function's contract.
+    unsafe { bindings::vunmap(buf) };
+}
+
+/// The image-loading half of `kexec_load(2)`, after the permission, LSM, lockdown, flag and
+/// count checks of `kernel/kexec.c`; `segments` is its kernel copy of the caller's array.
+///
+/// # Safety
+///
+/// `segments` points to `nr_segments` (at most 16) segments.
+#[no_mangle]
+pub unsafe extern "C" fn do_kexec_load(
+    entry: c_ulong,
+    nr_segments: c_ulong,
+    segments: *mut bindings::kexec_segment,
+    flags: c_ulong,
+) -> c_int {
+    let segs: &[bindings::kexec_segment] = if nr_segments == 0 || segments.is_null() {
+        &[]
+    } else {
+        // SAFETY: by the function's contract.
+        unsafe { core::slice::from_raw_parts(segments, nr_segments) }
+    };
+    to_c(load::do_load(entry, segs, flags))
+}
+
+/// `kexec_load_permitted()`.
+#[no_mangle]
+pub extern "C" fn kexec_load_permitted(image_type: c_int) -> bool {
+    sysctl::load_permitted(image_type)
+}
+
+/// `kernel_kexec()`: returns only on failure.
+#[no_mangle]
+pub extern "C" fn kernel_kexec() -> c_int {
+    to_c(reboot::kernel_kexec())
+}
+
+/// Registers the kexec sysctls (`late_initcall`, as C's `kexec_core_sysctl_init()`).
+// In .init.text, as `__init` puts C's: it calls `__register_sysctl_init()`, which is there.
+#[no_mangle]
+#[link_section = ".init.text"]
+pub extern "C" fn kexec_rust_sysctl_init() -> c_int {
+    // SAFETY: an initcall runs once, at init.
+    unsafe { sysctl::register() };
+    0
+}
+
+/// `machine_kexec_prepare()`.
+///
+/// # Safety
+///
+/// `image` is a checked image with its control code page, owned by the caller.
+#[no_mangle]
+pub unsafe extern "C" fn machine_kexec_prepare(image: *mut bindings::kimage) -> c_int {
+    // SAFETY: by the function's contract.
+    to_c(machine_kexec::prepare(unsafe { &mut *image }))
+}
+
+/// `machine_kexec_cleanup()`.
+///
+/// # Safety
+///
+/// `image` is an image being freed.
+#[no_mangle]
+pub unsafe extern "C" fn machine_kexec_cleanup(image: *mut bindings::kimage) {
+    // SAFETY: by the function's contract.
+    machine_kexec::cleanup(unsafe { &mut *image });
+}
+
+/// `machine_kexec()`.
+///
+/// # Safety
+///
+/// `image` is a loaded image; the machine is shut down for it.
+#[no_mangle]
+pub unsafe extern "C" fn machine_kexec(image: *mut bindings::kimage) {
+    // SAFETY: by the function's contract.
+    unsafe { machine_kexec::machine_kexec(&mut *image) };
+}
+
+/// `arch_kexec_protect_crashkres()`.
+///
+/// # Safety
+///
+/// The caller holds the kexec lock.
+#[no_mangle]
+pub unsafe extern "C" fn arch_kexec_protect_crashkres() {
+    // SAFETY: by the function's contract.
+    unsafe { machine_kexec::mark_crashkres(true) };
+}
+
+/// `arch_kexec_unprotect_crashkres()`.
+///
+/// # Safety
+///
+/// The caller holds the kexec lock.
+#[no_mangle]
+pub unsafe extern "C" fn arch_kexec_unprotect_crashkres() {
+    // SAFETY: by the function's contract.
+    unsafe { machine_kexec::mark_crashkres(false) };
+}
+
+/// `arch_kexec_post_alloc_pages()`.
+///
+/// # Safety
+///
+/// `vaddr` is the direct-map address of `pages` pages owned by an image.
+#[no_mangle]
+pub unsafe extern "C" fn arch_kexec_post_alloc_pages(
+    vaddr: *mut c_void,
+    pages: c_uint,
+    _gfp: bindings::gfp_t,
+) -> c_int {
+    // SAFETY: by the function's contract.
+    unsafe { machine_kexec::post_alloc_pages(vaddr, pages) }
+}
+
+/// `arch_kexec_pre_free_pages()`.
+///
+/// # Safety
+///
+/// As for [`arch_kexec_post_alloc_pages`].
+#[no_mangle]
+pub unsafe extern "C" fn arch_kexec_pre_free_pages(vaddr: *mut c_void, pages: c_uint) {
+    // SAFETY: by the function's contract.
+    unsafe { machine_kexec::pre_free_pages(vaddr, pages) };
+}

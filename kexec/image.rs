@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The image: C's `struct kimage`, allocated, checked and freed.
+//!
+//! The image is the C structure itself, so `kexec_file.c`, `crash_core.c` and
+//! `relocate_kernel` read it as before; [`Building`] owns one while a load builds it.
+
+use core::ptr;
+use kernel::bindings;
+use kernel::ffi::{c_uint, c_ulong};
+use kernel::page::PAGE_SIZE;
+use kernel::prelude::*;
+
+use crate::control;
+use crate::crashkres::CrashRegion;
+use crate::entries::{Entries, IND_INDIRECTION, IND_SOURCE};
+use crate::machine_kexec;
+use crate::pages;
+use crate::segments::{self, Machine, Refusal, Segment};
+use crate::sys;
+
+pub(crate) const KEXEC_TYPE_DEFAULT: c_uint = 0;
+pub(crate) const KEXEC_TYPE_CRASH: c_uint = 1;
+
+/// Up to 16 segments as the pure checks take them, and how many there are.
+pub(crate) fn to_pure(segments: &[bindings::kexec_segment]) -> ([Segment; 16], usize) {
+    let mut out = [Segment::default(); 16];
+    let n = segments.len().min(out.len());
+    for (o, s) in out.iter_mut().zip(segments) {
+        *o = Segment {
+            bufsz: s.bufsz as u64,
+            mem: s.mem as u64,
+            memsz: s.memsz as u64,
+        };
+    }
+    (out, n)
+}
+
+/// The image's segments.
+pub(crate) fn segments_of(image: &bindings::kimage) -> &[bindings::kexec_segment] {
+    let n = image.nr_segments.min(image.segment.len());
+    image.segment.get(..n).unwrap_or(&[])
+}
+
+/// The machine a (crash, if `crash` is given) image is checked against.
+pub(crate) fn machine(crash: Option<CrashRegion>) -> Machine {
+    Machine {
+        page: PAGE_SIZE as u64,
+        dest_limit: sys::destination_memory_limit(),
+        total_pages: sys::totalram_pages(),
+        crash: crash.map(CrashRegion::boot),
+    }
+}
+
+/// A pure check's outcome as a kernel result; a refusal is logged here, once, with its values.
+pub(crate) fn checked(r: core::result::Result<(), Refusal>) -> Result {
+    r.map_err(|r| {
+        pr_err!("load refused: {}\n", r);
+        Error::from_errno(-r.errno)
+    })
+}
+
+/// `sanity_check_segment_list()`: the checks of [`segments::check_segments`].
+///
+/// A crash image is checked under the kexec lock (kexec_file_load and the Rust loader build
+/// it holding the lock), so the crashkernel region read here is stable.
+pub(crate) fn sanity_check(image: &bindings::kimage) -> Result {
+    let (s, n) = to_pure(segments_of(image));
+    let crash = (image.type_() == KEXEC_TYPE_CRASH).then(CrashRegion::snapshot);
+    checked(segments::check_segments(
+        s.get(..n).unwrap_or(&[]),
+        &machine(crash),
+    ))
+}
+
+/// `do_kimage_alloc_init()`: an empty image, or null.
+pub(crate) fn alloc() -> *mut bindings::kimage {
+    // SAFETY: kzalloc takes any size; the result is null or zeroed memory we own.
+    let image: *mut bindings::kimage = unsafe {
+        bindings::__kmalloc_noprof(
+            core::mem::size_of::<bindings::kimage>(),
+            bindings::GFP_KERNEL | bindings::__GFP_ZERO,
+        )
+    }
+    .cast();
+    if image.is_null() {
+        return image;
+    }
+    // SAFETY: `image` is a zeroed `struct kimage` (all-zero is valid for it) that we own; the
+    // entry pointers point into it and it never moves.
+    unsafe {
+        let i = &mut *image;
+        i.entry = &mut i.head;
+        i.last_entry = &mut i.head;
+        i.control_page = !0;
+        i.set_type(KEXEC_TYPE_DEFAULT);
+        bindings::INIT_LIST_HEAD(&mut i.control_pages);
+        bindings::INIT_LIST_HEAD(&mut i.dest_pages);
+        bindings::INIT_LIST_HEAD(&mut i.unusable_pages);
+        #[cfg(CONFIG_CRASH_HOTPLUG)]
+        {
+            i.hp_action = bindings::KEXEC_CRASH_HP_NONE as kernel::ffi::c_int;
+            i.elfcorehdr_index = -1;
+            i.elfcorehdr_updated = false;
+        }
+    }
+    image
+}
+
+/// `kimage_is_destination_range()`: whether `[start, end]` meets a segment's destination.
+pub(crate) fn is_destination(image: &bindings::kimage, start: c_ulong, end: c_ulong) -> bool {
+    segments_of(image).iter().any(|s| {
+        let last = s.mem.wrapping_add(s.memsz as c_ulong).wrapping_sub(1);
+        end >= s.mem && start <= last
+    })
+}
+
+extern "C" {
+    // kernel/kexec_file.c (declared in kernel/kexec_internal.h, which has no bindings); the
+    // argument is a `struct kimage *`.
+    fn kimage_file_post_load_cleanup(image: *mut core::ffi::c_void);
+}
+
+/// `kimage_free()`: frees an image and everything it holds. Null is ignored.
+///
+/// # Safety
+///
+/// `image` is null or an image nothing else uses any more.
+pub(crate) unsafe fn free(image: *mut bindings::kimage) {
+    if image.is_null() {
+        return;
+    }
+    // SAFETY: by the function's contract we own the image and every page it names.
+    unsafe {
+        let copy = (*image).vmcoreinfo_data_copy;
+        if !copy.is_null() {
+            bindings::crash_update_vmcoreinfo_safecopy(ptr::null_mut());
+            bindings::vunmap(copy);
+        }
+        pages::free_page_list(&mut (*image).dest_pages);
+        pages::free_page_list(&mut (*image).unusable_pages);
+        let mut ind: c_ulong = 0;
+        for e in Entries::new(image) {
+            if e.value & IND_INDIRECTION != 0 {
+                // The previous indirection page is done with: the walk is past it.
+                if ind & IND_INDIRECTION != 0 {
+                    pages::free_entry(ind);
+                }
+                ind = e.value;
+            } else if e.value & IND_SOURCE != 0 {
+                pages::free_entry(e.value);
+            }
+        }
+        if ind & IND_INDIRECTION != 0 {
+            pages::free_entry(ind);
+        }
+        machine_kexec::cleanup(&mut *image);
+        pages::free_page_list(&mut (*image).control_pages);
+        if (*image).file_mode() != 0 {
+            kimage_file_post_load_cleanup(image.cast());
+        }
+        bindings::kfree(image.cast());
+    }
+}
+
+/// An image being built, freed on drop unless published.
+///
+/// # Invariants
+///
+/// The pointer is a live image that only this load knows.
+pub(crate) struct Building(*mut bindings::kimage);
+
+impl Building {
+    pub(crate) fn get(&mut self) -> &mut bindings::kimage {
+        // SAFETY: by the type invariant.
+        unsafe { &mut *self.0 }
+    }
+
+    /// Gives the image up, for publishing in a slot.
+    pub(crate) fn publish(self) -> *mut bindings::kimage {
+        let p = self.0;
+        core::mem::forget(self);
+        p
+    }
+}
+
+impl Drop for Building {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant nobody else knows the image.
+        unsafe { free(self.0) };
+    }
+}
+
+/// `kimage_alloc_init()`: the checked image with its control pages (and a swap page for a
+/// normal image), or C's errno. `crash` is the crashkernel region for a crash image, read
+/// under the kexec lock.
+pub(crate) fn alloc_init(
+    entry: c_ulong,
+    segments: &[bindings::kexec_segment],
+    crash: Option<CrashRegion>,
+) -> Result<Building> {
+    if let Some(region) = crash {
+        checked(segments::check_crash_entry(entry as u64, region.boot()))?;
+    }
+    let image = alloc();
+    if image.is_null() {
+        return Err(ENOMEM);
+    }
+    // INVARIANT: a fresh image nobody else knows.
+    let mut b = Building(image);
+    let i = b.get();
+    i.start = entry;
+    i.nr_segments = segments.len() as c_ulong;
+    for (d, s) in i.segment.iter_mut().zip(segments) {
+        *d = *s;
+    }
+    if let Some(region) = crash {
+        i.control_page = region.start as c_ulong;
+        i.set_type(KEXEC_TYPE_CRASH);
+    }
+    // On a refusal the image has no pages yet; dropping `b` frees it as C's kfree() does.
+    sanity_check(i)?;
+    i.control_code_page = control::alloc_control_pages(i, 0);
+    if i.control_code_page.is_null() {
+        pr_err!("Could not allocate control_code_buffer\n");
+        return Err(ENOMEM);
+    }
+    if crash.is_none() {
+        i.swap_page = control::alloc_control_pages(i, 0);
+        if i.swap_page.is_null() {
+            pr_err!("Could not allocate swap buffer\n");
+            return Err(ENOMEM);
+        }
+    }
+    Ok(b)
+}

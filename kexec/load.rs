@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `kexec_load(2)` after the checks of `kernel/kexec.c`: build the image, then publish it.
+//!
+//! A load builds its image privately and publishes it with one swap under the kexec lock
+//! (held only for the swap, and for a crash image while it is copied into crashkernel
+//! memory); the image it replaces is freed after. Loads are serialised among themselves by a
+//! flag of their own, so a normal load never holds the lock the crash path takes. A load that
+//! fails leaves the loaded image as it was: a crash image's user buffers are copied into
+//! kernel memory and every check is made before the old crash image is dropped.
+
+use core::ptr;
+use core::sync::atomic::{AtomicBool, Ordering};
+use kernel::alloc::flags::GFP_KERNEL;
+use kernel::alloc::VVec;
+use kernel::bindings;
+use kernel::error::to_result;
+use kernel::ffi::c_ulong;
+use kernel::kexec::{ImageSlot, KexecGuard};
+use kernel::page::PAGE_SIZE;
+use kernel::prelude::*;
+use kernel::uaccess::UserSlice;
+
+use crate::crashkres::CrashRegion;
+use crate::entries;
+use crate::image::{self, Building};
+use crate::machine_kexec;
+use crate::segment::{self, Source};
+use crate::segments;
+use crate::sys;
+
+/// Held by the one `kexec_load` in progress.
+static LOADING: AtomicBool = AtomicBool::new(false);
+
+/// Clears [`LOADING`] on drop.
+struct Loading;
+
+impl Loading {
+    fn try_take() -> Result<Self> {
+        LOADING
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .map(|_| Loading)
+            .map_err(|_| EBUSY)
+    }
+}
+
+impl Drop for Loading {
+    fn drop(&mut self) {
+        LOADING.store(false, Ordering::Release);
+    }
+}
+
+/// The user buffer of a `kexec_load` segment.
+fn user_buf(s: &bindings::kexec_segment) -> UserSlice {
+    // SAFETY: `kexec_load` segments hold the user pointer in `buf`; either union member is a
+    // plain pointer, so reading it is sound in any case.
+    let u = unsafe { s.__bindgen_anon_1.buf } as usize;
+    UserSlice::new(u, s.bufsz)
+}
+
+/// Copies every segment's user buffer into one kernel buffer, so a crash image's bytes can
+/// be written into crashkernel memory with no user-memory access (and no `EFAULT`) left.
+fn stage(segments: &[bindings::kexec_segment]) -> Result<VVec<u8>> {
+    let total = segments
+        .iter()
+        .try_fold(0usize, |t, s| t.checked_add(s.bufsz))
+        .ok_or(EINVAL)?;
+    let mut buf = VVec::<u8>::with_capacity(total, GFP_KERNEL)?;
+    {
+        let mut rest = buf.spare_capacity_mut().get_mut(..total).ok_or(ENOMEM)?;
+        for s in segments {
+            if s.bufsz > rest.len() {
+                return Err(EINVAL);
+            }
+            // In bounds: checked just above.
+            let (now, later) = core::mem::take(&mut rest).split_at_mut(s.bufsz);
+            user_buf(s).reader().read_raw(now)?;
+            rest = later;
+        }
+    }
+    // SAFETY: the loop above wrote all `total` bytes (`read_raw` fills its whole buffer or
+    // fails), within the capacity.
+    unsafe { buf.set_len(total) };
+    Ok(buf)
+}
+
+/// The image built, prepared and filled: everything `do_kexec_load()` does before the swap.
+/// A crash image comes with its crashkernel region, read under the lock, and its bytes.
+fn build(
+    entry: c_ulong,
+    segments: &[bindings::kexec_segment],
+    flags: c_ulong,
+    crash: Option<(CrashRegion, &[u8])>,
+) -> Result<Building> {
+    let mut b = image::alloc_init(entry, segments, crash.map(|(r, _)| r))?;
+    let i = b.get();
+    if flags & bindings::KEXEC_PRESERVE_CONTEXT as c_ulong != 0 {
+        i.set_preserve_context(1);
+    }
+    #[cfg(CONFIG_CRASH_HOTPLUG)]
+    // SAFETY: `i` is our image.
+    if crash.is_some() && unsafe { bindings::arch_crash_hotplug_support(i, flags) } != 0 {
+        i.set_hotplug_support(1);
+    }
+    machine_kexec::prepare(i)?;
+    // SAFETY: `i` is our checked image; after machine_kexec_prepare(), as C does.
+    to_result(unsafe { bindings::kimage_crash_copy_vmcoreinfo(i) })?;
+    let mut kernel = crash.map_or(&[][..], |(_, k)| k);
+    for (n, s) in segments.iter().enumerate() {
+        let mut src = if crash.is_some() {
+            Source::Kernel(segment::take(&mut kernel, s.bufsz).ok_or(EINVAL)?)
+        } else {
+            Source::User(user_buf(s).reader())
+        };
+        segment::load(i, n, &mut src)?;
+    }
+    entries::terminate(i);
+    // SAFETY: `i` is our loaded image.
+    to_result(unsafe { bindings::machine_kexec_post_load(i) })?;
+    Ok(b)
+}
+
+/// `do_kexec_load()`: loads (or, with no segments, unloads) a normal or crash image.
+pub(crate) fn do_load(entry: c_ulong, segs: &[bindings::kexec_segment], flags: c_ulong) -> Result {
+    let _loading = Loading::try_take()?;
+    if flags & bindings::KEXEC_ON_CRASH as c_ulong != 0 {
+        load_crash(entry, segs, flags)
+    } else {
+        load_normal(entry, segs, flags)
+    }
+}
+
+/// A `kexec -l` load or unload: built without the kexec lock, which is taken for the swap.
+fn load_normal(entry: c_ulong, segs: &[bindings::kexec_segment], flags: c_ulong) -> Result {
+    let new = if segs.is_empty() {
+        None
+    } else {
+        Some(build(entry, segs, flags, None)?)
+    };
+    // On EBUSY, dropping `new` frees the image that was never published.
+    let lock = KexecGuard::try_lock().ok_or(EBUSY)?;
+    let old = ImageSlot::Kexec.swap(new.map_or(ptr::null_mut(), Building::publish), &lock);
+    drop(lock);
+    // SAFETY: `old` is no longer reachable: the slot was swapped under the lock that
+    // `kernel_kexec()` and `kexec_file_load` take before they read it.
+    unsafe { image::free(old) };
+    Ok(())
+}
+
+/// The `kexec -p` checks made before the lock, so that a refused load leaves the loaded crash
+/// image in place: the entry point, the segments, room for the control pages (C would fail
+/// there after dropping the old image). Returns the region checked against.
+fn precheck_crash(entry: c_ulong, segs: &[bindings::kexec_segment]) -> Result<CrashRegion> {
+    let region = CrashRegion::snapshot();
+    image::checked(segments::check_crash_entry(entry as u64, region.boot()))?;
+    let (all, n) = image::to_pure(segs);
+    let used = all.get(..n).ok_or(EINVAL)?;
+    image::checked(segments::check_segments(
+        used,
+        &image::machine(Some(region)),
+    ))?;
+    // The control code page and the vmcoreinfo copy go in the first free holes of the region.
+    let (start, end) = region.boot();
+    let limit = sys::crash_control_memory_limit();
+    let page = PAGE_SIZE as u64;
+    let first = segments::crash_control_hole(start, page, used, end, limit);
+    if first
+        .and_then(|h| segments::crash_control_hole(h + page, page, used, end, limit))
+        .is_none()
+    {
+        pr_err!("Could not allocate control_code_buffer\n");
+        return Err(ENOMEM);
+    }
+    Ok(region)
+}
+
+/// A `kexec -p` load or unload. Checks and the copy from user space come first; the old crash
+/// image goes only when nothing but memory for control pages can fail.
+fn load_crash(entry: c_ulong, segs: &[bindings::kexec_segment], flags: c_ulong) -> Result {
+    let staged = if segs.is_empty() {
+        None
+    } else {
+        let region = precheck_crash(entry, segs)?;
+        Some((region, stage(segs)?))
+    };
+    let lock = KexecGuard::try_lock().ok_or(EBUSY)?;
+    let region = CrashRegion::read(&lock);
+    if staged
+        .as_ref()
+        .is_some_and(|(checked, _)| *checked != region)
+    {
+        // crash_shrink_memory() ran since the checks; C would have refused it with EBUSY.
+        pr_err!("load refused: the crashkernel region changed during the load\n");
+        return Err(EBUSY);
+    }
+    // The crash kernel's memory is about to be rewritten: drop the image living there.
+    if ImageSlot::Crash.is_loaded() {
+        machine_kexec::protect_crashkres(false, &lock);
+    }
+    let old = ImageSlot::Crash.take(&lock);
+    // SAFETY: unreachable now, and the crash path needs the lock we hold to read the slot.
+    unsafe { image::free(old) };
+    let r = match &staged {
+        None => Ok(()),
+        Some((_, data)) => build(entry, segs, flags, Some((region, &data[..]))).map(|b| {
+            ImageSlot::Crash.swap(b.publish(), &lock);
+        }),
+    };
+    if ImageSlot::Crash.is_loaded() {
+        machine_kexec::protect_crashkres(true, &lock);
+    }
+    r
+}

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `kernel_kexec()`: `kexec -e`, through `reboot(LINUX_REBOOT_CMD_KEXEC)`.
+
+use core::sync::atomic::Ordering;
+use kernel::bindings;
+use kernel::kexec::{ImageSlot, KexecGuard};
+use kernel::prelude::*;
+
+use crate::machine_kexec;
+
+/// Shuts the machine down and boots the loaded image. Returns only on failure: `EBUSY` if a
+/// load holds the lock, `EINVAL` if nothing is loaded.
+pub(crate) fn kernel_kexec() -> Result {
+    let lock = KexecGuard::try_lock().ok_or(EBUSY)?;
+    let image = ImageSlot::Kexec.load();
+    if image.is_null() {
+        return Err(EINVAL);
+    }
+    crate::kexec_in_progress.store(true, Ordering::Release);
+    // SAFETY: process context, as reboot(2) calls us; no locks held but the kexec lock.
+    unsafe {
+        bindings::kernel_restart_prepare(kernel::c_str!("kexec reboot").as_char_ptr().cast_mut());
+        bindings::migrate_to_reboot_cpu();
+        bindings::syscore_shutdown();
+        // migrate_to_reboot_cpu() disables CPU hotplug for a reboot, but the kexec path
+        // needs it to take the other CPUs down.
+        bindings::kexec_cpu_hotplug_enable();
+    }
+    pr_notice!("Starting new kernel\n");
+    // SAFETY: as above; the devices and the other CPUs are being shut down for the new kernel.
+    unsafe {
+        bindings::machine_shutdown();
+        bindings::kexec_kmsg_dump_shutdown();
+    }
+    // SAFETY: the image stays published and loaded while we hold `lock`, and the machine is
+    // shut down for it; machine_kexec() does not return for an image without
+    // preserve_context, which this kernel cannot load.
+    unsafe { machine_kexec::machine_kexec(&mut *image) };
+    drop(lock);
+    Ok(())
+}

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A segment's bytes into the image: into fresh source pages for a normal image, straight into
+//! crashkernel memory for a crash image (`kimage_load_segment()`); and the loaded pages of a
+//! segment mapped back for IMA (`kimage_map_segment()`).
+
+use core::ptr;
+use kernel::alloc::flags::GFP_KERNEL;
+use kernel::bindings;
+use kernel::ffi::{c_uint, c_ulong, c_void};
+use kernel::page::PAGE_SIZE;
+use kernel::prelude::*;
+use kernel::uaccess::UserSliceReader;
+
+use crate::entries::{add_entry, Sources, IND_DESTINATION, IND_SOURCE, PAGE_MASK};
+use crate::image::KEXEC_TYPE_DEFAULT;
+use crate::machine_kexec;
+use crate::memmap::{page_addr, page_virt, pfn_page};
+use crate::pages;
+use crate::sys;
+
+/// Where a segment's bytes come from.
+pub(crate) enum Source<'a> {
+    /// `kexec_load`: the caller's buffer.
+    User(UserSliceReader),
+    /// `kexec_file_load`, and staged crash segments: kernel memory.
+    Kernel(&'a [u8]),
+}
+
+impl Source<'_> {
+    /// Copies the next `out.len()` bytes.
+    fn read(&mut self, out: &mut [u8]) -> Result {
+        match self {
+            Source::User(r) => r.read_slice(out),
+            Source::Kernel(k) => {
+                out.copy_from_slice(take(k, out.len()).ok_or(EFAULT)?);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The first `n` bytes of `k`, which moves past them; `None` if it holds fewer.
+pub(crate) fn take<'a>(k: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+    let (now, rest) = (k.get(..n)?, k.get(n..)?);
+    *k = rest;
+    Some(now)
+}
+
+/// Runs `f` on the page's bytes `[off, off + len)`, mapped.
+pub(crate) fn with_mapped(
+    page: *mut bindings::page,
+    off: usize,
+    len: usize,
+    f: impl FnOnce(&mut [u8]) -> Result,
+) -> Result {
+    match off.checked_add(len) {
+        Some(end) if end <= PAGE_SIZE => {}
+        _ => return Err(EINVAL),
+    }
+    // SAFETY: `page` is a page we own or crashkernel memory reserved for the image.
+    let base = unsafe { bindings::kmap_local_page(page) }.cast::<u8>();
+    // SAFETY: the mapping covers the whole page and `off + len <= PAGE_SIZE`; nothing else
+    // writes the page while it is being filled.
+    let r = f(unsafe { core::slice::from_raw_parts_mut(base.add(off), len) });
+    // SAFETY: `base` was returned by `kmap_local_page()` above and is unmapped once.
+    unsafe { bindings::kunmap_local(base.cast()) };
+    r
+}
+
+/// One page's share of a segment: the destination address it starts at, its offset in the
+/// page, how many bytes of the page it covers, and how many of those come from the buffer.
+struct Chunk {
+    maddr: c_ulong,
+    off: usize,
+    mchunk: usize,
+    uchunk: usize,
+}
+
+/// The chunks of `seg`, a page at a time, as both of C's load loops cut them (the segment
+/// was checked: `bufsz <= memsz`).
+fn chunks(seg: &bindings::kexec_segment) -> impl Iterator<Item = Chunk> {
+    let (mut maddr, mut ubytes, mut mbytes) = (seg.mem, seg.bufsz, seg.memsz);
+    core::iter::from_fn(move || {
+        if mbytes == 0 {
+            return None;
+        }
+        let off = maddr & !PAGE_MASK;
+        let mchunk = mbytes.min(PAGE_SIZE - off);
+        let uchunk = ubytes.min(mchunk);
+        let chunk = Chunk {
+            maddr,
+            off,
+            mchunk,
+            uchunk,
+        };
+        ubytes -= uchunk;
+        maddr += mchunk as c_ulong;
+        mbytes -= mchunk;
+        Some(chunk)
+    })
+}
+
+/// `kimage_load_normal_segment()`: fills fresh source pages and lists them.
+fn load_normal(
+    image: &mut bindings::kimage,
+    seg: &bindings::kexec_segment,
+    src: &mut Source<'_>,
+) -> Result {
+    add_entry(image, (seg.mem & PAGE_MASK) | IND_DESTINATION)?;
+    let gfp = sys::gfp_highuser();
+    for c in chunks(seg) {
+        let page = pages::alloc_page(image, gfp, c.maddr);
+        if page.is_null() {
+            return Err(ENOMEM);
+        }
+        add_entry(image, page_addr(page) | IND_SOURCE)?;
+        // Cleared with clear_page(), as C: the architecture's page clearing is quicker than a
+        // memset of the same bytes (much quicker under emulation). No kmap: x86_64 has no
+        // highmem, every page is in the direct map.
+        let base = page_virt(page).cast::<u8>();
+        // SAFETY: `page` is a fresh source page of ours, mapped at `base`.
+        unsafe { bindings::clear_page(base.cast()) };
+        if c.uchunk > 0 {
+            // SAFETY: the mapping covers the page and `off + uchunk <= PAGE_SIZE`; nothing
+            // else knows the page.
+            let dst = unsafe { core::slice::from_raw_parts_mut(base.add(c.off), c.uchunk) };
+            src.read(dst).map_err(|_| EFAULT)?;
+        }
+        sys::cond_resched();
+    }
+    Ok(())
+}
+
+/// `kimage_load_crash_segment()`: copies straight into crashkernel memory.
+fn load_crash(seg: &bindings::kexec_segment, src: &mut Source<'_>) -> Result {
+    for c in chunks(seg) {
+        // The segment was checked to lie in the crashkernel region.
+        let page = pfn_page(c.maddr >> bindings::PAGE_SHIFT);
+        let vaddr = page_virt(page);
+        // SAFETY: crashkernel memory reserved for the image being loaded.
+        unsafe { machine_kexec::post_alloc_pages(vaddr, 1) };
+        let r = with_mapped(page, c.off, c.mchunk, |p| {
+            let (data, rest) = p.split_at_mut(c.uchunk);
+            rest.fill(0);
+            if c.uchunk > 0 {
+                src.read(data).map_err(|_| EFAULT)
+            } else {
+                Ok(())
+            }
+        });
+        // SAFETY: as above.
+        unsafe {
+            bindings::kexec_flush_icache_page(page);
+            machine_kexec::pre_free_pages(vaddr, 1);
+        }
+        r?;
+        sys::cond_resched();
+    }
+    Ok(())
+}
+
+/// `kimage_load_segment()` for segment `i` of `image`, its bytes from `src`.
+pub(crate) fn load(image: &mut bindings::kimage, i: usize, src: &mut Source<'_>) -> Result {
+    let seg = *image.segment.get(i).ok_or(EINVAL)?;
+    match image.type_() {
+        KEXEC_TYPE_DEFAULT => load_normal(image, &seg, src),
+        _ => load_crash(&seg, src),
+    }
+}
+
+/// `kimage_map_segment()`: the source pages that land at `[addr, addr + size)` mapped
+/// contiguously, or null if any of them is missing (a shorter mapping would be overrun by a
+/// caller copying `size` bytes into it) or the range wraps.
+///
+/// # Safety
+///
+/// `image` is a valid image with a well-formed entry list.
+pub(crate) unsafe fn map(
+    image: *mut bindings::kimage,
+    addr: c_ulong,
+    size: c_ulong,
+) -> *mut c_void {
+    let page = PAGE_SIZE as c_ulong;
+    let Some(eaddr) = addr.checked_add(size) else {
+        pr_err!("kimage_map_segment: {addr:#x} + {size:#x} wraps around\n");
+        return ptr::null_mut();
+    };
+    // No overflow: `eaddr / page` rounded up is at least `addr / page`.
+    let npages = eaddr / page + c_ulong::from(eaddr % page != 0) - addr / page;
+    let mut pages: KVec<*mut bindings::page> = match KVec::with_capacity(npages, GFP_KERNEL) {
+        Ok(v) => v,
+        Err(_) => {
+            pr_err!("Could not allocate ima pages array.\n");
+            return ptr::null_mut();
+        }
+    };
+    // SAFETY: by the function's contract; nothing is freed during the walk.
+    for s in unsafe { Sources::new(image) } {
+        if pages.len() == npages {
+            break;
+        }
+        if s.dest >= addr && s.dest < eaddr {
+            // Within the capacity reserved for `npages`: this cannot fail.
+            if pages
+                .push(pfn_page(s.src >> bindings::PAGE_SHIFT), GFP_KERNEL)
+                .is_err()
+            {
+                return ptr::null_mut();
+            }
+        }
+    }
+    if pages.len() < npages {
+        pr_err!(
+            "kimage_map_segment: {} of {} pages of {addr:#x}-{eaddr:#x} loaded\n",
+            pages.len(),
+            npages
+        );
+        return ptr::null_mut();
+    }
+    // SAFETY: `pages` holds `npages` live pages of the image.
+    let vaddr = unsafe { bindings::kexec_vmap(pages.as_mut_ptr(), npages as c_uint) };
+    if vaddr.is_null() {
+        pr_err!("Could not map ima buffer.\n");
+    }
+    vaddr
+}
