@@ -117,7 +117,10 @@ def unload(flavour, brk=""):
     _fact(b, "u_loaded", "0", "kexec -u did not clear /sys/kernel/kexec_loaded")
     _fact(b, "p_loaded", "1", "kexec -p did not set /sys/kernel/kexec_crash_loaded")
     _fact(b, "pu_loaded", "0", "kexec -p -u did not clear /sys/kernel/kexec_crash_loaded")
-    return {"log": d / "serial.log"}
+    # C leaves 0 there (Documentation/rust/kdump-kexec.rst): checked on the Rust core only.
+    if kbuild.config_value(flavour, "CONFIG_KEXEC_CORE_RUST") == "y":
+        _fact(b, "limit_split", "5", "kexec_load_limit_panic written as '5' then '\\n'")
+    return {"log": d / "serial.log", "limit_split": b.get("limit_split")}
 
 
 # The errno parity table (tools/testing/kdump/kexec-errno): what each fixed case must give on
