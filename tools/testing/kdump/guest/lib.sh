@@ -16,21 +16,32 @@ param() {
 	done
 }
 
-# Seconds since boot, centisecond resolution.
+# Seconds since boot (CLOCK_MONOTONIC), in microseconds where the clocksource has them. Under
+# TCG the kernel cannot calibrate the TSC (no PIT, HPET or PM timer reference) and runs on
+# jiffies, 4 ms steps; the bench gives it the frequency (tsc_early_khz=, tsc=reliable) and then
+# times in microseconds.
 now() {
-	read -r up _ < /proc/uptime
-	echo "$up"
+	if [ -x /lib/kdt/now ]; then
+		/lib/kdt/now
+	else
+		read -r up _ < /proc/uptime
+		echo "$up"
+	fi
 }
 
 # $2 - $1 for two now() values.
 elapsed() {
-	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", b - a }'
 }
 
 # The kernel command line a kexec'd kernel gets: serial console, and what to do there.
+# The bench's clock settings (tsc_early_khz=, tsc=reliable) carry over, so both kernels time
+# alike.
 next_cmdline() {
+	tsc=$(param tsc)
+	khz=$(param tsc_early_khz)
 	echo "console=ttyS0 panic=1 oops=panic kdt.scenario=$scenario kdt.break=$(param kdt.break)" \
-		"kdt.repeats=$(param kdt.repeats) $*"
+		"kdt.repeats=$(param kdt.repeats)${tsc:+ tsc=$tsc}${khz:+ tsc_early_khz=$khz} $*"
 }
 
 # Loads the capture kernel with kexec -p; $1 holds extra kexec flags (e.g. -s).

@@ -1,19 +1,26 @@
 # SPDX-License-Identifier: GPL-2.0
 """`make bench`: C and Rust flavours side by side under the same QEMU settings.
 
-vmcore: dd of /proc/vmcore at bs=1M and bs=4k, makedumpfile -d 31 with and without mmap, and
-the guest's copy ceiling (a tmpfs file read with dd at the same block sizes), at several guest
-RAM sizes, each KDT_BENCH_REPEATS (3) times. Figures go to build/bench/vmcore.json (every run's
-seconds, the median as "seconds"); the table shows median MB/s, Rust/C ratios, the share of
-the ceiling, and how the Rust dd bs=1M time grows with the guest. Nothing here asserts a time:
-the numbers are for reading.
+vmcore: dd of /proc/vmcore at bs=1M and bs=4k, makedumpfile -d 31 with and without mmap, at
+several guest RAM sizes, each KDT_BENCH_REPEATS (3) times, and the ceilings they are read
+against, measured in the capture kernel that serves the file: its CPU copying as many bytes as
+the dump holds in the same 1 MiB or 4 KiB pieces (copy-ceiling: rep movsq, as copy_to_user()
+on this CPU; no syscall, no page walk), and, for reference, a tmpfs file read with dd in both
+kernels (page cache to user memory, a page at a time). For makedumpfile the dump it made is
+reported too: its size and the pages it kept, which the first kernel decides, so its time is
+compared per kept page. Figures go to build/bench/vmcore.json (every run's seconds, the median
+as "seconds", the spread (max - min) / median); the table shows median MB/s, Rust/C ratios, the
+share of the copy ceiling, and how the dd bs=1M time grows with the guest. Nothing here asserts
+a time: the numbers are for reading.
+
+Every guest gets its TSC frequency on the command line (tsc_early_khz=, tsc=reliable): under
+TCG the kernel cannot calibrate the TSC and would time on jiffies, in 4 ms steps.
 
 kexec: the kexec_load syscall time of a 16 MiB normal image (two segments, as a kernel and an
 initrd) from the test loader, KEXEC_LOADS times in one guest per flavour (the figure is the mean
-after two warm-up loads); and kexec -e into the
-same kernel against a cold QEMU boot of it (host wall time from QEMU start, or from the guest's
-"executing" line, to the kernel's first userspace line), KDT_BENCH_REPEATS times. Figures go to
-build/bench/kexec.json.
+after two warm-up loads); and kexec -e into the same kernel against a cold QEMU boot of it (host
+wall time from QEMU start, or from the guest's "executing" line, to the kernel's first userspace
+line), KDT_BENCH_REPEATS times. Figures go to build/bench/kexec.json.
 """
 
 import json
@@ -28,8 +35,26 @@ KEXEC_LOAD_MIB = 16
 KEXEC_LOADS = int(os.environ.get("KDT_BENCH_LOADS", "15"))
 
 REPEATS = int(os.environ.get("KDT_BENCH_REPEATS", "3"))
-TESTS = ["ceiling_1m", "ceiling_4k", "vmcore_1m", "vmcore_4k", "makedumpfile_mmap",
-         "makedumpfile_non_mmap"]
+TESTS = ["ceiling_1m", "ceiling_4k", "cap_ceiling_1m", "cap_ceiling_4k", "copy_1m", "copy_4k",
+         "vmcore_1m", "vmcore_4k", "makedumpfile_mmap", "makedumpfile_non_mmap"]
+
+
+def clock_params():
+    """Kernel parameters that give the guest a microsecond clock under TCG.
+
+    The guest cannot calibrate its TSC (no PIT, HPET or PM timer reference under TCG), marks it
+    unstable and runs on jiffies: every guest time then moves in 4 ms steps. QEMU's TCG TSC is
+    the host's TSC, so the guest is told its frequency and that it is reliable."""
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("cpu MHz"):
+                return f"tsc_early_khz={int(float(line.split(':')[1]) * 1000)} tsc=reliable"
+    except (OSError, ValueError):
+        pass
+    return ""
+
+
+CLOCK = clock_params()
 
 
 def _one(flavour, mem_mib):
@@ -39,14 +64,16 @@ def _one(flavour, mem_mib):
     d.mkdir(parents=True, exist_ok=True)
     ceiling = min(400, mem_mib // 3)
     cmdline = (f"console=ttyS0 panic=1 oops=panic crashkernel={CRASHKERNEL} kdt.scenario=bench "
-               f"kdt.ceiling_mib={ceiling} kdt.repeats={REPEATS}")
+               f"kdt.ceiling_mib={ceiling} kdt.repeats={REPEATS} {CLOCK}")
     run = qemu.run(kernel=bz, initrd=initrd, cmdline=cmdline, log=d / "serial.log",
                    mem_mib=mem_mib, timeout=600)
     if run.timed_out:
         raise KdtError(f"bench {flavour} {mem_mib} MiB: guest hung; see {d / 'serial.log'}")
-    rows = []
+    rows, info = [], {}
     for boot in run.boots:
         for key, val in boot.facts.items():
+            if key.startswith("i_"):
+                info[key[2:]] = val
             if not key.startswith("b_"):
                 continue
             nbytes, times, rc = val.split(":")
@@ -58,7 +85,18 @@ def _one(flavour, mem_mib):
             secs = statistics.median(runs)
             rows.append({"flavour": flavour, "guest_mib": mem_mib, "test": test,
                          "bytes": int(nbytes), "seconds": secs, "runs": runs,
+                         "spread": round((max(runs) - min(runs)) / secs, 3) if secs > 0 else None,
                          "mb_per_s": round(int(nbytes) / 1e6 / secs, 1) if secs > 0 else None})
+    for r in rows:
+        r["clocksource"] = info.get("clocksource")
+        if r["test"].startswith("makedumpfile"):
+            # What makedumpfile kept decides its work as much as the provider's speed does.
+            pre = "twin_rust_" if r["test"].startswith("twin_rust_") else ""
+            kept = _int(info.get(f"{pre}pages_kept"))
+            r["dump_bytes"] = _int(info.get(f"{pre}dump_bytes"))
+            r["pages_kept"] = kept
+            r["pages_total"] = _int(info.get(f"{pre}pages_total"))
+            r["us_per_kept_page"] = round(r["seconds"] * 1e6 / kept, 3) if kept else None
     if flavour == "twin":
         # One capture kernel, both providers: rows for each, under their own names.
         for r in rows:
@@ -70,6 +108,13 @@ def _one(flavour, mem_mib):
         raise KdtError(f"bench {flavour} {mem_mib} MiB: no figure for {', '.join(sorted(missing))}; "
                        f"see {d / 'serial.log'}")
     return rows
+
+
+def _int(text):
+    try:
+        return int(text, 0)
+    except (TypeError, ValueError):
+        return None
 
 
 def run_bench(flavours, mems, twin=False):
@@ -98,7 +143,8 @@ def run_bench(flavours, mems, twin=False):
 def _kexec_loads(flavour):
     progress(f"bench: {flavour} flavour, kexec_load of a {KEXEC_LOAD_MIB} MiB image "
              f"x{KEXEC_LOADS}")
-    run, d, _ = _boot(flavour, "kload", f"kdt.mib={KEXEC_LOAD_MIB} kdt.repeats={KEXEC_LOADS}",
+    run, d, _ = _boot(flavour, "kload",
+                      f"kdt.mib={KEXEC_LOAD_MIB} kdt.repeats={KEXEC_LOADS} {CLOCK}",
                       name="bench-kload")
     times = []
     for _, line in run.lines:
@@ -171,29 +217,62 @@ def _kexec_table(rows, flavours):
                   "(QEMU's firmware is quick; kexec -e includes shutdown and purgatory)")
 
 
+def _dump_table(get, flavours, mems):
+    """makedumpfile -d 31: what it kept decides its work; time per kept page compares like
+    with like across flavours whose first kernels left different amounts of memory in use."""
+    print()
+    print(f"{'guest':>6} {'flavour':<8}{'dump MB':>9}{'kept':>9}{'of pages':>10}"
+          f"{'mmap s':>9}{'us/kept':>9}{'non-mmap s':>11}{'us/kept':>9}")
+    per = {}
+    for mem in mems:
+        for f in flavours:
+            m = get.get((f, mem, "makedumpfile_mmap"))
+            n = get.get((f, mem, "makedumpfile_non_mmap"))
+            if not m or not m.get("pages_kept"):
+                continue
+            per[(f, mem)] = (m.get("us_per_kept_page"), n.get("us_per_kept_page") if n else None)
+            print(f"{mem:>6} {f:<8}{(m.get('dump_bytes') or 0) / 1e6:>9.1f}{m['pages_kept']:>9}"
+                  f"{m.get('pages_total') or 0:>10}{m['seconds']:>9.3f}"
+                  f"{m['us_per_kept_page'] or 0:>9.2f}{n['seconds'] if n else 0:>11.3f}"
+                  f"{(n or {}).get('us_per_kept_page') or 0:>9.2f}")
+        if ("c", mem) in per and ("rust", mem) in per:
+            (cm, cn), (rm, rn) = per[("c", mem)], per[("rust", mem)]
+            if cm and rm and cn and rn:
+                print(f"{mem:>6} rust/c time per kept page: mmap {rm / cm:.2f}x, "
+                      f"non-mmap {rn / cn:.2f}x")
+
+
 def _table(rows, flavours, mems, growth=True):
     get = {(r["flavour"], r["guest_mib"], r["test"]): r for r in rows}
     print()
     head = f"{'guest':>6} {'test':<22}" + "".join(f"{f + ' MB/s':>12}" for f in flavours)
     if "c" in flavours and "rust" in flavours:
         head += f"{'rust/c':>9}"
-    head += f"{'% ceiling':>11}"
+    head += f"{'spread':>8}" + "".join(f"{f + ' %ceil':>12}" for f in flavours)
     print(head)
     for mem in mems:
         for test in TESTS:
             line = f"{mem:>6} {test:<22}"
-            vals = {}
+            vals, spread = {}, []
             for f in flavours:
                 r = get.get((f, mem, test))
                 vals[f] = r["mb_per_s"] if r and r["mb_per_s"] else None
                 line += f"{vals[f] if vals[f] else '-':>12}"
+                if r and r.get("spread") is not None:
+                    spread.append(r["spread"])
             if "c" in flavours and "rust" in flavours:
                 ratio = vals["rust"] / vals["c"] if vals.get("rust") and vals.get("c") else None
                 line += f"{f'{ratio:.2f}x' if ratio else '-':>9}"
-            ceil = get.get((flavours[-1], mem, "ceiling_" + test[-2:]))
-            if test.startswith("vmcore") and ceil and vals.get(flavours[-1]):
-                line += f"{100 * vals[flavours[-1]] / ceil['mb_per_s']:>10.0f}%"
+            # (max - min) / median of the repeats, the worst flavour's
+            line += f"{f'{100 * max(spread):.0f}%' if spread else '-':>8}"
+            if test.startswith("vmcore"):
+                # Against the capture kernel's CPU copying the same bytes in the same pieces.
+                for f in flavours:
+                    ceil = get.get((f, mem, "copy_" + test[-2:]))
+                    line += (f"{100 * vals[f] / ceil['mb_per_s']:>11.0f}%"
+                             if ceil and ceil["mb_per_s"] and vals.get(f) else f"{'-':>12}")
             print(line)
+    _dump_table(get, flavours, mems)
     if not growth:
         return
     # How the time grows: seconds for dd bs=1M, per flavour, against the smallest guest.
