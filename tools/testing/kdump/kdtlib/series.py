@@ -221,7 +221,7 @@ def checkpatch_findings(patch):
 def patch_notes(patch):
     """The notes git format-patch printed after the '---' of a patch mail."""
     text = Path(patch).read_text()
-    m = re.search(r"\n---\nNotes:\n(.*?)\n\n", text, re.S)
+    m = re.search(r"\n---\n\s*Notes:\n(.*?)\n\n", text, re.S)
     return m.group(1) if m else ""
 
 
