@@ -59,6 +59,8 @@ void vmcore_cb_read_unlock(int idx)
 /* Whether any callback is registered; call inside vmcore_cb_read_lock(). */
 bool vmcore_cb_any(void)
 {
+	RCU_LOCKDEP_WARN(!srcu_read_lock_held(&vmcore_cb_srcu),
+			 "vmcore_cb_any() outside its SRCU read section");
 	return !list_empty(&vmcore_cb_list);
 }
 

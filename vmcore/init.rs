@@ -166,7 +166,12 @@ pub(crate) fn init() -> Result {
             return Err(EINVAL);
         }
         Err(Failure::Kernel(what, e)) => {
-            pr_err!("elfcorehdr at {:#x}: {} failed: {:?}\n", addr, what, e);
+            pr_err!(
+                "elfcorehdr at {:#x}: {} failed: errno {}\n",
+                addr,
+                what,
+                e.to_errno()
+            );
             pr_err!("Kdump: vmcore not initialized\n");
             return Err(e);
         }
