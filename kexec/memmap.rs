@@ -17,6 +17,8 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use kernel::bindings;
 use kernel::ffi::{c_ulong, c_void};
 
+use crate::sys;
+
 /// A value C fixes early in boot (a base address, a limit): read from C the first time it is
 /// needed, then with no call. Zero stands for "not read yet", which no such value is.
 pub(crate) struct BootBase {
@@ -45,16 +47,10 @@ impl BootBase {
 }
 
 /// `pfn_to_page(0)`: where the `struct page` array starts.
-static MEMMAP: BootBase = BootBase::new(|| {
-    // SAFETY: no preconditions.
-    unsafe { bindings::kexec_memmap_base() as usize }
-});
+static MEMMAP: BootBase = BootBase::new(sys::memmap_base);
 
 /// `__va(0)`: where the direct map starts.
-static DIRECT_MAP: BootBase = BootBase::new(|| {
-    // SAFETY: no preconditions.
-    unsafe { bindings::kexec_direct_map_base() as usize }
-});
+static DIRECT_MAP: BootBase = BootBase::new(sys::direct_map_base);
 
 const PAGE_SHIFT: u32 = bindings::PAGE_SHIFT;
 const LRU: usize = offset_of!(

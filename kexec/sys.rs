@@ -78,3 +78,15 @@ pub(crate) fn host_mem_encrypt() -> bool {
     // SAFETY: no preconditions: reads flags settled at boot.
     unsafe { bindings::kexec_host_mem_encrypt() }
 }
+
+/// `pfn_to_page(0)`: where the `struct page` array starts (fixed early in boot).
+pub(crate) fn memmap_base() -> usize {
+    // SAFETY: no preconditions: address arithmetic on a base set at boot.
+    unsafe { bindings::kexec_memmap_base() as usize }
+}
+
+/// `__va(0)`: where the direct map starts (fixed early in boot).
+pub(crate) fn direct_map_base() -> usize {
+    // SAFETY: no preconditions: address arithmetic on a base set at boot.
+    unsafe { bindings::kexec_direct_map_base() as usize }
+}
