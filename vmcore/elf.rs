@@ -109,7 +109,8 @@ impl fmt::Display for Error {
                 limit,
             } => write!(
                 f,
-                "{what} p_offset {offset:#x} p_memsz {size:#x} is beyond old memory (ends at {limit:#x})"
+                "{what} p_offset {offset:#x} p_memsz {size:#x} is beyond old memory \
+                 (ends at {limit:#x})"
             ),
             Error::NoRoom { what, need } => write!(f, "no room for {what} (needs {need})"),
         }

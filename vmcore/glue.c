@@ -60,7 +60,7 @@ void vmcore_cb_read_unlock(int idx)
 bool vmcore_cb_any(void)
 {
 	RCU_LOCKDEP_WARN(!srcu_read_lock_held(&vmcore_cb_srcu),
-			 "vmcore_cb_any() outside its SRCU read section");
+			 "vmcore callback list read outside its SRCU read section");
 	return !list_empty(&vmcore_cb_list);
 }
 
@@ -160,7 +160,8 @@ int __weak remap_oldmem_pfn_range(struct vm_area_struct *vma,
 
 /* Architectures which support memory encryption override this. */
 ssize_t __weak copy_oldmem_page_encrypted(struct iov_iter *iter,
-		unsigned long pfn, size_t csize, unsigned long offset)
+					  unsigned long pfn, size_t csize,
+					  unsigned long offset)
 {
 	return copy_oldmem_page(iter, pfn, csize, offset);
 }

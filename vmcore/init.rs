@@ -109,7 +109,8 @@ fn parse(addr: u64, size: u64) -> Result<Vmcore, Failure> {
         let ns = layout::note_segment_size(buf);
         if let Some((namesz, descsz)) = ns.dropped {
             pr_warn!(
-                "Warning: Exceeded p_memsz, dropping PT_NOTE entry n_namesz=0x{:x}, n_descsz=0x{:x}\n",
+                "Warning: Exceeded p_memsz, dropping PT_NOTE entry \
+                 n_namesz=0x{:x}, n_descsz=0x{:x}\n",
                 namesz,
                 descsz
             );

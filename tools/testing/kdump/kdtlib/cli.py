@@ -24,6 +24,8 @@ SELFTESTS = [
     ("reboot", "hang", "guest hung", 30, "c"),
     # C accepts two PT_LOADs for the same bytes: the corrupt check must see no refusal.
     ("corrupt-overlap", "", "no error naming the corruption", None, "c"),
+    # C reads a PT_NOTE beyond old memory (a WARNING from ioremap): the check must see that.
+    ("corrupt-note-beyond", "", "no error naming the corruption", None, "c"),
     # The twin comparison must see a difference when the Rust digest skips a MiB.
     ("twin", "differ", "the providers differ", None, "twin"),
     # The errno comparison must see a case whose errno differs from C's.

@@ -207,10 +207,17 @@ FINDING = re.compile(r"\b(ERROR|WARNING|CHECK):(\w+):")
 
 def checkpatch_findings(patch):
     """[(level, type, line)] of scripts/checkpatch.pl --strict on one patch."""
+    # checkpatch runs scripts/spdxcheck.py with the first python3 on PATH; Debian's has the
+    # ply and git modules it needs (make deps), a python3 of its own (pyenv) may not.
+    env = dict(tool_env(), PATH="/usr/bin:" + tool_env()["PATH"])
     res = subprocess.run(["perl", str(PRISTINE / "scripts/checkpatch.pl"), "--strict",
                           "--show-types", "--no-summary", "--terse", "--root", str(PRISTINE),
-                          str(patch)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                          str(patch)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         env=env)
     out = []
+    if "Traceback" in res.stdout:
+        # A check that did not run is not a check that passed.
+        out.append(("ERROR", "CHECKPATCH_DID_NOT_RUN", res.stdout.strip().splitlines()[-1]))
     for line in res.stdout.splitlines():
         m = FINDING.search(line)
         if m:
