@@ -112,7 +112,7 @@ fn map_acpi_tables(info: &mut bindings::x86_mapping_info, pgd: *mut bindings::pg
             )
         };
         // No such resource (-EINVAL) is fine.
-        if r != 0 && r != -(bindings::EINVAL as c_int) {
+        if r != 0 && r != EINVAL.to_errno() {
             return to_result(r);
         }
     }

@@ -25,13 +25,13 @@ pub(crate) fn kernel_kexec() -> Result {
         bindings::syscore_shutdown();
         // migrate_to_reboot_cpu() disables CPU hotplug for a reboot, but the kexec path
         // needs it to take the other CPUs down.
-        bindings::kexec_cpu_hotplug_enable();
+        bindings::cpu_hotplug_enable();
     }
     pr_notice!("Starting new kernel\n");
     // SAFETY: as above; the devices and the other CPUs are being shut down for the new kernel.
     unsafe {
         bindings::machine_shutdown();
-        bindings::kexec_kmsg_dump_shutdown();
+        bindings::kmsg_dump(bindings::kmsg_dump_reason_KMSG_DUMP_SHUTDOWN);
     }
     // SAFETY: the image stays published and loaded while we hold `lock`, and the machine is
     // shut down for it; machine_kexec() does not return for an image without

@@ -20,6 +20,8 @@ mod rust_kexec {
     use crate::sys;
 
     const MIB: c_ulong = 1 << 20;
+    /// `kernel::error::code` has no `EADDRNOTAVAIL` in 6.12.
+    const EADDRNOTAVAIL: c_int = -(bindings::EADDRNOTAVAIL as c_int);
     const PAGE: usize = PAGE_SIZE;
 
     fn seg(mem: c_ulong, memsz: usize, bufsz: usize) -> bindings::kexec_segment {
@@ -245,25 +247,16 @@ mod rust_kexec {
     #[test]
     fn refused_images_give_c_errno() {
         let cases: [(&[bindings::kexec_segment], c_int); 4] = [
-            (
-                &[seg(16 * MIB + 1, PAGE, 0)],
-                -(bindings::EADDRNOTAVAIL as c_int),
-            ),
-            (
-                &[seg(16 * MIB, PAGE + 1, 0)],
-                -(bindings::EADDRNOTAVAIL as c_int),
-            ),
+            (&[seg(16 * MIB + 1, PAGE, 0)], EADDRNOTAVAIL),
+            (&[seg(16 * MIB, PAGE + 1, 0)], EADDRNOTAVAIL),
             (
                 &[
                     seg(16 * MIB, 2 * PAGE, 0),
                     seg(16 * MIB + PAGE as c_ulong, PAGE, 0),
                 ],
-                -(bindings::EINVAL as c_int),
+                EINVAL.to_errno(),
             ),
-            (
-                &[seg(16 * MIB, PAGE, 2 * PAGE)],
-                -(bindings::EINVAL as c_int),
-            ),
+            (&[seg(16 * MIB, PAGE, 2 * PAGE)], EINVAL.to_errno()),
         ];
         for (segs, errno) in cases {
             assert_eq!(
@@ -276,7 +269,7 @@ mod rust_kexec {
         let big = [seg(16 * MIB, half * PAGE, 0)];
         assert_eq!(
             alloc_init(16 * MIB, &big, None).err().map(|e| e.to_errno()),
-            Some(-(bindings::EINVAL as c_int))
+            Some(EINVAL.to_errno())
         );
     }
 

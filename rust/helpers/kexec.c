@@ -171,14 +171,15 @@ int rust_helper_machine_kexec_post_load(struct kimage *image)
 	return machine_kexec_post_load(image);
 }
 
-void rust_helper_kexec_cpu_hotplug_enable(void)
+/* A stub without CONFIG_HOTPLUG_CPU; the real function is called directly otherwise. */
+void rust_helper_cpu_hotplug_enable(void)
 {
 	cpu_hotplug_enable();
 }
 
-void rust_helper_kexec_kmsg_dump_shutdown(void)
+void rust_helper_kmsg_dump(enum kmsg_dump_reason reason)
 {
-	kmsg_dump(KMSG_DUMP_SHUTDOWN);
+	kmsg_dump(reason);
 }
 
 gfp_t rust_helper_GFP_HIGHUSER(void)

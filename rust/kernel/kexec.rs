@@ -65,11 +65,6 @@ impl KexecGuard {
                 _not_send: PhantomData,
             })
     }
-
-    /// Whether someone holds the lock now (a snapshot, for assertions and diagnostics).
-    pub fn is_locked() -> bool {
-        lock_word().load(Ordering::Relaxed) != 0
-    }
 }
 
 impl Drop for KexecGuard {
