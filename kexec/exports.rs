@@ -3,9 +3,11 @@
 //! The C entry points of the kexec core and of its x86_64 glue: the functions
 //! `kernel/kexec_core.c` and `arch/x86/kernel/machine_kexec_64.c` provided, under their names
 //! and signatures (`include/linux/kexec.h`, `kernel/kexec_internal.h`), plus
-//! `do_kexec_load()` for `kernel/kexec.c` (patches/0008). Each converts its raw arguments,
+//! `do_kexec_load()` for `kernel/kexec.c`. Each converts its raw arguments,
 //! calls the Rust function behind it and maps the error to a negative errno.
 
+use core::ptr;
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr};
 use kernel::bindings;
 use kernel::ffi::{c_int, c_uint, c_ulong, c_void};
 use kernel::prelude::*;
@@ -13,6 +15,35 @@ use kernel::uaccess::UserSlice;
 
 use crate::segment::Source;
 use crate::{control, entries, image, load, machine_kexec, pages, reboot, segment, sysctl};
+
+// The C variables the kexec core defines. The lock and the slots are used through
+// `kernel::kexec` (which declares them); `kexec_in_progress` is set by `kernel_kexec()`.
+
+/// `__kexec_lock` (an `atomic_t`), taken through `kernel::kexec::KexecGuard` in Rust and
+/// `kexec_trylock()`/`kexec_unlock()` in C.
+#[allow(non_upper_case_globals)]
+#[no_mangle]
+static __kexec_lock: AtomicI32 = AtomicI32::new(0);
+
+/// `kexec_image`, read and swapped through `kernel::kexec::ImageSlot::Kexec`.
+#[allow(non_upper_case_globals)]
+#[no_mangle]
+static kexec_image: AtomicPtr<bindings::kimage> = AtomicPtr::new(ptr::null_mut());
+
+/// `kexec_crash_image`, read and swapped through `kernel::kexec::ImageSlot::Crash`.
+#[allow(non_upper_case_globals)]
+#[no_mangle]
+static kexec_crash_image: AtomicPtr<bindings::kimage> = AtomicPtr::new(ptr::null_mut());
+
+/// Set when `kernel_kexec()` starts shutting the machine down for the new kernel.
+#[allow(non_upper_case_globals)]
+#[no_mangle]
+pub(crate) static kexec_in_progress: AtomicBool = AtomicBool::new(false);
+
+/// `kexec_file_load` with `KEXEC_FILE_DEBUG` (written by kexec_file.c).
+#[allow(non_upper_case_globals)]
+#[no_mangle]
+static kexec_file_dbg_print: AtomicBool = AtomicBool::new(false);
 
 /// The C return value of a result: 0 or a negative errno.
 fn to_c(r: Result) -> c_int {
@@ -113,8 +144,10 @@ pub unsafe extern "C" fn kimage_load_segment(
     image: *mut bindings::kimage,
     segment: *mut bindings::kexec_segment,
 ) -> c_int {
+    // SAFETY: by the function's contract; read before `image` is borrowed, as it points into it.
+    let seg = unsafe { *segment };
     // SAFETY: by the function's contract.
-    let (image, seg) = unsafe { (&mut *image, *segment) };
+    let image = unsafe { &mut *image };
     let Some(i) = image.segment.iter().position(|s| core::ptr::eq(s, segment)) else {
         return EINVAL.to_errno();
     };
@@ -189,6 +222,7 @@ pub extern "C" fn kernel_kexec() -> c_int {
     to_c(reboot::kernel_kexec())
 }
 
+#[cfg(CONFIG_SYSCTL)]
 /// Registers the kexec sysctls (`late_initcall`, as C's `kexec_core_sysctl_init()`).
 // In .init.text, as `__init` puts C's: it calls `__register_sysctl_init()`, which is there.
 #[no_mangle]

@@ -115,6 +115,8 @@ pub(crate) fn is_destination(image: &bindings::kimage, start: c_ulong, end: c_ul
     })
 }
 
+// Without KEXEC_FILE it is a static inline that does nothing, and no image is in file mode.
+#[cfg(CONFIG_KEXEC_FILE)]
 extern "C" {
     // kernel/kexec_file.c (declared in kernel/kexec_internal.h, which has no bindings); the
     // argument is a `struct kimage *`.
@@ -156,6 +158,7 @@ pub(crate) unsafe fn free(image: *mut bindings::kimage) {
         }
         machine_kexec::cleanup(&mut *image);
         pages::free_page_list(&mut (*image).control_pages);
+        #[cfg(CONFIG_KEXEC_FILE)]
         if (*image).file_mode() != 0 {
             kimage_file_post_load_cleanup(image.cast());
         }

@@ -19,11 +19,7 @@
 //! - [`machine_kexec`]: the x86_64 identity map and jump; [`memmap`]: page arithmetic.
 //!
 //! The kexec lock and the image slots are `kernel::kexec`'s; this crate defines the symbols
-//! behind them, as `kernel/kexec_core.c` does.
-
-use core::ptr;
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr};
-use kernel::bindings;
+//! behind them ([`exports`]), as `kernel/kexec_core.c` does.
 
 mod control;
 mod crashkres;
@@ -45,31 +41,6 @@ mod tests;
 /// Prefix of this crate's kernel log lines, C's `KBUILD_MODNAME` for kexec_core.c.
 const __LOG_PREFIX: &[u8] = b"kexec_core\0";
 
-/// `__kexec_lock` (an `atomic_t`), taken through `kernel::kexec::KexecGuard` in Rust and
-/// `kexec_trylock()`/`kexec_unlock()` in C.
-#[allow(non_upper_case_globals)]
-#[no_mangle]
-pub static __kexec_lock: AtomicI32 = AtomicI32::new(0);
-
-/// `kexec_image`, read and swapped through `kernel::kexec::ImageSlot::Kexec`.
-#[allow(non_upper_case_globals)]
-#[no_mangle]
-pub static kexec_image: AtomicPtr<bindings::kimage> = AtomicPtr::new(ptr::null_mut());
-
-/// `kexec_crash_image`, read and swapped through `kernel::kexec::ImageSlot::Crash`.
-#[allow(non_upper_case_globals)]
-#[no_mangle]
-pub static kexec_crash_image: AtomicPtr<bindings::kimage> = AtomicPtr::new(ptr::null_mut());
-
-/// Set when `kernel_kexec()` starts shutting the machine down for the new kernel.
-#[allow(non_upper_case_globals)]
-#[no_mangle]
-pub static kexec_in_progress: AtomicBool = AtomicBool::new(false);
-
-/// `kexec_file_load` with `KEXEC_FILE_DEBUG` (written by kexec_file.c).
-#[allow(non_upper_case_globals)]
-#[no_mangle]
-pub static kexec_file_dbg_print: AtomicBool = AtomicBool::new(false);
-
-// late_initcall(), as C.
+// late_initcall(), as C (which has the sysctls only with CONFIG_SYSCTL).
+#[cfg(CONFIG_SYSCTL)]
 kernel::initcall!(late, exports::kexec_rust_sysctl_init);

@@ -139,7 +139,9 @@ fn load_normal(entry: c_ulong, segs: &[bindings::kexec_segment], flags: c_ulong)
     };
     // On EBUSY, dropping `new` frees the image that was never published.
     let lock = KexecGuard::try_lock().ok_or(EBUSY)?;
-    let old = ImageSlot::Kexec.swap(new.map_or(ptr::null_mut(), Building::publish), &lock);
+    // SAFETY: a `Building` is a fully built image nobody else knows; `publish` gives it up.
+    let old =
+        unsafe { ImageSlot::Kexec.swap(new.map_or(ptr::null_mut(), Building::publish), &lock) };
     drop(lock);
     // SAFETY: `old` is no longer reachable: the slot was swapped under the lock that
     // `kernel_kexec()` and `kexec_file_load` take before they read it.
@@ -203,7 +205,8 @@ fn load_crash(entry: c_ulong, segs: &[bindings::kexec_segment], flags: c_ulong) 
     let r = match &staged {
         None => Ok(()),
         Some((_, data)) => build(entry, segs, flags, Some((region, &data[..]))).map(|b| {
-            ImageSlot::Crash.swap(b.publish(), &lock);
+            // SAFETY: as for a normal image; the slot was emptied above, under the same lock.
+            unsafe { ImageSlot::Crash.swap(b.publish(), &lock) };
         }),
     };
     if ImageSlot::Crash.is_loaded() {

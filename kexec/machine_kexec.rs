@@ -2,11 +2,11 @@
 
 //! The x86_64 `machine_kexec` glue, in Rust: what
 //! [`arch/x86/kernel/machine_kexec_64.c`](srctree/arch/x86/kernel/machine_kexec_64.c) does for
-//! the kexec core, which that file then leaves out (patches/0009).
+//! the kexec core, which that file then leaves out.
 //!
-//! - [`prepare`] (`machine_kexec_prepare()`) builds the identity-mapped page tables the relocation code runs
-//!   on (all mapped memory, every segment, the UEFI system and configuration tables, the ACPI
-//!   tables) from control pages, plus the transition mapping of `relocate_kernel` at its
+//! - [`prepare`] (`machine_kexec_prepare()`) builds the identity-mapped page tables the relocation
+//!   code runs on (all mapped memory, every segment, the UEFI system and configuration tables, the
+//!   ACPI tables) from control pages, plus the transition mapping of `relocate_kernel` at its
 //!   kernel address; [`cleanup`] frees the transition tables.
 //! - [`machine_kexec()`] copies `relocate_kernel` into the control page and jumps to it.
 //! - Crashkernel memory is made read-only while a crash image is loaded, except the control

@@ -17,7 +17,7 @@ pub(crate) fn kernel_kexec() -> Result {
     if image.is_null() {
         return Err(EINVAL);
     }
-    crate::kexec_in_progress.store(true, Ordering::Release);
+    crate::exports::kexec_in_progress.store(true, Ordering::Release);
     // SAFETY: process context, as reboot(2) calls us; no locks held but the kexec lock.
     unsafe {
         bindings::kernel_restart_prepare(kernel::c_str!("kexec reboot").as_char_ptr().cast_mut());

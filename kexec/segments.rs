@@ -130,14 +130,20 @@ impl core::fmt::Display for Reason {
                 write!(f, "destination end {end:#x} is not page-aligned")
             }
             Reason::BeyondLimit { end, limit } => {
-                write!(f, "destination end {end:#x} is not below the limit {limit:#x}")
+                write!(
+                    f,
+                    "destination end {end:#x} is not below the limit {limit:#x}"
+                )
             }
             Reason::Overlap { mem, end, other } => write!(
                 f,
                 "destination {mem:#x}-{end:#x} overlaps that of segment {other}"
             ),
             Reason::BufferTooLarge { bufsz, memsz } => {
-                write!(f, "buffer size {bufsz:#x} is larger than memory size {memsz:#x}")
+                write!(
+                    f,
+                    "buffer size {bufsz:#x} is larger than memory size {memsz:#x}"
+                )
             }
             Reason::SegmentOverHalfRam { pages, half } => {
                 write!(f, "{pages} pages are more than half of RAM ({half} pages)")
@@ -153,7 +159,8 @@ impl core::fmt::Display for Reason {
                 end,
             } => write!(
                 f,
-                "destination {mem:#x}-{last:#x} is outside the crashkernel region {start:#x}-{end:#x}"
+                "destination {mem:#x}-{last:#x} is outside the crashkernel region \
+                 {start:#x}-{end:#x}"
             ),
         }
     }

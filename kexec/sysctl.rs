@@ -2,12 +2,19 @@
 
 //! `kernel.kexec_load_disabled`, `kernel.kexec_load_limit_panic` and
 //! `kernel.kexec_load_limit_reboot`, and `kexec_load_permitted()`, which they govern.
+//!
+//! Without `CONFIG_SYSCTL` the values keep their defaults (loads allowed, no limits), as C's.
 
+#[cfg(CONFIG_SYSCTL)]
 use core::cell::UnsafeCell;
+#[cfg(CONFIG_SYSCTL)]
 use core::ptr;
 use core::sync::atomic::{AtomicI32, Ordering};
 use kernel::bindings;
-use kernel::ffi::{c_int, c_void};
+use kernel::ffi::c_int;
+#[cfg(CONFIG_SYSCTL)]
+use kernel::ffi::c_void;
+#[cfg(CONFIG_SYSCTL)]
 use kernel::prelude::*;
 
 use crate::image::KEXEC_TYPE_CRASH;
@@ -39,6 +46,7 @@ pub(crate) fn load_permitted(image_type: c_int) -> bool {
         .is_ok()
 }
 
+#[cfg(CONFIG_SYSCTL)]
 /// `kexec_limit_handler()`: a load limit can only go down.
 ///
 /// Unlike C, a write that `proc_dointvec()` ignores (the rest of a value written in parts, at
@@ -90,15 +98,19 @@ unsafe extern "C" fn limit_handler(
     }
 }
 
+#[cfg(CONFIG_SYSCTL)]
 /// The bounds of `kexec_load_disabled` (`SYSCTL_ONE` for both: only 0 → 1 is allowed).
 static ONE: c_int = 1;
 
+#[cfg(CONFIG_SYSCTL)]
 /// The `kernel.` sysctl table; the sysctl core keeps a pointer to it.
 struct Sysctls(UnsafeCell<[bindings::ctl_table; 3]>);
 
+#[cfg(CONFIG_SYSCTL)]
 // SAFETY: the table is written only by `register` at init, before it is shared.
 unsafe impl Sync for Sysctls {}
 
+#[cfg(CONFIG_SYSCTL)]
 fn int_table(name: &'static CStr, data: *mut c_void) -> bindings::ctl_table {
     bindings::ctl_table {
         procname: name.as_char_ptr(),
@@ -108,6 +120,7 @@ fn int_table(name: &'static CStr, data: *mut c_void) -> bindings::ctl_table {
     }
 }
 
+#[cfg(CONFIG_SYSCTL)]
 static SYSCTLS: Sysctls = Sysctls(UnsafeCell::new([
     // SAFETY: all-zero is a valid `ctl_table` (null pointers, no handler); filled at init.
     unsafe { core::mem::zeroed() },
@@ -117,6 +130,7 @@ static SYSCTLS: Sysctls = Sysctls(UnsafeCell::new([
     unsafe { core::mem::zeroed() },
 ]));
 
+#[cfg(CONFIG_SYSCTL)]
 /// Registers the three sysctls.
 ///
 /// # Safety

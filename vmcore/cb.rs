@@ -8,6 +8,7 @@
 //! a question and the read it decides sit in one read section, as in C's `read_from_oldmem()`
 //! and `mmap_vmcore()`.
 
+use core::marker::PhantomData;
 use kernel::ffi::{c_int, c_ulong};
 
 extern "C" {
@@ -28,9 +29,11 @@ pub(crate) fn mark_opened() {
 ///
 /// # Invariants
 ///
-/// `idx` came from `vmcore_cb_read_lock()` and is released exactly once, on drop.
+/// `idx` came from `vmcore_cb_read_lock()` and is released exactly once, on drop, by the task
+/// that took it (the guard is not `Send`).
 pub(crate) struct ReadGuard {
     idx: c_int,
+    _not_send: PhantomData<*mut ()>,
 }
 
 impl ReadGuard {
@@ -39,7 +42,10 @@ impl ReadGuard {
         // SAFETY: no preconditions; paired with the unlock in `drop`.
         let idx = unsafe { vmcore_cb_read_lock() };
         // INVARIANT: `idx` is from `vmcore_cb_read_lock()`.
-        ReadGuard { idx }
+        ReadGuard {
+            idx,
+            _not_send: PhantomData,
+        }
     }
 
     /// Whether any callback is registered (`!list_empty(&vmcore_cb_list)`).

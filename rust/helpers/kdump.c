@@ -53,8 +53,10 @@ void rust_helper_vmcore_unusable(void)
 	vmcore_unusable();
 }
 
+#endif /* CONFIG_CRASH_DUMP */
+
+/* For the /proc/vmcore provider and the kexec core alike. */
 void rust_helper_cond_resched(void)
 {
 	cond_resched();
 }
-#endif /* CONFIG_CRASH_DUMP */

@@ -10,6 +10,8 @@
  * (rust_helper_<name>); a helper that does several steps has a kexec_ name.
  */
 
+#ifdef CONFIG_KEXEC_CORE_RUST
+
 #include <linux/cc_platform.h>
 #include <linux/cpu.h>
 #include <linux/ftrace.h>
@@ -23,13 +25,12 @@
 #include <linux/sched/signal.h>
 #include <linux/vmalloc.h>
 
+/* KEXEC_CORE_RUST depends on X86_64: these exist there. */
 #include <asm/cpu.h>
 #include <asm/debugreg.h>
 #include <asm/desc.h>
 #include <asm/init.h>
 #include <asm/segment.h>
-
-#ifdef CONFIG_KEXEC_CORE_RUST
 /*
  * kdump/kexec/memmap.rs computes page <-> frame <-> address itself from these
  * two bases, as the inlines below do on x86_64; the inlines stay as the KUnit
@@ -148,14 +149,6 @@ bool rust_helper_kexec_fatal_signal_pending(void)
 	return fatal_signal_pending(current);
 }
 
-#ifndef CONFIG_CRASH_DUMP
-/* kdump.c has it under CONFIG_CRASH_DUMP; the kexec core needs it without. */
-void rust_helper_cond_resched(void)
-{
-	cond_resched();
-}
-#endif
-
 unsigned long rust_helper_totalram_pages(void)
 {
 	return totalram_pages();
@@ -211,6 +204,7 @@ unsigned long rust_helper_KEXEC_CRASH_CONTROL_MEMORY_LIMIT(void)
 {
 	return KEXEC_CRASH_CONTROL_MEMORY_LIMIT;
 }
+
 /* x86_64 machine_kexec glue (kdump/kexec/machine_kexec.rs). */
 
 bool rust_helper_kexec_host_mem_encrypt(void)
@@ -260,10 +254,18 @@ void rust_helper_kexec_pt_set(int level, void *entry, void *table)
 	unsigned long val = __pa(table) | _KERNPG_TABLE;
 
 	switch (level) {
-	case 0: set_pgd(entry, __pgd(val)); break;
-	case 1: set_p4d(entry, __p4d(val)); break;
-	case 2: set_pud(entry, __pud(val)); break;
-	default: set_pmd(entry, __pmd(val)); break;
+	case 0:
+		set_pgd(entry, __pgd(val));
+		break;
+	case 1:
+		set_p4d(entry, __p4d(val));
+		break;
+	case 2:
+		set_pud(entry, __pud(val));
+		break;
+	default:
+		set_pmd(entry, __pmd(val));
+		break;
 	}
 }
 
@@ -301,7 +303,6 @@ void rust_helper_kexec_cpu_quiesce(void)
 	cet_disable();
 }
 
-
 /*
  * The jump into relocate_kernel, as the end of machine_kexec(): the segment
  * registers are reloaded and the IDT and GDT made invalid with no function
@@ -312,14 +313,12 @@ unsigned long rust_helper_kexec_jump(unsigned long head, unsigned long *page_lis
 				     unsigned long start, unsigned int preserve,
 				     unsigned int host_mem_enc)
 {
-	__asm__ __volatile__ (
-		"\tmovl %0,%%ds\n"
-		"\tmovl %0,%%es\n"
-		"\tmovl %0,%%ss\n"
-		"\tmovl %0,%%fs\n"
-		"\tmovl %0,%%gs\n"
-		: : "a" (__KERNEL_DS) : "memory"
-		);
+	asm volatile("\tmovl %0,%%ds\n"
+		     "\tmovl %0,%%es\n"
+		     "\tmovl %0,%%ss\n"
+		     "\tmovl %0,%%fs\n"
+		     "\tmovl %0,%%gs\n"
+		     : : "a" (__KERNEL_DS) : "memory");
 	native_idt_invalidate();
 	native_gdt_invalidate();
 	return relocate_kernel(head, (unsigned long)page_list, start, preserve,

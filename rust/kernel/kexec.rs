@@ -109,12 +109,23 @@ impl ImageSlot {
 
     /// Publishes `new` (null to unload) and returns the image it replaces, which the caller
     /// now owns: nobody else can reach it once the guard is dropped.
-    pub fn swap(self, new: *mut bindings::kimage, _lock: &KexecGuard) -> *mut bindings::kimage {
+    ///
+    /// # Safety
+    ///
+    /// `new` is null or a fully built `struct kimage` whose ownership passes to the slot: C
+    /// boots it, and frees it when it is replaced (`kernel_kexec()`, `__crash_kexec()`,
+    /// `kexec_file_load`, crash hotplug). It is in no other slot and nothing else frees it.
+    pub unsafe fn swap(
+        self,
+        new: *mut bindings::kimage,
+        _lock: &KexecGuard,
+    ) -> *mut bindings::kimage {
         self.atomic().swap(new, Ordering::AcqRel)
     }
 
     /// Empties the slot and returns the image that was in it, as [`ImageSlot::swap`] with null.
     pub fn take(self, lock: &KexecGuard) -> *mut bindings::kimage {
-        self.swap(ptr::null_mut(), lock)
+        // SAFETY: null hands nothing to the slot.
+        unsafe { self.swap(ptr::null_mut(), lock) }
     }
 }

@@ -206,8 +206,9 @@ def artefacts(flavour):
 PARTS = {
     "vmcore": ("CONFIG_PROC_VMCORE_RUST", "fs/proc/vmcore.o", "parse_crash_elf64_headers",
                "vmcore_rust_init"),
+    # The crate's name in its mangled symbols (the sysctl init is absent without SYSCTL).
     "kexec": ("CONFIG_KEXEC_CORE_RUST", "kernel/kexec_core.o", "kexec_limit_handler",
-              "kexec_rust_sysctl_init"),
+              "10kexec_core"),
     # machine_kexec_64.o keeps the kexec_file_load relocation code.
     "kexec-x86": ("CONFIG_KEXEC_CORE_RUST", None, "alloc_pgt_page",
                   "13machine_kexec14alloc_pgt_page"),

@@ -80,20 +80,24 @@ def overlay_files():
 
 
 def assign():
-    """{patch: [project files]}; every overlay file in exactly one patch."""
+    """{patch: [project files]}; every overlay file in exactly one patch. A file named by a
+    longer path goes to that patch (kexec/machine_kexec.rs before kexec/)."""
     every = overlay_files()
-    owner, out = {}, {}
+    owner = {}  # file -> (length of the path that named it, patch)
     for name, paths in parse_series():
-        out[name] = []
         for path in paths:
-            hits = [f for f in every if f == path.rstrip("/") or f.startswith(path.rstrip("/") + "/")]
+            path = path.rstrip("/")
+            hits = [f for f in every if f == path or f.startswith(path + "/")]
             if not hits:
                 raise KdtError(f"patches/series: {name} names {path}, which has no file")
             for f in hits:
-                if f in owner:
-                    raise KdtError(f"patches/series: {f} is in both {owner[f]} and {name}")
-                owner[f] = name
-                out[name].append(f)
+                if f in owner and owner[f][0] == len(path):
+                    raise KdtError(f"patches/series: {f} is in both {owner[f][1]} and {name}")
+                if f not in owner or owner[f][0] < len(path):
+                    owner[f] = (len(path), name)
+    out = {name: [] for name, _ in parse_series()}
+    for f, (_, name) in owner.items():
+        out[name].append(f)
     left = [f for f in every if f not in owner]
     if left:
         raise KdtError("patches/series gives these overlay files to no patch:\n  " + "\n  ".join(left))
