@@ -266,7 +266,8 @@ def cmd_check(args):
     t0 = time.monotonic()
     _prepare()
     rows = (hosttest.run_host_tests() + hosttest.run_harness_tests()
-            + hosttest.run_style_checks() + _series_rows() + hosttest.run_fuzz())
+            + hosttest.run_style_checks() + hosttest.run_structure_checks() + _series_rows()
+            + hosttest.run_fuzz())
     built = []
     for flavour in FLAVOURS:
         if not _build_row(flavour, rows):
