@@ -210,7 +210,8 @@ PARTS = {
     "kexec": ("CONFIG_KEXEC_CORE_RUST", "kernel/kexec_core.o", "kexec_limit_handler",
               "10kexec_core"),
     # machine_kexec_64.o keeps the kexec_file_load relocation code.
-    "kexec-x86": ("CONFIG_KEXEC_CORE_RUST", None, "alloc_pgt_page",
+    # (alloc_pgt_page, the earlier choice, is also a name in hibernate_64.c and madt_wakeup.c.)
+    "kexec-x86": ("CONFIG_KEXEC_CORE_RUST", None, "kexec_mark_crashkres",
                   "13machine_kexec14alloc_pgt_page"),
 }
 
