@@ -35,11 +35,12 @@ def fragments(flavour):
     return frags
 
 
-def make(flavour, *targets, log=None):
+def make(flavour, *targets, log=None, check=True):
+    """make in build/<flavour>; returns its exit status (raises on failure when `check`)."""
     out = flavour_dir(flavour)
     # ARCH=x86_64 as kunit.py passes it: a build with another ARCH spelling rebuilds it all.
     cmd = ["make", "-C", str(SRC), f"O={out}", "ARCH=x86_64", "LLVM=1", f"-j{JOBS}", *targets]
-    run(cmd, log=log or out / "build.log")
+    return run(cmd, log=log or out / "build.log", check=check)
 
 
 def read_options(path):
@@ -174,9 +175,8 @@ def clippy():
     log.write_text("")
     progress(f"clippy: make CLIPPY=1 kdump/ samples/rust/ (log: {log})")
     t0 = time.monotonic()
-    cmd = ["make", "-C", str(SRC), f"O={out}", "ARCH=x86_64", "LLVM=1", f"-j{JOBS}", "CLIPPY=1",
-           "-k", "kdump/", "samples/rust/"]  # -k: every crate's findings, not the first's
-    rc = run(cmd, log=log, check=False)
+    # -k: every crate's findings, not the first's
+    rc = make("clippy", "CLIPPY=1", "-k", "kdump/", "samples/rust/", log=log, check=False)
     secs = time.monotonic() - t0
     text = log.read_text(errors="replace").splitlines()
     findings = [line for line in text if line.startswith(("error", "warning"))
