@@ -4,6 +4,7 @@
 //! crashkernel memory for a crash image (`kimage_load_segment()`); and the loaded pages of a
 //! segment mapped back for IMA (`kimage_map_segment()`).
 
+use core::mem::MaybeUninit;
 use core::ptr;
 use kernel::alloc::flags::GFP_KERNEL;
 use kernel::bindings;
@@ -28,15 +29,28 @@ pub(crate) enum Source<'a> {
 }
 
 impl Source<'_> {
-    /// Copies the next `out.len()` bytes.
-    fn read(&mut self, out: &mut [u8]) -> Result {
+    /// Copies the next `out.len()` bytes; on success every byte of `out` has been written.
+    #[inline]
+    fn read(&mut self, out: &mut [MaybeUninit<u8>]) -> Result {
         match self {
-            Source::User(r) => r.read_slice(out),
+            Source::User(r) => r.read_raw(out),
             Source::Kernel(k) => {
-                out.copy_from_slice(take(k, out.len()).ok_or(EFAULT)?);
+                let from = take(k, out.len()).ok_or(EFAULT)?;
+                // SAFETY: `from` is `out.len()` bytes long; a kernel buffer and the page it is
+                // copied into do not overlap.
+                unsafe {
+                    ptr::copy_nonoverlapping(from.as_ptr(), out.as_mut_ptr().cast(), out.len())
+                };
                 Ok(())
             }
         }
+    }
+
+    /// As [`Source::read`], into bytes that are already initialised.
+    fn read_bytes(&mut self, out: &mut [u8]) -> Result {
+        // SAFETY: `u8` and `MaybeUninit<u8>` have the same layout, and `read` writes only
+        // initialised bytes into `out` (as `UserSliceReader::read_slice` argues).
+        self.read(unsafe { &mut *(ptr::from_mut(out) as *mut [MaybeUninit<u8>]) })
     }
 }
 
@@ -115,16 +129,23 @@ fn load_normal(
             return Err(ENOMEM);
         }
         add_entry(image, page_addr(page) | IND_SOURCE)?;
-        // Cleared with clear_page(), as C: the architecture's page clearing is quicker than a
-        // memset of the same bytes (much quicker under emulation). No kmap: x86_64 has no
-        // highmem, every page is in the direct map.
+        // No kmap: x86_64 has no highmem, every page is in the direct map.
         let base = page_virt(page).cast::<u8>();
-        // SAFETY: `page` is a fresh source page of ours, mapped at `base`.
-        unsafe { bindings::clear_page(base.cast()) };
+        // C clears every page before copying into it. A page the buffer fills whole is not
+        // cleared: the copy writes each of its bytes, or the load fails and the page is freed
+        // unread. Other pages are cleared with clear_page(), as C does: the architecture's
+        // page clearing is quicker than a memset of the same bytes (much quicker under
+        // emulation).
+        if c.uchunk < PAGE_SIZE {
+            // SAFETY: `page` is a fresh source page of ours, mapped at `base`.
+            unsafe { bindings::clear_page(base.cast()) };
+        }
         if c.uchunk > 0 {
             // SAFETY: the mapping covers the page and `off + uchunk <= PAGE_SIZE`; nothing
             // else knows the page.
-            let dst = unsafe { core::slice::from_raw_parts_mut(base.add(c.off), c.uchunk) };
+            let dst = unsafe {
+                core::slice::from_raw_parts_mut(base.add(c.off).cast::<MaybeUninit<u8>>(), c.uchunk)
+            };
             src.read(dst).map_err(|_| EFAULT)?;
         }
         sys::cond_resched();
@@ -144,7 +165,7 @@ fn load_crash(seg: &bindings::kexec_segment, src: &mut Source<'_>) -> Result {
             let (data, rest) = p.split_at_mut(c.uchunk);
             rest.fill(0);
             if c.uchunk > 0 {
-                src.read(data).map_err(|_| EFAULT)
+                src.read_bytes(data).map_err(|_| EFAULT)
             } else {
                 Ok(())
             }

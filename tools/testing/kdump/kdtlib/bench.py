@@ -17,8 +17,9 @@ Every guest gets its TSC frequency on the command line (tsc_early_khz=, tsc=reli
 TCG the kernel cannot calibrate the TSC and would time on jiffies, in 4 ms steps.
 
 kexec: the kexec_load syscall time of a 16 MiB normal image (two segments, as a kernel and an
-initrd) from the test loader, KEXEC_LOADS times in one guest per flavour (the figure is the mean
-after two warm-up loads); and kexec -e into the same kernel against a cold QEMU boot of it (host
+initrd) from the test loader, KDT_BENCH_LOADS (20) times in each of KDT_BENCH_LOAD_BOOTS (8)
+boots a flavour, the flavours taking turns (the figure is the median of the boots' medians after
+two warm-up loads, the spread that of the boot medians); and kexec -e into the same kernel against a cold QEMU boot of it (host
 wall time from QEMU start, or from the guest's "executing" line, to the kernel's first userspace
 line), KDT_BENCH_REPEATS times. Figures go to build/bench/kexec.json.
 """
@@ -32,7 +33,8 @@ from .common import BUILD, KdtError, progress
 from .scenarios import CRASHKERNEL, _boot
 
 KEXEC_LOAD_MIB = 16
-KEXEC_LOADS = int(os.environ.get("KDT_BENCH_LOADS", "15"))
+KEXEC_LOADS = int(os.environ.get("KDT_BENCH_LOADS", "20"))
+KEXEC_BOOTS = int(os.environ.get("KDT_BENCH_LOAD_BOOTS", "8"))
 
 REPEATS = int(os.environ.get("KDT_BENCH_REPEATS", "3"))
 TESTS = ["ceiling_1m", "ceiling_4k", "cap_ceiling_1m", "cap_ceiling_4k", "copy_1m", "copy_4k",
@@ -140,9 +142,9 @@ def run_bench(flavours, mems, twin=False):
     return 0
 
 
-def _kexec_loads(flavour):
+def _kexec_loads(flavour, boot):
     progress(f"bench: {flavour} flavour, kexec_load of a {KEXEC_LOAD_MIB} MiB image "
-             f"x{KEXEC_LOADS}")
+             f"x{KEXEC_LOADS} (boot {boot + 1}/{KEXEC_BOOTS})")
     run, d, _ = _boot(flavour, "kload",
                       f"kdt.mib={KEXEC_LOAD_MIB} kdt.repeats={KEXEC_LOADS} {CLOCK}",
                       name="bench-kload")
@@ -157,10 +159,30 @@ def _kexec_loads(flavour):
     if len(times) != KEXEC_LOADS:
         raise KdtError(f"bench {flavour}: {len(times)} of {KEXEC_LOADS} load times; "
                        f"see {d / 'serial.log'}")
-    # The guest clock may tick in 4 ms steps under TCG (once the TSC is marked unstable): the
-    # figure is the mean of the loads after two warm-up ones, not a median of steps.
-    return {"flavour": flavour, "test": "kexec_load_16mib",
-            "seconds": round(statistics.mean(times[2:]), 6), "runs": times}
+    return times
+
+
+def _kexec_load_rows(flavours):
+    """kexec_load times over KEXEC_BOOTS boots a flavour, the flavours taking turns.
+
+    One boot's loads agree with each other, but boots do not: where KASLR put the kernel
+    decides how many freshly allocated pages are the image's own destinations and go through
+    the dest_pages list, and a boot now and then is 2-3x slower for either flavour. The figure
+    is the median over boots of each boot's median (after two warm-up loads); the spread is
+    that of the boot medians."""
+    boots = {f: [] for f in flavours}
+    for b in range(KEXEC_BOOTS):
+        for f in (flavours if b % 2 == 0 else list(reversed(flavours))):
+            boots[f].append(_kexec_loads(f, b))
+    rows = []
+    for f, runs in boots.items():
+        medians = [statistics.median(t[2:]) for t in runs]
+        secs = statistics.median(medians)
+        rows.append({"flavour": f, "test": "kexec_load_16mib", "seconds": round(secs, 6),
+                     "boot_medians": [round(m, 6) for m in medians],
+                     "spread": round((max(medians) - min(medians)) / secs, 3),
+                     "runs": runs})
+    return rows
 
 
 def _reboots(flavour):
@@ -184,11 +206,9 @@ def _reboots(flavour):
 
 
 def run_kexec_bench(flavours):
-    rows = []
+    flavours = [f for f in flavours if f != "twin"]
+    rows = _kexec_load_rows(flavours)
     for flavour in flavours:
-        if flavour == "twin":
-            continue
-        rows.append(_kexec_loads(flavour))
         rows += _reboots(flavour)
     out = BUILD / "bench" / "kexec.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -210,6 +230,12 @@ def _kexec_table(rows, flavours):
         if "c" in vals and "rust" in vals and vals["c"]:
             line += f"{vals['rust'] / vals['c']:>8.2f}x"
         print(line)
+    for f in flavours:
+        load = get.get((f, "kexec_load_16mib"))
+        if load and load.get("boot_medians"):
+            print(f"{f}: kexec_load medians of {len(load['boot_medians'])} boots (ms): "
+                  + " ".join(f"{1000 * m:.2f}" for m in sorted(load["boot_medians"]))
+                  + f"; spread {100 * load['spread']:.0f}%")
     for f in flavours:
         cold, warm = get.get((f, "cold_boot")), get.get((f, "kexec_e_reboot"))
         if cold and warm and warm["seconds"]:
