@@ -10,11 +10,13 @@ from .common import FLAVOURS, TEST_FLAVOURS, KdtError, die, progress
 from .report import Row
 
 # Scenarios `make check` runs on every flavour, in this order.
-CHECK_SCENARIOS = ["reboot", "reboot-s", "unload", "kdump", "kdump-s", "errno", "cycles"]
+CHECK_SCENARIOS = ["reboot", "reboot-s", "unload", "kdump", "kdump-s", "errno", "cycles", "race"]
 # Only where the Rust /proc/vmcore provider serves: corrupt elfcorehdrs from the test loader.
 RUST_SCENARIOS = [f"corrupt-{m}" for m in scenarios.CORRUPT]
 # The differential flavour: C and Rust providers in one capture kernel.
 TWIN_SCENARIOS = ["twin", "twin-elf32"]
+# The lockdep flavour: the Rust flavour's kernel paths that take locks and read sections.
+LOCKDEP_SCENARIOS = ["kdump", "reboot", "race", "errno"]
 
 # Each: (scenario, fault, text the failure reason must hold, QEMU timeout in seconds, flavour).
 SELFTESTS = [
@@ -41,6 +43,7 @@ PROVIDERS = {
         "rust-acpi": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
         "distro": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
         "minimal": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
+        "lockdep": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
     },
     "kexec": {
         "c": {"option": "n", "c_code": True, "rust_code": False},
@@ -49,6 +52,7 @@ PROVIDERS = {
         "rust-acpi": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
         "distro": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
         "minimal": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
+        "lockdep": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
     },
     "kexec-x86": {
         "c": {"option": "n", "c_code": True, "rust_code": False},
@@ -57,6 +61,7 @@ PROVIDERS = {
         "rust-acpi": {"option": "y", "c_code": False, "rust_code": True},
         "distro": {"option": "y", "c_code": False, "rust_code": True},
         "minimal": {"option": "y", "c_code": False, "rust_code": True},
+        "lockdep": {"option": "y", "c_code": False, "rust_code": True},
     },
 }
 
@@ -283,6 +288,8 @@ def cmd_check(args):
     if "rust" in built and _build_row("twin", rows):
         built.append("twin")
         rows += [_scenario_row(scenarios.run_scenario(n, "twin")) for n in TWIN_SCENARIOS]
+    if "rust" in built and _build_row("lockdep", rows):
+        rows += [_scenario_row(scenarios.run_scenario(n, "lockdep")) for n in LOCKDEP_SCENARIOS]
     rows += _selftest_rows(built)
     if "rust" in built:
         krows, _, _ = kunit.run_kunit()

@@ -27,8 +27,9 @@ FLAVOURS = ("c", "rust")
 # clippy is the Rust flavour built again with CLIPPY=1 (its Rust objects only), so the kernel's
 # own lint settings run over the project's Rust without touching build/rust.
 # distro and minimal are `make configs`: a distribution-like kernel (x86_64_defconfig based) and a
-# minimal one, both with every Rust part on.
-TEST_FLAVOURS = ("twin", "rust-acpi", "clippy", "distro", "minimal")
+# minimal one, both with every Rust part on. lockdep is the Rust flavour with lockdep and
+# RCU-lockdep on, for the scenarios whose kernel paths take locks and read sections.
+TEST_FLAVOURS = ("twin", "rust-acpi", "clippy", "distro", "minimal", "lockdep")
 # A test flavour starts as a copy of this one, so only what its options touch is rebuilt.
 SEED_FLAVOUR = {"twin": "rust", "rust-acpi": "rust", "clippy": "rust"}
 # The config a flavour starts from before its fragments are merged (tinyconfig unless named),
@@ -36,8 +37,8 @@ SEED_FLAVOUR = {"twin": "rust", "rust-acpi": "rust", "clippy": "rust"}
 START_CONFIG = {"distro": "x86_64_defconfig"}
 TREE_FRAGMENTS = {"distro": ["kernel/configs/kvm_guest.config"]}
 # Fragments merged after base.config and before the flavour's own (minimal is the Rust flavour
-# with options taken away).
-EXTRA_FRAGMENTS = {"minimal": ["rust.config"]}
+# with options taken away, lockdep the Rust flavour with checks added).
+EXTRA_FRAGMENTS = {"minimal": ["rust.config"], "lockdep": ["rust.config"]}
 
 
 class KdtError(Exception):

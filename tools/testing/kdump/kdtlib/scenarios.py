@@ -4,6 +4,7 @@ on the host what the guest reported and what it carried out. A scenario returns 
 says pass or fail, why, and how long it took.
 """
 
+import collections
 import os
 import secrets
 import shutil
@@ -245,6 +246,47 @@ def cycles(flavour, brk=""):
     return {"log": d / "serial.log", "cycles": CYCLES, "image": f"{CYCLE_MIB} MiB normal + crash",
             "MemFree after 20": f"{free[20]} kB", f"MemFree after {CYCLES}": f"{free[CYCLES]} kB",
             "lost": f"{lost} KiB (bound {LEAK_BOUND_KIB})"}
+
+
+RACE_ATTEMPTS = int(os.environ.get("KDT_RACE_ATTEMPTS", "30"))
+RACE_MIB = 48
+
+
+def race(flavour, brk=""):
+    """kexec -p against a shrinking crashkernel region: never both succeed.
+
+    C holds the kexec lock through the whole load, so a shrink in the middle of it is refused
+    (EBUSY). The Rust core stages the segments before it takes the lock, so the shrink can win;
+    the load must then see that the region changed and refuse (EBUSY) rather than place the
+    image in memory the kernel gave back. The run must also have met a load in progress at
+    least once, or it tested nothing."""
+    run, d, _ = _boot(flavour, "race", f"kdt.attempts={RACE_ATTEMPTS} kdt.mib={RACE_MIB}",
+                      brk=brk)
+    _expect_exit(run)
+    attempts, bad, took = [], [], None
+    for _, line in run.lines:
+        if "KDT-RACE-LOAD " in line:
+            took = line.split("KDT-RACE-LOAD ", 1)[1].split()[0]
+        i = line.find("KDT-RACE ")
+        if i >= 0:
+            f = dict(kv.split("=", 1) for kv in line[i:].split()[2:] if "=" in kv)
+            attempts.append(f)
+            if line.rstrip().endswith(" BAD"):
+                bad.append(line[i:].strip())
+    if bad:
+        raise Check(f"a load and a shrink both succeeded ({len(bad)} of {len(attempts)}): "
+                    f"{bad[0]}")
+    _fact(run.boots[0], "race_rc", "0", "the race loader failed")
+    if len(attempts) != RACE_ATTEMPTS:
+        raise Check(f"{len(attempts)} of {RACE_ATTEMPTS} attempts reported")
+    outcomes = collections.Counter(f"load={a['load']} shrink={a['shrink']}" for a in attempts)
+    # A shrink that met the load in progress: refused by the lock (C, and the Rust core's
+    # locked part), or let through and the load refused for it (the Rust core's staging).
+    met = outcomes["load=OK shrink=EBUSY"] + outcomes["load=EBUSY shrink=OK"]
+    if not met:
+        raise Check(f"no shrink met a load in progress: {dict(outcomes)}")
+    return {"log": d / "serial.log", "one load": f"{took} s", "attempts": len(attempts),
+            "outcomes": ", ".join(f"{k}: {v}" for k, v in sorted(outcomes.items()))}
 
 
 # What vmcore-check reports in the capture kernel, and what it must be (C and Rust alike).
@@ -518,6 +560,8 @@ SCENARIOS = {
               lambda f, b: errno(f, brk=b)),
     "cycles": ("200 load/unload cycles (normal and crash image), MemFree comes back",
                lambda f, b: cycles(f, brk=b)),
+    "race": ("kexec -p while kexec_crash_size shrinks the region: never both succeed",
+             lambda f, b: race(f, brk=b)),
     "twin": ("C and Rust /proc/vmcore identical (ELF64), whole and via makedumpfile",
              lambda f, b: twin(f, brk=b)),
     "twin-elf32": ("C and Rust /proc/vmcore identical from an ELF32 elfcorehdr",
@@ -529,12 +573,29 @@ for _mode, _text in CORRUPT.items():
         lambda f, b, m=_mode: corrupt(f, m, brk=b))
 
 
+# What lockdep, RCU-lockdep and the might_sleep() checks print when they find something.
+LOCKDEP_MARKS = ("WARNING:", "BUG:", "DEBUG_LOCKS_WARN_ON", "INFO: possible", "INFO: trying to")
+
+
+def lockdep_reports(log):
+    """The lines of a serial log where the kernel's lock checking reported something."""
+    text = Path(log).read_text(errors="replace") if Path(log).exists() else ""
+    return [line.strip() for line in text.splitlines() if any(m in line for m in LOCKDEP_MARKS)]
+
+
 def run_scenario(name, flavour, brk=""):
     desc, fn = SCENARIOS[name]
     res = Result(name, flavour)
     t0 = time.monotonic()
     try:
         res.details = fn(flavour, brk) or {}
+        if flavour == "lockdep":
+            reports = lockdep_reports(BUILD / "runs" / flavour / run_name(name, brk)
+                                      / "serial.log")
+            if reports:
+                raise Check(f"lockdep reported: {reports[0]}"
+                            + (f" (and {len(reports) - 1} more lines)" if len(reports) > 1
+                               else ""))
         res.ok = True
         res.reason = desc
     except Check as e:

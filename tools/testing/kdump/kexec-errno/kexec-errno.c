@@ -5,7 +5,8 @@
  *
  *   kexec-errno SEED COUNT
  *
- * (and two modes for make bench and the leak check: --time and --cycles, below).
+ * (and three modes for make bench, the leak check and the crashkernel race: --time, --cycles
+ * and --race-shrink, below).
  *
  * Runs a fixed table of cases, then COUNT segment lists drawn from SEED, and prints one line
  * per case on stdout:
@@ -22,6 +23,7 @@
 
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/kexec.h>
 #include <signal.h>
@@ -372,6 +374,106 @@ static int cycles(unsigned long n, unsigned long mib)
 	return e ? 1 : 0;
 }
 
+static long crash_size(void)
+{
+	FILE *f = fopen("/sys/kernel/kexec_crash_size", "r");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/* Writes /sys/kernel/kexec_crash_size; the errno, or 0. */
+static long shrink_to(long size)
+{
+	char text[32];
+	int fd = open("/sys/kernel/kexec_crash_size", O_WRONLY);
+	int n = snprintf(text, sizeof(text), "%ld\n", size);
+	long e = 0;
+
+	if (fd < 0)
+		return errno;
+	if (write(fd, text, n) != n)
+		e = errno;
+	close(fd);
+	return e;
+}
+
+/*
+ * kexec-errno --race-shrink N MIB: N times, a child process loads a crash image whose one
+ * MIB MiB segment ends where the crashkernel region ends, while this process shrinks the
+ * region by a page at a random moment of that load (no crash image is loaded before). One
+ * line an attempt:
+ *
+ *   KDT-RACE <k> load=<errno> shrink=<errno> loaded=<0|1> size=<before>-><after>
+ *
+ * A load and a shrink cannot both succeed: the shrink frees the segment's last page, so
+ * either the load saw the smaller region and refused the segment, or the shrink found the
+ * load in progress (or its image loaded) and was refused. Both succeeding leaves a crash
+ * image in memory the kernel has given back: that attempt's line ends in " BAD". The delays
+ * are drawn from 0 to 1.5 times the load's own time, measured first; SEED is fixed, so a
+ * flavour's runs are alike.
+ */
+static int race_shrink(unsigned long n, unsigned long mib)
+{
+	size_t size = mib << 20;
+	unsigned char *b = mmap(NULL, size, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	unsigned long k, bad = 0, delay_us;
+	struct kexec_segment s;
+	long before, e, load;
+	double t0, took;
+	int status;
+	pid_t pid;
+
+	if (b == MAP_FAILED)
+		return 1;
+	memset(b, 0x3c, size);
+	rng_state = 0x5eed;
+	if (kload(0, 0, NULL, KEXEC_ON_CRASH))
+		return 1;
+	/* How long one such load takes, undisturbed: the last of three (the first is slower). */
+	before = crash_size();
+	s = seg(b, size, crash_start + before - size, size);
+	for (k = 0; k < 3; k++) {
+		t0 = now();
+		e = kload((unsigned long)s.mem, 1, &s, KEXEC_ON_CRASH);
+		took = now() - t0;
+		printf("KDT-RACE-LOAD %.6f %s\n", took, ename(e));
+		if (e || kload(0, 0, NULL, KEXEC_ON_CRASH))
+			return 1;
+	}
+	for (k = 0; k < n; k++) {
+		before = crash_size();
+		s = seg(b, size, crash_start + before - size, size);
+		delay_us = below(1 + (unsigned long)(took * 1.5e6));
+		fflush(stdout);
+		pid = fork();
+		if (pid < 0)
+			return 1;
+		if (!pid)
+			_exit((int)kload((unsigned long)s.mem, 1, &s, KEXEC_ON_CRASH));
+		usleep(delay_us);
+		e = shrink_to(before - PAGE);
+		if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+			return 1;
+		load = WEXITSTATUS(status);
+		status = read_flag("/sys/kernel/kexec_crash_loaded");
+		printf("KDT-RACE %lu load=%s", k, ename(load));
+		printf(" shrink=%s loaded=%d size=%ld->%ld delay_us=%lu%s\n", ename(e), status,
+		       before, crash_size(), delay_us, !load && !e ? " BAD" : "");
+		bad += !load && !e;
+		if (status == 1 && kload(0, 0, NULL, KEXEC_ON_CRASH))
+			return 1;
+	}
+	printf("KDT-RACE-DONE bad=%lu\n", bad);
+	return bad ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct kexec_segment s[MAXSEG];
@@ -383,9 +485,12 @@ int main(int argc, char **argv)
 	if (argc == 4 && !strcmp(argv[1], "--cycles"))
 		return find_crash_region() ? 1 :
 			cycles(strtoul(argv[2], NULL, 0), strtoul(argv[3], NULL, 0));
+	if (argc == 4 && !strcmp(argv[1], "--race-shrink"))
+		return find_crash_region() ? 1 :
+			race_shrink(strtoul(argv[2], NULL, 0), strtoul(argv[3], NULL, 0));
 	if (argc != 3) {
 		fprintf(stderr, "usage: kexec-errno SEED COUNT | --time MIB REPEATS | "
-			"--cycles N MIB\n");
+			"--cycles N MIB | --race-shrink N MIB\n");
 		return 2;
 	}
 	rng_state = strtoull(argv[1], NULL, 0) | 1;
