@@ -6,8 +6,9 @@
 //! (held only for the swap, and for a crash image while it is copied into crashkernel
 //! memory); the image it replaces is freed after. Loads are serialised among themselves by a
 //! flag of their own, so a normal load never holds the lock the crash path takes. A load that
-//! fails leaves the loaded image as it was: a crash image's user buffers are copied into
-//! kernel memory and every check is made before the old crash image is dropped.
+//! fails leaves the loaded image as it was: every check is made before the old crash image is
+//! dropped, and when there is one, the new image's user buffers are first copied into kernel
+//! memory.
 
 use core::ptr;
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -84,13 +85,20 @@ fn stage(segments: &[bindings::kexec_segment]) -> Result<VVec<u8>> {
     Ok(buf)
 }
 
+/// Where a crash image's bytes come from: the caller's buffers, or a kernel copy of them.
+#[derive(Clone, Copy)]
+pub(crate) enum CrashBytes<'a> {
+    User,
+    Staged(&'a [u8]),
+}
+
 /// The image built, prepared and filled: everything `do_kexec_load()` does before the swap.
 /// A crash image comes with its crashkernel region, read under the lock, and its bytes.
 fn build(
     entry: c_ulong,
     segments: &[bindings::kexec_segment],
     flags: c_ulong,
-    crash: Option<(CrashRegion, &[u8])>,
+    crash: Option<(CrashRegion, CrashBytes<'_>)>,
 ) -> Result<Building> {
     let mut b = image::alloc_init(entry, segments, crash.map(|(r, _)| r))?;
     let i = b.get();
@@ -105,12 +113,14 @@ fn build(
     machine_kexec::prepare(i)?;
     // SAFETY: `i` is our checked image; after machine_kexec_prepare(), as C does.
     to_result(unsafe { bindings::kimage_crash_copy_vmcoreinfo(i) })?;
-    let mut kernel = crash.map_or(&[][..], |(_, k)| k);
+    let mut staged = match crash {
+        Some((_, CrashBytes::Staged(k))) => Some(k),
+        _ => None,
+    };
     for (n, s) in segments.iter().enumerate() {
-        let mut src = if crash.is_some() {
-            Source::Kernel(segment::take(&mut kernel, s.bufsz).ok_or(EINVAL)?)
-        } else {
-            Source::User(user_buf(s).reader())
+        let mut src = match staged.as_mut() {
+            Some(k) => Source::Kernel(segment::take(k, s.bufsz).ok_or(EINVAL)?),
+            None => Source::User(user_buf(s).reader()),
         };
         segment::load(i, n, &mut src)?;
     }
@@ -176,41 +186,65 @@ fn precheck_crash(entry: c_ulong, segs: &[bindings::kexec_segment]) -> Result<Cr
     Ok(region)
 }
 
-/// A `kexec -p` load or unload. Checks and the copy from user space come first; the old crash
-/// image goes only when nothing but memory for control pages can fail.
+/// A `kexec -p` load or unload. The checks come first, before the lock. With no crash image
+/// loaded the segments are then copied from user memory under the lock, as C does. With one
+/// loaded they are first copied into kernel memory, so that the old image goes only when
+/// nothing but memory for control pages can fail.
 fn load_crash(entry: c_ulong, segs: &[bindings::kexec_segment], flags: c_ulong) -> Result {
-    let staged = if segs.is_empty() {
-        None
-    } else {
-        let region = precheck_crash(entry, segs)?;
-        Some((region, stage(segs)?))
-    };
-    let lock = KexecGuard::try_lock().ok_or(EBUSY)?;
-    let region = CrashRegion::read(&lock);
-    if staged
-        .as_ref()
-        .is_some_and(|(checked, _)| *checked != region)
+    if segs.is_empty() {
+        let lock = KexecGuard::try_lock().ok_or(EBUSY)?;
+        return replace_crash(entry, segs, flags, None, &lock);
+    }
+    let checked = precheck_crash(entry, segs)?;
     {
+        let lock = KexecGuard::try_lock().ok_or(EBUSY)?;
+        if !ImageSlot::Crash.is_loaded() {
+            return replace_crash(entry, segs, flags, Some((checked, CrashBytes::User)), &lock);
+        }
+    }
+    let data = stage(segs)?;
+    let lock = KexecGuard::try_lock().ok_or(EBUSY)?;
+    replace_crash(
+        entry,
+        segs,
+        flags,
+        Some((checked, CrashBytes::Staged(&data[..]))),
+        &lock,
+    )
+}
+
+/// Drops the loaded crash image and builds the new one, if any, from `bytes` into the
+/// crashkernel region, as long as that region is still the one the segments were checked
+/// against.
+pub(crate) fn replace_crash(
+    entry: c_ulong,
+    segs: &[bindings::kexec_segment],
+    flags: c_ulong,
+    new: Option<(CrashRegion, CrashBytes<'_>)>,
+    lock: &KexecGuard,
+) -> Result {
+    let region = CrashRegion::read(lock);
+    if new.is_some_and(|(checked, _)| checked != region) {
         // crash_shrink_memory() ran since the checks; C would have refused it with EBUSY.
         pr_err!("load refused: the crashkernel region changed during the load\n");
         return Err(EBUSY);
     }
     // The crash kernel's memory is about to be rewritten: drop the image living there.
     if ImageSlot::Crash.is_loaded() {
-        machine_kexec::protect_crashkres(false, &lock);
+        machine_kexec::protect_crashkres(false, lock);
     }
-    let old = ImageSlot::Crash.take(&lock);
+    let old = ImageSlot::Crash.take(lock);
     // SAFETY: unreachable now, and the crash path needs the lock we hold to read the slot.
     unsafe { image::free(old) };
-    let r = match &staged {
+    let r = match new {
         None => Ok(()),
-        Some((_, data)) => build(entry, segs, flags, Some((region, &data[..]))).map(|b| {
+        Some((_, bytes)) => build(entry, segs, flags, Some((region, bytes))).map(|b| {
             // SAFETY: as for a normal image; the slot was emptied above, under the same lock.
-            unsafe { ImageSlot::Crash.swap(b.publish(), &lock) };
+            unsafe { ImageSlot::Crash.swap(b.publish(), lock) };
         }),
     };
     if ImageSlot::Crash.is_loaded() {
-        machine_kexec::protect_crashkres(true, &lock);
+        machine_kexec::protect_crashkres(true, lock);
     }
     r
 }

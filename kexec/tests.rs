@@ -8,11 +8,14 @@ mod rust_kexec {
     use kernel::alloc::flags::GFP_KERNEL;
     use kernel::bindings;
     use kernel::ffi::{c_int, c_ulong};
+    use kernel::kexec::{ImageSlot, KexecGuard};
     use kernel::page::PAGE_SIZE;
     use kernel::prelude::*;
 
+    use crate::crashkres::CrashRegion;
     use crate::entries::{self, Sources};
     use crate::image::{alloc_init, is_destination};
+    use crate::load::{replace_crash, CrashBytes};
     use crate::machine_kexec;
     use crate::memmap::{lru_page, page_addr, page_lru, page_pfn, page_virt, pfn_page, phys_virt};
     use crate::pages::{alloc_pages, free_pages};
@@ -310,5 +313,31 @@ mod rust_kexec {
             // SAFETY: the two allocations above, unused.
             unsafe { free_pages(p) };
         }
+    }
+
+    /// A `kexec -p` whose checks saw another crashkernel region than the one read under the
+    /// lock (`crash_shrink_memory()` ran in between) is refused with `EBUSY`, and the crash
+    /// slot keeps what it held.
+    #[test]
+    fn a_crash_load_checked_against_another_region_is_refused() {
+        let lock = KexecGuard::try_lock();
+        assert!(lock.is_some());
+        let Some(lock) = lock else { return };
+        let live = CrashRegion::read(&lock);
+        let checked = CrashRegion {
+            start: live.start,
+            end: live.end.wrapping_add(PAGE as u64),
+        };
+        let before = ImageSlot::Crash.load();
+        let segs = [seg(16 * MIB, PAGE, 0)];
+        let r = replace_crash(
+            16 * MIB,
+            &segs,
+            0,
+            Some((checked, CrashBytes::Staged(&[]))),
+            &lock,
+        );
+        assert_eq!(r, Err(EBUSY));
+        assert_eq!(ImageSlot::Crash.load(), before);
     }
 }

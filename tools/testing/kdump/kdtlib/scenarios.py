@@ -256,10 +256,10 @@ def race(flavour, brk=""):
     """kexec -p against a shrinking crashkernel region: never both succeed.
 
     C holds the kexec lock through the whole load, so a shrink in the middle of it is refused
-    (EBUSY). The Rust core stages the segments before it takes the lock, so the shrink can win;
-    the load must then see that the region changed and refuse (EBUSY) rather than place the
-    image in memory the kernel gave back. The run must also have met a load in progress at
-    least once, or it tested nothing."""
+    (EBUSY). The Rust core makes its checks before it takes the lock, so a shrink can come in
+    between; the load must then see that the region changed and refuse (EBUSY) rather than
+    place the image in memory the kernel gave back. The run must also have met a load in
+    progress at least once, or it tested nothing."""
     run, d, _ = _boot(flavour, "race", f"kdt.attempts={RACE_ATTEMPTS} kdt.mib={RACE_MIB}",
                       brk=brk)
     _expect_exit(run)
