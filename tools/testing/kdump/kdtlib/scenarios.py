@@ -61,9 +61,13 @@ def run_name(name, brk):
 
 
 def _boot(flavour, scenario, extra="", disk=False, name=None, brk="", mem_mib=None, disk_mib=None,
-          crashkernel=CRASHKERNEL):
+          crashkernel=CRASHKERNEL, target=None):
+    """Boot `flavour`; the kernel it kexecs into is its own, or `target` flavour's."""
     bz, _ = kbuild.artefacts(flavour)
-    initrd = initramfs.build_for(flavour, bz)
+    if target and target != flavour:
+        initrd = initramfs.build_for(f"{flavour}-to-{target}", kbuild.artefacts(target)[0])
+    else:
+        initrd = initramfs.build_for(flavour, bz)
     d = _run_dir(flavour, run_name(name or scenario, brk))
     extra = f"{extra} kdt.break={brk}".strip()
     img = None
