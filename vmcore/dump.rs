@@ -57,10 +57,15 @@ pub(crate) fn publish(vm: KBox<Vmcore>) {
 }
 
 /// The published dump, if any.
-pub(crate) fn published() -> Option<&'static Vmcore> {
+///
+/// # Safety
+///
+/// The caller runs inside a read or an mmap of the proc entry, which `unpublish()` waits for
+/// before it frees the dump, and keeps the reference no longer than that call (`'a`).
+pub(crate) unsafe fn published<'a>() -> Option<&'a Vmcore> {
     // SAFETY: a non-null pointer in `VMCORE` is a leaked `KBox<Vmcore>` that is only read and
     // stays alive until `unpublish()`, which first removes the proc entry and so waits for
-    // every read and mmap in it.
+    // the caller's read or mmap (the function's contract).
     unsafe { VMCORE.load(Ordering::Acquire).as_ref() }
 }
 

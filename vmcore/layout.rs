@@ -256,7 +256,8 @@ pub struct LoadSpan {
 /// (`process_ptload_program_headers_elf64()` and `set_vmcore_list_offsets()`).
 ///
 /// Before changing anything, refuses a PT_LOAD whose end overflows or passes `mem_limit` (one
-/// past the highest physical address the old kernel can have had), and two PT_LOADs that map
+/// past the highest physical address the old kernel can have had; an empty PT_LOAD at a page
+/// boundary may, as it is never read), and two PT_LOADs that map
 /// some of the same old memory (`p_offset` to `p_offset + p_memsz`, what the provider reads)
 /// through the same mapping (equal `p_vaddr - p_offset`); see [`check_overlaps`]. `chunks` and
 /// `spans` need one entry per PT_LOAD. Returns the size of the whole file.
@@ -278,7 +279,10 @@ pub fn place_loads(
         let end = p.p_offset.checked_add(p.p_memsz).ok_or(Error::Overflow {
             what: "PT_LOAD p_offset + p_memsz",
         })?;
-        if end > mem_limit {
+        // An empty PT_LOAD at a page boundary adds no byte to the file and is never read:
+        // C serves it wherever it points, and so does this.
+        let empty = p.p_memsz == 0 && p.p_offset % page == 0;
+        if end > mem_limit && !empty {
             return Err(Error::BeyondMemory {
                 what: "PT_LOAD",
                 offset: p.p_offset,

@@ -76,7 +76,9 @@ pub(crate) fn copy_oldmem(
     while len > 0 {
         if !win.holds(paddr) {
             let mapped = match vm.file().window(paddr, WINDOW) {
-                Some((s, e)) => win.map(s, e),
+                // SAFETY: `window()` gives a range inside the PT_LOAD that holds `paddr`, of
+                // the header `init` checked against the physical limit.
+                Some((s, e)) => unsafe { win.map(s, e) },
                 None => false,
             };
             if !mapped {

@@ -84,7 +84,8 @@ unsafe extern "C" fn vmcore_read_iter(
     iter: *mut bindings::iov_iter,
 ) -> isize {
     from_result(|| {
-        let vm = dump::published().ok_or(EIO)?;
+        // SAFETY: a read or mmap of our entry; `vm` does not outlive it.
+        let vm = unsafe { dump::published() }.ok_or(EIO)?;
         // SAFETY: the VFS passes a valid kiocb, ours for the call, whose file is open on our
         // entry; its `private_data` is the `Reader` our open() stored, alive until release.
         let (pos, reader) = unsafe {
@@ -147,7 +148,8 @@ unsafe extern "C" fn vmcore_mmap(
     vma: *mut bindings::vm_area_struct,
 ) -> c_int {
     from_result(|| {
-        let vm = dump::published().ok_or(EIO)?;
+        // SAFETY: a read or mmap of our entry; `vm` does not outlive it.
+        let vm = unsafe { dump::published() }.ok_or(EIO)?;
         // SAFETY: the VFS passes the VMA it is setting up for this mmap, under the mmap lock.
         let mut vma = unsafe { Vma::from_raw(vma) };
         mmap::mmap_vmcore(vm, &mut vma)?;

@@ -51,7 +51,12 @@ impl Window {
     }
 
     /// Maps `start..end`; false if the kernel refuses (the caller reads page by page).
-    pub(crate) fn map(&mut self, start: u64, end: u64) -> bool {
+    ///
+    /// # Safety
+    ///
+    /// `start..end` is old memory the dump describes: within one PT_LOAD of the checked
+    /// elfcorehdr, which is RAM of the crashed kernel and below the physical limit.
+    pub(crate) unsafe fn map(&mut self, start: u64, end: u64) -> bool {
         self.unmap();
         let Some(len) = end
             .checked_sub(start)
@@ -59,8 +64,8 @@ impl Window {
         else {
             return false;
         };
-        // SAFETY: maps a physical range of old memory the header describes (checked against
-        // the physical limit); `ioremap_cache()` refuses the capture kernel's own RAM.
+        // SAFETY: by the function's contract the range is old memory the header describes;
+        // `ioremap_cache()` refuses the capture kernel's own RAM.
         let v = unsafe { bindings::ioremap_cache(start, len) };
         if v.is_null() {
             return false;

@@ -351,6 +351,35 @@ fn loads_that_overflow_or_pass_memory_are_refused() {
     ));
 }
 
+/// An empty PT_LOAD past memory adds nothing and is never read: served as C serves it, unless
+/// its offset is inside a page, which C rounds out to a page of memory that is not there.
+#[test]
+fn an_empty_load_past_memory_is_served_as_c_serves_it() {
+    let segs = vec![notes_bytes(&[8], 0)];
+    let n = note(0x1000, segs[0].len() as u64);
+    let ram = load(0x100000, 0x200000, 0xffff888000100000);
+    for (offset, served) in [((1 << 52) + 0x1000, true), ((1 << 52) + 0x1010, false)] {
+        let h = build_header(Class::Elf64, &[n, ram, load(offset, 0, 0)]);
+        let (c_hdr, _, _, c_chunks, c_size) = c_reference(&h, Class::Elf64, &segs);
+        match rust_layout(h, &segs) {
+            Ok((r_hdr, _, r_chunks, r_size)) => {
+                assert!(served, "offset {offset:#x} was served");
+                assert_eq!((r_hdr, r_chunks, r_size), (c_hdr, c_chunks, c_size));
+            }
+            Err(e) => {
+                assert!(!served, "offset {offset:#x} refused: {e}");
+                assert!(matches!(
+                    e,
+                    Error::BeyondMemory {
+                        what: "PT_LOAD",
+                        ..
+                    }
+                ));
+            }
+        }
+    }
+}
+
 #[test]
 fn duplicated_ranges_are_refused_but_the_kernel_text_alias_is_not() {
     let segs = vec![notes_bytes(&[8], 0)];
