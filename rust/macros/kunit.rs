@@ -7,7 +7,8 @@
 //! `extern "C"` wrapper with the signature KUnit calls; the wrappers go into a null-terminated
 //! `kunit_case` array and the suite is registered in the `.kunit_test_suites` section, as the C
 //! `kunit_test_suite()` macro does. Inside the module `assert!` and `assert_eq!` report to KUnit
-//! (a failed case, with file and line) instead of panicking.
+//! (a failed case, with file and line) instead of panicking. A test may return `Result`, so
+//! that it can use `?`: an `Err` fails the case.
 
 use proc_macro::{Delimiter, Group, Span, TokenStream, TokenTree};
 
@@ -56,6 +57,20 @@ pub(crate) fn kunit_tests(attr: TokenStream, ts: TokenStream) -> TokenStream {
                 ::kernel::kunit_assert_eq!("{suite}", ::core::file!(), 0, $left, $right);
             }}}};
         }}
+        /// What a test returns: nothing, or a `Result` whose `Err` fails the case.
+        trait KunitTestReturn {{
+            fn returned_ok(&self) -> bool;
+        }}
+        impl KunitTestReturn for () {{
+            fn returned_ok(&self) -> bool {{
+                true
+            }}
+        }}
+        impl<T, E> KunitTestReturn for ::core::result::Result<T, E> {{
+            fn returned_ok(&self) -> bool {{
+                self.is_ok()
+            }}
+        }}
         "#
     );
     // The generated code has a fixed shape and the suite name was checked to be an identifier:
@@ -67,7 +82,8 @@ pub(crate) fn kunit_tests(attr: TokenStream, ts: TokenStream) -> TokenStream {
         cases += &format!(
             r#"
             unsafe extern "C" fn kunit_rust_wrapper_{test}(_test: *mut ::kernel::bindings::kunit) {{
-                {test}();
+                let returned = {test}();
+                assert!(KunitTestReturn::returned_ok(&returned));
             }}
             "#
         );

@@ -185,14 +185,16 @@ def cmd_kunit(args):
     rows, rc, log = kunit.run_kunit(failing=args.failing)
     if not args.failing:
         return report.table(rows)
-    # The plumbing check: the deliberate case must fail, everything else must pass.
-    bad = [r for r in rows if r.name.endswith("fails_on_purpose") == r.ok]
-    seen = any(r.name.endswith("fails_on_purpose") for r in rows)
-    ok = seen and not bad and rc != 0
-    print(f"kunit --failing: fails_on_purpose {'reported as failed' if seen else 'NOT REPORTED'}, "
+    # The plumbing check: the deliberate cases (a failed assertion, a returned Err) must fail,
+    # everything else must pass.
+    deliberate = ("fails_on_purpose", "fails_by_returning_an_error")
+    bad = [r for r in rows if r.name.endswith(deliberate) == r.ok]
+    seen = [d for d in deliberate if any(r.name.endswith(d) for r in rows)]
+    ok = len(seen) == len(deliberate) and not bad and rc != 0
+    print(f"kunit --failing: reported {', '.join(seen) or 'none'} of {', '.join(deliberate)}, "
           f"kunit.py exit {rc}; log {log}")
     return report.table([Row("kunit", "failing-case-reported", ok,
-                             "the deliberately failing case is reported failed" if ok else
+                             "the deliberately failing cases are reported failed" if ok else
                              f"unexpected results: {[(r.name, r.reason) for r in rows]}")])
 
 
