@@ -213,9 +213,9 @@ fn load_crash(entry: c_ulong, segs: &[bindings::kexec_segment], flags: c_ulong) 
     )
 }
 
-/// Drops the loaded crash image and builds the new one, if any, from `bytes` into the
-/// crashkernel region, as long as that region is still the one the segments were checked
-/// against.
+/// Drops the loaded crash image and builds the new one, if any, into the crashkernel region.
+/// `new` holds the region the segments were checked against, which must still be the region,
+/// and where their bytes come from.
 pub(crate) fn replace_crash(
     entry: c_ulong,
     segs: &[bindings::kexec_segment],
