@@ -16,7 +16,7 @@ use kernel::uaccess::UserSliceReader;
 use crate::entries::{add_entry, Sources, IND_DESTINATION, IND_SOURCE, PAGE_MASK};
 use crate::image::KEXEC_TYPE_DEFAULT;
 use crate::machine_kexec;
-use crate::memmap::{page_addr, page_virt, pfn_page};
+use crate::memmap::{page_addr, page_virt, pfn_page, phys_virt};
 use crate::pages;
 use crate::sys;
 
@@ -45,13 +45,6 @@ impl Source<'_> {
             }
         }
     }
-
-    /// As [`Source::read`], into bytes that are already initialised.
-    fn read_bytes(&mut self, out: &mut [u8]) -> Result {
-        // SAFETY: `u8` and `MaybeUninit<u8>` have the same layout, and `read` writes only
-        // initialised bytes into `out` (as `UserSliceReader::read_slice` argues).
-        self.read(unsafe { &mut *(ptr::from_mut(out) as *mut [MaybeUninit<u8>]) })
-    }
 }
 
 /// The first `n` bytes of `k`, which moves past them; `None` if it holds fewer.
@@ -59,27 +52,6 @@ pub(crate) fn take<'a>(k: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
     let (now, rest) = (k.get(..n)?, k.get(n..)?);
     *k = rest;
     Some(now)
-}
-
-/// Runs `f` on the page's bytes `[off, off + len)`, mapped.
-pub(crate) fn with_mapped(
-    page: *mut bindings::page,
-    off: usize,
-    len: usize,
-    f: impl FnOnce(&mut [u8]) -> Result,
-) -> Result {
-    match off.checked_add(len) {
-        Some(end) if end <= PAGE_SIZE => {}
-        _ => return Err(EINVAL),
-    }
-    // SAFETY: `page` is a page we own or crashkernel memory reserved for the image.
-    let base = unsafe { bindings::kmap_local_page(page) }.cast::<u8>();
-    // SAFETY: the mapping covers the whole page and `off + len <= PAGE_SIZE`; nothing else
-    // writes the page while it is being filled.
-    let r = f(unsafe { core::slice::from_raw_parts_mut(base.add(off), len) });
-    // SAFETY: `base` was returned by `kmap_local_page()` above and is unmapped once.
-    unsafe { bindings::kunmap_local(base.cast()) };
-    r
 }
 
 /// One page's share of a segment: the destination address it starts at, its offset in the
@@ -154,26 +126,39 @@ fn load_normal(
 }
 
 /// `kimage_load_crash_segment()`: copies straight into crashkernel memory.
+///
+/// As in the normal loop, no call is made for what C inlines to nothing on x86_64: the region
+/// is in the direct map (no highmem, so no kmap), x86_64 has no `kexec_flush_icache_page()`,
+/// and the memory-encryption hooks run only when memory is encrypted.
 fn load_crash(seg: &bindings::kexec_segment, src: &mut Source<'_>) -> Result {
+    let encrypted = machine_kexec::host_mem_encrypted();
     for c in chunks(seg) {
         // The segment was checked to lie in the crashkernel region.
-        let page = pfn_page(c.maddr >> bindings::PAGE_SHIFT);
-        let vaddr = page_virt(page);
-        // SAFETY: crashkernel memory reserved for the image being loaded.
-        unsafe { machine_kexec::post_alloc_pages(vaddr, 1) };
-        let r = with_mapped(page, c.off, c.mchunk, |p| {
-            let (data, rest) = p.split_at_mut(c.uchunk);
-            rest.fill(0);
-            if c.uchunk > 0 {
-                src.read_bytes(data).map_err(|_| EFAULT)
-            } else {
-                Ok(())
-            }
-        });
-        // SAFETY: as above.
-        unsafe {
-            bindings::kexec_flush_icache_page(page);
-            machine_kexec::pre_free_pages(vaddr, 1);
+        let vaddr = phys_virt(c.maddr & PAGE_MASK);
+        if encrypted {
+            // SAFETY: crashkernel memory reserved for the image being loaded.
+            unsafe { machine_kexec::post_alloc_pages(vaddr, 1) };
+        }
+        // SAFETY: the page at `vaddr` is crashkernel memory reserved for the image, which
+        // nothing else writes while the kexec lock is held; `off + mchunk <= PAGE_SIZE`.
+        let bytes = unsafe {
+            core::slice::from_raw_parts_mut(
+                vaddr.cast::<u8>().add(c.off).cast::<MaybeUninit<u8>>(),
+                c.mchunk,
+            )
+        };
+        let (data, rest) = bytes.split_at_mut(c.uchunk);
+        if !rest.is_empty() {
+            rest.fill(MaybeUninit::new(0));
+        }
+        let r = if data.is_empty() {
+            Ok(())
+        } else {
+            src.read(data).map_err(|_| EFAULT)
+        };
+        if encrypted {
+            // SAFETY: as above.
+            unsafe { machine_kexec::pre_free_pages(vaddr, 1) };
         }
         r?;
         sys::cond_resched();

@@ -19,7 +19,7 @@ mod rust_kexec {
     use crate::machine_kexec;
     use crate::memmap::{lru_page, page_addr, page_lru, page_pfn, page_virt, pfn_page, phys_virt};
     use crate::pages::{alloc_pages, free_pages};
-    use crate::segment::{self, with_mapped, Source};
+    use crate::segment::{self, Source};
     use crate::sys;
 
     const MIB: c_ulong = 1 << 20;
@@ -36,6 +36,27 @@ mod rust_kexec {
             mem,
             memsz,
         }
+    }
+
+    /// Runs `f` on the page's bytes `[off, off + len)`, mapped.
+    fn with_mapped(
+        page: *mut bindings::page,
+        off: usize,
+        len: usize,
+        f: impl FnOnce(&mut [u8]) -> Result,
+    ) -> Result {
+        match off.checked_add(len) {
+            Some(end) if end <= PAGE_SIZE => {}
+            _ => return Err(EINVAL),
+        }
+        // SAFETY: `page` is a page we own or crashkernel memory reserved for the image.
+        let base = unsafe { bindings::kmap_local_page(page) }.cast::<u8>();
+        // SAFETY: the mapping covers the whole page and `off + len <= PAGE_SIZE`; nothing else
+        // writes the page while it is being filled.
+        let r = f(unsafe { core::slice::from_raw_parts_mut(base.add(off), len) });
+        // SAFETY: `base` was returned by `kmap_local_page()` above and is unmapped once.
+        unsafe { bindings::kunmap_local(base.cast()) };
+        r
     }
 
     /// The (destination, source) pages of a terminated image's entry list, in order.

@@ -119,11 +119,6 @@ void rust_helper_clear_page(void *addr)
 	clear_page(addr);
 }
 
-void rust_helper_kexec_flush_icache_page(struct page *page)
-{
-	kexec_flush_icache_page(page);
-}
-
 struct list_head *rust_helper_kexec_page_lru(struct page *page)
 {
 	return &page->lru;
