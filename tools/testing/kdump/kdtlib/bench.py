@@ -187,11 +187,6 @@ def _kexec_load_rows(flavours):
     return rows
 
 
-def _after(run, t0, needle):
-    """Host time of the first serial line after `t0` containing `needle`, or None."""
-    return next((t for t, line in run.lines if t > t0 and needle in line), None)
-
-
 def _reboots(flavour):
     """Cold boot and kexec -e, REBOOTS times. Every flavour kexecs into the C flavour's kernel,
     so that what follows the jump is the same work: relocate_kernel, purgatory's digest check
@@ -213,8 +208,8 @@ def _reboots(flavour):
                            f"see {d / 'serial.log'}")
         cold.append(round(t_first, 3))
         warm.append(round(t_second - t_exec, 3))
-        t_jump = _after(run, t_exec, "Starting new kernel")
-        t_new = _after(run, t_jump or t_exec, "Linux version")
+        t_jump = run.find("Starting new kernel", after=t_exec)
+        t_new = run.find("Linux version", after=t_jump or t_exec)
         if t_jump is not None and t_new is not None:
             steps["shutdown"].append(round(t_jump - t_exec, 3))
             steps["jump"].append(round(t_new - t_jump, 3))

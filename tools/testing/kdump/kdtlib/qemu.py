@@ -83,10 +83,11 @@ class Run:
         self.exit_code = None
         self.wall = 0.0
 
-    def find(self, needle):
-        """Host time of the first serial line containing `needle`, or None."""
+    def find(self, needle, after=None):
+        """Host time of the first serial line (after host time `after`, if given) containing
+        `needle`, or None."""
         for t, line in self.lines:
-            if needle in line:
+            if (after is None or t > after) and needle in line:
                 return t
         return None
 

@@ -462,6 +462,13 @@ CORRUPT = {
     "overlap": "overlaps PT_LOAD at",
     "beyond": "is beyond old memory",
 }
+
+
+def marked_lines(text, marks):
+    """The lines of `text` that hold any of `marks`, stripped."""
+    return [line.strip() for line in text.splitlines() if any(m in line for m in marks)]
+
+
 OOPS_MARKS = ("Oops", "BUG:", "WARNING:", "Call Trace", "Kernel panic",
               "general protection fault")
 
@@ -477,7 +484,7 @@ def corrupt(flavour, mode, brk=""):
     if not any(CORRUPT[mode] in line for line in errors):
         raise Check(f"no error naming the corruption ('{CORRUPT[mode]}') from the capture "
                     f"kernel; its vmcore lines: {errors or 'none'}")
-    oops = [line.strip() for line in text.splitlines() if any(m in line for m in OOPS_MARKS)]
+    oops = marked_lines(text, OOPS_MARKS)
     if oops:
         raise Check(f"the capture kernel oopsed on a corrupt elfcorehdr: {oops[0]}")
     _fact(cap, "vmcore", "absent", "the capture kernel served a corrupt elfcorehdr")
@@ -584,7 +591,7 @@ LOCKDEP_MARKS = ("WARNING:", "BUG:", "DEBUG_LOCKS_WARN_ON", "INFO: possible", "I
 def lockdep_reports(log):
     """The lines of a serial log where the kernel's lock checking reported something."""
     text = Path(log).read_text(errors="replace") if Path(log).exists() else ""
-    return [line.strip() for line in text.splitlines() if any(m in line for m in LOCKDEP_MARKS)]
+    return marked_lines(text, LOCKDEP_MARKS)
 
 
 def run_scenario(name, flavour, brk=""):

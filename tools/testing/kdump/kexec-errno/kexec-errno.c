@@ -81,13 +81,14 @@ static const char *ename(long e)
 	return other;
 }
 
-static int read_flag(const char *path)
+/* The number a sysfs file holds, or -1. */
+static long read_number(const char *path)
 {
 	FILE *f = fopen(path, "r");
-	int v = -1;
+	long v = -1;
 
 	if (f) {
-		if (fscanf(f, "%d", &v) != 1)
+		if (fscanf(f, "%ld", &v) != 1)
 			v = -1;
 		fclose(f);
 	}
@@ -112,17 +113,17 @@ static long load_good(int crash)
 /* Both good images loaded, as every case expects to find them. */
 static void restore(void)
 {
-	if (read_flag("/sys/kernel/kexec_loaded") != 1 && load_good(0))
+	if (read_number("/sys/kernel/kexec_loaded") != 1 && load_good(0))
 		printf("KDT-ERRNO restore-normal failed\n");
-	if (read_flag("/sys/kernel/kexec_crash_loaded") != 1 && load_good(1))
+	if (read_number("/sys/kernel/kexec_crash_loaded") != 1 && load_good(1))
 		printf("KDT-ERRNO restore-crash failed\n");
 }
 
 static void report(const char *name, long e)
 {
 	printf("KDT-ERRNO %s %s kept=%d%d\n", name, ename(e),
-	       read_flag("/sys/kernel/kexec_loaded") == 1,
-	       read_flag("/sys/kernel/kexec_crash_loaded") == 1);
+	       read_number("/sys/kernel/kexec_loaded") == 1,
+	       read_number("/sys/kernel/kexec_crash_loaded") == 1);
 	fflush(stdout);
 }
 
@@ -376,15 +377,7 @@ static int cycles(unsigned long n, unsigned long mib)
 
 static long crash_size(void)
 {
-	FILE *f = fopen("/sys/kernel/kexec_crash_size", "r");
-	long v = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
+	return read_number("/sys/kernel/kexec_crash_size");
 }
 
 /* Writes /sys/kernel/kexec_crash_size; the errno, or 0. */
@@ -462,7 +455,7 @@ static int race_shrink(unsigned long n, unsigned long mib)
 		if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
 			return 1;
 		load = WEXITSTATUS(status);
-		status = read_flag("/sys/kernel/kexec_crash_loaded");
+		status = (int)read_number("/sys/kernel/kexec_crash_loaded");
 		printf("KDT-RACE %lu load=%s", k, ename(load));
 		printf(" shrink=%s loaded=%d size=%ld->%ld delay_us=%lu%s\n", ename(e), status,
 		       before, crash_size(), delay_us, !load && !e ? " BAD" : "");
