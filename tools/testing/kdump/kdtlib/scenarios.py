@@ -222,16 +222,18 @@ def errno(flavour, brk=""):
 
 
 # Load/unload cycles from the test loader: a normal and a crash image of CYCLE_MIB each, loaded
-# and unloaded CYCLES times. MemFree after the last cycle may be at most LEAK_BOUND_KIB below
-# MemFree after cycle 20 (the first cycles warm up slab caches and per-CPU page lists): one
-# leaked page per cycle would be 720 KiB.
-CYCLES = 200
+# and unloaded CYCLES times. Free memory after the last cycle may be at most LEAK_BOUND_KIB below
+# free memory after cycle 20 (the first cycles warm up slab caches). The loader counts free
+# memory as MemFree plus the per-CPU free lists, the most of five reads: MemFree alone moves by
+# tens of MiB as those lists grow and shrink, and even so counted about 300 KiB comes and goes
+# in an idle guest of either flavour. One page leaked a cycle would be 1,520 KiB.
+CYCLES = 400
 CYCLE_MIB = 16
-LEAK_BOUND_KIB = 512
+LEAK_BOUND_KIB = 768
 
 
 def cycles(flavour, brk=""):
-    """200 load/unload cycles of a normal and a crash image; MemFree comes back."""
+    """400 load/unload cycles of a normal and a crash image; free memory comes back."""
     run, d, _ = _boot(flavour, "cycles", f"kdt.cycles={CYCLES} kdt.mib={CYCLE_MIB}", brk=brk)
     _expect_exit(run)
     _fact(run.boots[0], "cycles_rc", "0", "a load or unload failed")
@@ -242,13 +244,15 @@ def cycles(flavour, brk=""):
             _, cycle, kib = line[i:].split()[:3]
             free[int(cycle)] = int(kib)
     if 20 not in free or CYCLES not in free:
-        raise Check(f"MemFree not reported after cycles 20 and {CYCLES}: {free}")
+        raise Check(f"free memory not reported after cycles 20 and {CYCLES}: {free}")
+    if min(free.values()) < 0:
+        raise Check(f"the loader could not read free memory: {free}")
     lost = free[20] - free[CYCLES]
     if lost > LEAK_BOUND_KIB:
-        raise Check(f"MemFree went down by {lost} KiB from cycle 20 to {CYCLES} "
+        raise Check(f"free memory went down by {lost} KiB from cycle 20 to {CYCLES} "
                     f"(bound {LEAK_BOUND_KIB} KiB): a leak")
     return {"log": d / "serial.log", "cycles": CYCLES, "image": f"{CYCLE_MIB} MiB normal + crash",
-            "MemFree after 20": f"{free[20]} kB", f"MemFree after {CYCLES}": f"{free[CYCLES]} kB",
+            "free after 20": f"{free[20]} kB", f"free after {CYCLES}": f"{free[CYCLES]} kB",
             "lost": f"{lost} KiB (bound {LEAK_BOUND_KIB})"}
 
 
@@ -569,7 +573,7 @@ SCENARIOS = {
     "unload": ("unload: kexec -u and kexec -p -u", lambda f, b: unload(f, brk=b)),
     "errno": ("kexec_load errno table and 2,000 random lists from the test loader",
               lambda f, b: errno(f, brk=b)),
-    "cycles": ("200 load/unload cycles (normal and crash image), MemFree comes back",
+    "cycles": ("400 load/unload cycles (normal and crash image), free memory comes back",
                lambda f, b: cycles(f, brk=b)),
     "race": ("kexec -p while kexec_crash_size shrinks the region: never both succeed",
              lambda f, b: race(f, brk=b)),
