@@ -52,5 +52,11 @@ pub mod elfcorehdr;
 #[path = "../../../../kexec/segments.rs"]
 pub mod segments;
 
+#[path = "../../../../crash/elfcore.rs"]
+pub mod crash_elfcore;
+
+#[path = "../../../../crash/note.rs"]
+pub mod crash_note;
+
 /// The `kexec_load` flag, count and architecture checks, which the kernel keeps in C.
 pub mod kexec_call;
