@@ -38,6 +38,13 @@ pub struct Full {
     pub max: usize,
 }
 
+/// How many entries of a `struct crash_mem` hold or may hold ranges: C trusts `nr_ranges`
+/// entries to be there whatever `max_nr_ranges` says, and reads `max_nr_ranges` only to refuse
+/// a split (x86's `crash_setup_memmap_entries()` leaves it 0 for its one-range list).
+pub fn entries(nr_ranges: u32, max_nr_ranges: u32) -> usize {
+    nr_ranges.max(max_nr_ranges) as usize
+}
+
 /// `crash_exclude_mem_range()`: removes `[mstart, mend]` from the ascending, disjoint ranges
 /// `ranges[..*nr]`, in place, as C does: a range it covers goes, one it cuts is shortened, one
 /// it falls inside is split in two. `ranges.len()` is the room the list has (C's
@@ -199,7 +206,7 @@ pub fn write_headers(
         }
         written += 1;
     }
-    write_ehdr(buf, info, written as u16).map_err(|_| TooSmall { written })
+    write_ehdr(buf, info, written as u16).ok_or(TooSmall { written })
 }
 
 /// A PT_NOTE for `size` bytes of notes at physical address `paddr`.
@@ -215,8 +222,8 @@ fn note(paddr: u64, size: u64) -> Phdr {
 }
 
 /// The ELF header of an elfcorehdr with `phnum` program headers right after it.
-fn write_ehdr(buf: &mut [u8], info: &CoreInfo, phnum: u16) -> Result<(), ()> {
-    let h = buf.get_mut(..EHDR_SIZE).ok_or(())?;
+fn write_ehdr(buf: &mut [u8], info: &CoreInfo, phnum: u16) -> Option<()> {
+    let h = buf.get_mut(..EHDR_SIZE)?;
     let fields: [(usize, &[u8]); 11] = [
         (0, &ELFMAG),
         (4, &[2]), // EI_CLASS: ELFCLASS64
@@ -231,9 +238,7 @@ fn write_ehdr(buf: &mut [u8], info: &CoreInfo, phnum: u16) -> Result<(), ()> {
         (54, &(PHDR_SIZE as u16).to_le_bytes()), // e_phentsize
     ];
     for (at, bytes) in fields {
-        h.get_mut(at..at + bytes.len())
-            .ok_or(())?
-            .copy_from_slice(bytes);
+        h.get_mut(at..at + bytes.len())?.copy_from_slice(bytes);
     }
-    elf::write_phnum(buf, Class::Elf64, phnum).map_err(|_| ())
+    elf::write_phnum(buf, Class::Elf64, phnum).ok()
 }

@@ -6,9 +6,10 @@
 //! [`kernel/kexec.c`](srctree/kernel/kexec.c) (`kimage_alloc_init()`, `do_kexec_load()`) under
 //! `CONFIG_KEXEC_CORE_RUST`, and the x86_64 glue of
 //! [`arch/x86/kernel/machine_kexec_64.c`](srctree/arch/x86/kernel/machine_kexec_64.c). The
-//! functions keep C's names and signatures ([`exports`]), so `kernel/kexec_file.c`,
-//! `kernel/crash_core.c` and `kernel/ksysfs.c` run on them unchanged, and the image is the same
-//! `struct kimage` with the same entry list that `relocate_kernel` walks.
+//! functions keep C's names and signatures ([`exports`]), so `kernel/kexec_file.c`, the crash
+//! path (`kernel/crash_core.c` or its Rust replacement) and `kernel/ksysfs.c` run on them
+//! unchanged, and the image is the same `struct kimage` with the same entry list that
+//! `relocate_kernel` walks.
 //!
 //! - [`segments`]: what is checked, with which errno, and where a crash image's control pages
 //!   go; pure Rust shared with the host tests.

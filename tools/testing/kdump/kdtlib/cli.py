@@ -34,6 +34,17 @@ SELFTESTS = [
     ("errno", "errno-differs", "differ from C", None, "rust"),
 ]
 
+# What each flavour's kernel must be made of for the crash path, which replaces two C objects.
+_CRASH_PATH = {
+    "c": {"option": "n", "c_object": True, "c_code": True, "rust_code": False},
+    "rust": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
+    "twin": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
+    "rust-acpi": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
+    "distro": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
+    "minimal": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
+    "lockdep": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
+}
+
 # What each flavour's kernel must be made of, per replaced part (kbuild.PARTS).
 PROVIDERS = {
     "vmcore": {
@@ -54,6 +65,9 @@ PROVIDERS = {
         "minimal": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
         "lockdep": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
     },
+    # crash_core.o and vmcore_info.o, both replaced by the Rust crash path.
+    "crash": _CRASH_PATH,
+    "vmcore-info": _CRASH_PATH,
     "kexec-x86": {
         "c": {"option": "n", "c_code": True, "rust_code": False},
         "rust": {"option": "y", "c_code": False, "rust_code": True},

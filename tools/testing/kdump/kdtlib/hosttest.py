@@ -87,7 +87,7 @@ def run_style_checks():
 
 # The shape upstream review expects of each part: files of one concept, small; every C entry
 # point in the part's exports.rs.
-PARTS_DIRS = ("kexec", "vmcore")
+PARTS_DIRS = ("kexec", "vmcore", "crash")
 MAX_LINES = 600
 
 

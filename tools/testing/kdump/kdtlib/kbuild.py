@@ -139,7 +139,10 @@ def _seed(flavour):
 def _drop_replaced(out):
     """Objects of C files a Rust part replaces, left from before the option was on (Kbuild
     never deletes them); the tree then shows what the kernel is made of."""
-    replaced = {opt: [obj] for opt, obj, _, _ in PARTS.values() if obj}
+    replaced = {}
+    for opt, obj, _, _ in PARTS.values():
+        if obj:
+            replaced.setdefault(opt, []).append(obj)
     have = read_options(out / ".config")
     for opt, objs in replaced.items():
         if have.get(opt) == "y":
@@ -209,6 +212,11 @@ PARTS = {
     # The crate's name in its mangled symbols (the sysctl init is absent without SYSCTL).
     "kexec": ("CONFIG_KEXEC_CORE_RUST", "kernel/kexec_core.o", "kexec_limit_handler",
               "10kexec_core"),
+    # The crash path replaces two objects: crash_core.o and vmcore_info.o.
+    "crash": ("CONFIG_CRASH_DUMP_RUST", "kernel/crash_core.o", "crash_notes_memory_init",
+              "10crash_dump5panic"),
+    "vmcore-info": ("CONFIG_CRASH_DUMP_RUST", "kernel/vmcore_info.o", "crash_save_vmcoreinfo_init",
+                    "10crash_dump10vmcoreinfo"),
     # machine_kexec_64.o keeps the kexec_file_load relocation code.
     # (alloc_pgt_page, the earlier choice, is also a name in hibernate_64.c and madt_wakeup.c.)
     "kexec-x86": ("CONFIG_KEXEC_CORE_RUST", None, "kexec_mark_crashkres",

@@ -19,10 +19,10 @@ from .common import BUILD, ROOT, SRC, TARBALL, KdtError, progress, run
 STATE = SRC / ".kdump-tree.json"
 APPLIED = SRC / ".kdump-applied"
 
-# Project directory -> where it is linked in the kernel tree, as a whole directory. (crash/ is
-# laid in once it holds code: until then the crash path is the C one.)
+# Project directory -> where it is linked in the kernel tree, as a whole directory.
 DIR_LINKS = {
     "Kbuild": "kdump/Kbuild",
+    "crash": "kdump/crash",
     "kexec": "kdump/kexec",
     "vmcore": "kdump/vmcore",
 }

@@ -10,7 +10,8 @@
 //! find the same notes and ranges.
 
 use kdump_host::crash_elfcore::{
-    exclude, headers_size, write_headers, CoreInfo, Full, KernelText, Range, EHDR_SIZE, PHDR_SIZE,
+    entries, exclude, headers_size, write_headers, CoreInfo, Full, KernelText, Range, EHDR_SIZE,
+    PHDR_SIZE,
 };
 use kdump_host::elf::{self, Class, PT_LOAD, PT_NOTE};
 use kdump_host::layout;
@@ -18,10 +19,16 @@ use kdump_host::Rng;
 
 const PAGE_OFFSET: u64 = 0xffff_8880_0000_0000;
 
-/// `crash_exclude_mem_range()`, line by line: `mem` holds `max_nr_ranges` entries, of which
-/// the first `*nr` are used. Returns 0 or `-ENOMEM`.
-fn c_exclude(mem: &mut [Range], nr: &mut usize, mstart: u64, mend: u64) -> i32 {
-    let max_nr_ranges = mem.len() as isize;
+/// `crash_exclude_mem_range()`, line by line: `mem` has room for `max_nr_ranges` entries, or
+/// for `*nr` if more, of which the first `*nr` are used. Returns 0 or `-ENOMEM`.
+fn c_exclude(
+    mem: &mut [Range],
+    nr: &mut usize,
+    max_nr_ranges: usize,
+    mstart: u64,
+    mend: u64,
+) -> i32 {
+    let max_nr_ranges = max_nr_ranges as isize;
     let mut nr_ranges = *nr as isize;
     let mut i: isize = 0;
     while i < nr_ranges {
@@ -259,19 +266,56 @@ fn exclusion_cuts_splits_and_drops_as_c_does() {
 }
 
 #[test]
+fn a_list_whose_room_was_never_set_is_used_as_c_uses_it() {
+    // x86's crash_setup_memmap_entries(): one range, max_nr_ranges left 0 by vzalloc().
+    assert_eq!(entries(1, 0), 1);
+    assert_eq!(entries(3, 8), 8);
+    let mut mem = [Range {
+        start: 0x2f00_0000,
+        end: 0x3eff_ffff,
+    }];
+    let mut nr = 1;
+    // The elfcorehdr at the region's end is cut off; one in its middle cannot be (no room).
+    assert_eq!(
+        exclude(&mut mem[..entries(1, 0)], &mut nr, 0x3efe_0000, 0x3eff_ffff),
+        Ok(())
+    );
+    assert_eq!(
+        (nr, mem[0]),
+        (
+            1,
+            Range {
+                start: 0x2f00_0000,
+                end: 0x3efd_ffff
+            }
+        )
+    );
+    assert_eq!(
+        exclude(&mut mem[..entries(1, 0)], &mut nr, 0x3000_0000, 0x3000_0fff),
+        Err(Full { max: 1 })
+    );
+}
+
+#[test]
 fn exclusion_matches_c_on_random_lists() {
     let mut rng = Rng::new(0x6372_6173_6865_7863);
     for case in 0..20_000 {
         let n = rng.below(12) as usize;
-        let room = n + rng.below(3) as usize;
+        // Room as callers set it: often more than the list holds, sometimes never set (0).
+        let max = if rng.below(8) == 0 {
+            0
+        } else {
+            n + rng.below(3) as usize
+        };
         let mut ranges = random_ranges(&mut rng, n);
-        ranges.resize(room.max(n), Range::default());
+        ranges.resize(entries(n as u32, max as u32), Range::default());
         let mut c = ranges.clone();
         let (mut nr_rust, mut nr_c) = (n, n);
         for _ in 0..1 + rng.below(4) {
             let (start, end) = random_hole(&mut rng, &c[..nr_c]);
-            let got = exclude(&mut ranges, &mut nr_rust, start, end);
-            let want = c_exclude(&mut c, &mut nr_c, start, end);
+            let room = entries(nr_rust as u32, max as u32).min(ranges.len());
+            let got = exclude(&mut ranges[..room], &mut nr_rust, start, end);
+            let want = c_exclude(&mut c, &mut nr_c, max, start, end);
             assert_eq!(
                 got.is_err(),
                 want != 0,
@@ -298,7 +342,7 @@ fn random_info(rng: &mut Rng) -> CoreInfo {
         vmcoreinfo_note: rng.below(1 << 32) & !0xfff,
         vmcoreinfo_size: 0x1024,
         kernel_text: (rng.below(2) == 0).then(|| KernelText {
-            vaddr: 0xffff_ffff_8100_0000 + (rng.below(1 << 10) << 21),
+            vaddr: 0xffff_ffff_8100_0000 + (rng.below(1 << 8) << 21),
             paddr: rng.below(1 << 10) << 21,
             size: 1 + rng.below(1 << 26),
         }),

@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Crash hotplug: when a CPU or memory block comes or goes, the loaded crash image's
+//! elfcorehdr is rewritten in place (by the architecture's handler), so the dump shows what was
+//! online at the crash (`crash_handle_hotplug_event()`), for images loaded with hotplug support
+//! (`crash_check_hotplug_support()`, which `/sys/devices/system/{cpu,memory}/crash_hotplug`
+//! reads).
+
+use kernel::bindings;
+use kernel::ffi::{c_int, c_uint, c_void};
+use kernel::kexec::{ImageSlot, KexecGuard};
+use kernel::page::PAGE_SIZE;
+use kernel::prelude::*;
+
+use crate::elf::ELFMAG;
+
+extern "C" {
+    // glue.c: the statically initialised mutex that serialises hotplug events.
+    fn crash_hotplug_lock();
+    fn crash_hotplug_unlock();
+}
+
+/// Holds the hotplug mutex; unlocks on drop.
+struct HotplugGuard;
+
+impl HotplugGuard {
+    fn lock() -> Self {
+        // SAFETY: a mutex, taken in process context (sysfs reads, hotplug callbacks).
+        unsafe { crash_hotplug_lock() };
+        HotplugGuard
+    }
+}
+
+impl Drop for HotplugGuard {
+    fn drop(&mut self) {
+        // SAFETY: taken by `lock`, on this task.
+        unsafe { crash_hotplug_unlock() };
+    }
+}
+
+/// `crash_check_hotplug_support()`: whether the kernel may update the loaded crash image
+/// itself.
+pub(crate) fn supported() -> bool {
+    let _hp = HotplugGuard::lock();
+    let Some(_lock) = KexecGuard::try_lock() else {
+        pr_info!("kexec_trylock() failed, kdump image may be inaccurate\n");
+        return false;
+    };
+    let image = ImageSlot::Crash.load();
+    // SAFETY: the image stays loaded while we hold the lock.
+    !image.is_null() && unsafe { (*image).hotplug_support() } != 0
+}
+
+/// The index of the segment that holds the elfcorehdr: the first whose first bytes are the
+/// ELF magic (the last, if several are).
+///
+/// # Safety
+///
+/// `image` is the loaded crash image, and the caller holds the kexec lock.
+unsafe fn find_elfcorehdr(image: &bindings::kimage) -> Option<usize> {
+    let n = image.nr_segments.min(image.segment.len());
+    let mut found = None;
+    for (k, seg) in image.segment.iter().take(n).enumerate() {
+        // SAFETY: a segment of a loaded crash image lies in crashkernel memory, mapped in the
+        // direct map; its first page is read through a local mapping.
+        unsafe {
+            let p = bindings::kmap_local_pfn(seg.mem >> bindings::PAGE_SHIFT);
+            if p.is_null() {
+                continue;
+            }
+            let head = core::slice::from_raw_parts(p.cast::<u8>(), ELFMAG.len().min(PAGE_SIZE));
+            if head == ELFMAG {
+                found = Some(k);
+            }
+            bindings::kunmap_local(p);
+        }
+    }
+    found
+}
+
+/// `crash_handle_hotplug_event()`.
+///
+/// # Safety
+///
+/// `arg` is what the notifier chain passed (null for CPUs).
+pub(crate) unsafe fn handle_event(action: c_uint, cpu: c_uint, arg: *mut c_void) {
+    let _hp = HotplugGuard::lock();
+    let Some(lock) = KexecGuard::try_lock() else {
+        pr_info!("kexec_trylock() failed, kdump image may be inaccurate\n");
+        return;
+    };
+    let image = ImageSlot::Crash.load();
+    if image.is_null() {
+        return;
+    }
+    // SAFETY: the image stays loaded while we hold the lock, and only lock holders change it.
+    let image = unsafe { &mut *image };
+    if image.hotplug_support() == 0 {
+        return;
+    }
+    if action == bindings::KEXEC_CRASH_HP_ADD_CPU || action == bindings::KEXEC_CRASH_HP_REMOVE_CPU {
+        pr_debug!("hp_action {}, cpu {}\n", action, cpu);
+    } else {
+        pr_debug!("hp_action {}\n", action);
+    }
+    if image.elfcorehdr_index < 0 {
+        // SAFETY: as above.
+        if let Some(k) = unsafe { find_elfcorehdr(image) } {
+            image.elfcorehdr_index = k as c_int;
+        }
+    }
+    if image.elfcorehdr_index < 0 {
+        pr_err!("unable to locate elfcorehdr segment");
+        return;
+    }
+    // SAFETY: the architecture's handlers, called under the lock as C calls them.
+    unsafe {
+        bindings::arch_kexec_unprotect_crashkres();
+        image.hp_action = action as c_int;
+        bindings::arch_crash_handle_hotplug_event(image, arg);
+        image.hp_action = bindings::KEXEC_CRASH_HP_NONE as c_int;
+        image.elfcorehdr_updated = true;
+        bindings::arch_kexec_protect_crashkres();
+    }
+    drop(lock);
+}
+
+extern "C" fn cpu_online(cpu: c_uint) -> c_int {
+    // SAFETY: no argument for CPU events.
+    unsafe { handle_event(bindings::KEXEC_CRASH_HP_ADD_CPU, cpu, core::ptr::null_mut()) };
+    0
+}
+
+extern "C" fn cpu_offline(cpu: c_uint) -> c_int {
+    // SAFETY: no argument for CPU events.
+    unsafe {
+        handle_event(
+            bindings::KEXEC_CRASH_HP_REMOVE_CPU,
+            cpu,
+            core::ptr::null_mut(),
+        )
+    };
+    0
+}
+
+#[cfg(CONFIG_MEMORY_HOTPLUG)]
+mod memory {
+    use super::*;
+
+    /// `MEM_ONLINE`, `MEM_OFFLINE` (include/linux/memory.h).
+    const MEM_ONLINE: u64 = 1 << 0;
+    const MEM_OFFLINE: u64 = 1 << 2;
+
+    extern "C" fn notifier(
+        _nb: *mut bindings::notifier_block,
+        val: kernel::ffi::c_ulong,
+        arg: *mut c_void,
+    ) -> c_int {
+        let invalid = bindings::KEXEC_CRASH_HP_INVALID_CPU as c_uint;
+        // SAFETY: `arg` is the chain's, handed on as C does.
+        unsafe {
+            match val as u64 {
+                MEM_ONLINE => handle_event(bindings::KEXEC_CRASH_HP_ADD_MEMORY, invalid, arg),
+                MEM_OFFLINE => handle_event(bindings::KEXEC_CRASH_HP_REMOVE_MEMORY, invalid, arg),
+                _ => {}
+            }
+        }
+        bindings::NOTIFY_OK as c_int
+    }
+
+    static mut NB: bindings::notifier_block = bindings::notifier_block {
+        notifier_call: Some(notifier),
+        next: core::ptr::null_mut(),
+        priority: 0,
+    };
+
+    extern "C" {
+        // include/linux/memory.h.
+        fn register_memory_notifier(nb: *mut bindings::notifier_block) -> c_int;
+    }
+
+    pub(super) fn register() {
+        // SAFETY: `NB` is registered once, at boot, and lives forever; the chain owns it.
+        unsafe { register_memory_notifier(core::ptr::addr_of_mut!(NB)) };
+    }
+}
+
+/// `crash_hotplug_init()`: registers for memory and CPU hotplug events.
+pub(crate) fn init() -> Result {
+    #[cfg(CONFIG_MEMORY_HOTPLUG)]
+    memory::register();
+    #[cfg(CONFIG_HOTPLUG_CPU)]
+    {
+        // SAFETY: a dynamic state with static name and callbacks; no instance is called now
+        // (`nocalls`).
+        let r = unsafe {
+            bindings::__cpuhp_setup_state(
+                bindings::cpuhp_state_CPUHP_BP_PREPARE_DYN,
+                kernel::c_str!("crash/cpuhp").as_char_ptr(),
+                false,
+                Some(cpu_online),
+                Some(cpu_offline),
+                false,
+            )
+        };
+        // A dynamic state comes back as its number: only a negative value is an error.
+        if r < 0 {
+            return Err(Error::from_errno(r));
+        }
+    }
+    Ok(())
+}

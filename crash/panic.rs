@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The jump into the crash kernel: `__crash_kexec()`, which every panic, oops with
+//! `panic_on_oops`, sysrq-c and NMI watchdog crash reaches, and its guard `crash_kexec()`.
+//!
+//! This runs on a dying machine, on any CPU and in any context (NMI and double fault
+//! included), with locks possibly held and memory possibly corrupt. So nothing reachable from
+//! here allocates, sleeps, takes a lock it could wait on, formats into an allocated buffer or
+//! can panic: the kexec lock is only tried, everything used was reserved at boot or at load
+//! time, and the arithmetic is checked or wrapping.
+
+use core::sync::atomic::{AtomicI32, Ordering};
+use kernel::bindings;
+use kernel::kexec::{ImageSlot, KexecGuard};
+
+use crate::sys;
+use crate::vmcoreinfo;
+
+/// `__crash_kexec()`: with the kexec lock (tried, never waited for) and a crash image loaded,
+/// saves this CPU's registers and the vmcoreinfo, stops the other CPUs (each saves its own
+/// registers) and jumps into the crash kernel. Returns only when it could not: the lock was
+/// held or no crash image is loaded.
+///
+/// # Safety
+///
+/// `regs` is null or the registers of the context that crashed.
+pub(crate) unsafe fn crash_kexec_now(regs: *mut bindings::pt_regs) {
+    // A loader holding the lock may be rewriting the crash image.
+    let Some(lock) = KexecGuard::try_lock() else {
+        return;
+    };
+    let image = ImageSlot::Crash.load();
+    if !image.is_null() {
+        // SAFETY: all-zero is a valid `pt_regs`.
+        let mut fixed: bindings::pt_regs = unsafe { core::mem::zeroed() };
+        // SAFETY: `fixed` is ours; `regs` by the function's contract. The image stays loaded:
+        // we hold the lock every loader takes, and it is never released on this path.
+        unsafe {
+            bindings::crash_setup_regs(&mut fixed, regs);
+            vmcoreinfo::save_on_crash();
+            bindings::machine_crash_shutdown(&mut fixed);
+            bindings::machine_kexec(image);
+        }
+    }
+    drop(lock);
+}
+
+/// `PANIC_CPU_INVALID`.
+const PANIC_CPU_INVALID: i32 = -1;
+
+fn panic_cpu() -> &'static AtomicI32 {
+    // SAFETY: `panic_cpu` is a static `atomic_t`, an aligned `int` that C accesses only
+    // atomically; `AtomicI32` has the layout of an `int`.
+    unsafe { AtomicI32::from_ptr(core::ptr::addr_of_mut!(bindings::panic_cpu.counter)) }
+}
+
+/// `crash_kexec()`: as [`crash_kexec_now`], for the first CPU only (the one that sets
+/// `panic_cpu`, as `panic()` does), so that CPUs crashing together do not stop each other.
+///
+/// # Safety
+///
+/// As for [`crash_kexec_now`].
+pub(crate) unsafe fn crash_kexec_once(regs: *mut bindings::pt_regs) {
+    let this_cpu = sys::this_cpu() as i32;
+    if panic_cpu()
+        .compare_exchange(
+            PANIC_CPU_INVALID,
+            this_cpu,
+            Ordering::SeqCst,
+            Ordering::SeqCst,
+        )
+        .is_ok()
+    {
+        // SAFETY: by the function's contract.
+        unsafe { crash_kexec_now(regs) };
+        // Let a later panic() or crash_kexec() through.
+        panic_cpu().store(PANIC_CPU_INVALID, Ordering::Relaxed);
+    }
+}
+
+/// `kexec_should_crash()`: whether an oops of task `p` ends in kdump now, before the panic
+/// notifiers (never, with `crash_kexec_post_notifiers`: `panic()` calls kdump after them).
+///
+/// # Safety
+///
+/// `p` is a live task.
+pub(crate) unsafe fn should_crash(p: *mut bindings::task_struct) -> bool {
+    // SAFETY: plain reads of boot parameters.
+    if unsafe { bindings::crash_kexec_post_notifiers } {
+        return false;
+    }
+    // SAFETY: `p` by the function's contract; `panic_on_oops` is a plain int.
+    // The four panic()s of make_task_dead(), one for each condition.
+    sys::in_interrupt()
+        || unsafe { (*p).pid == 0 || bindings::is_global_init(p) || bindings::panic_on_oops != 0 }
+}

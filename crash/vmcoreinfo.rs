@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! VMCOREINFO: the `key=value` text that tells dump tools how this kernel lays out its memory
+//! (`vmcoreinfo_data`, shown by `/sys/kernel/vmcoreinfo`), and the ELF note that carries it
+//! into the dump (`vmcoreinfo_note`), rewritten with the crash time when the machine crashes.
+//!
+//! C side: [`kernel/vmcore_info.c`](srctree/kernel/vmcore_info.c). Its varargs entry
+//! `vmcoreinfo_append_str()` stays C (glue.c) and hands each formatted line to [`append`].
+
+use core::fmt::Write;
+use core::mem::{offset_of, size_of};
+use core::ptr;
+use core::sync::atomic::{AtomicPtr, Ordering};
+use kernel::bindings;
+use kernel::ffi::c_void;
+use kernel::page::PAGE_SIZE;
+use kernel::prelude::*;
+
+use crate::note::{append_note, final_note, Line, Text, NOTE_HEAD};
+use crate::sys;
+use bindings::{vmcoreinfo_data, vmcoreinfo_note, vmcoreinfo_size};
+
+/// `vmcoreinfo_data_safecopy`: the copy of the text in crashkernel memory that a loaded crash
+/// image carries (protected from stray writes with the rest of that memory), or null.
+static SAFECOPY: AtomicPtr<u8> = AtomicPtr::new(ptr::null_mut());
+
+/// `VMCOREINFO_BYTES`.
+const BYTES: usize = PAGE_SIZE;
+/// `VMCOREINFO_NOTE_NAME`.
+const NAME: &[u8] = b"VMCOREINFO";
+/// `VMCOREINFO_NOTE_SIZE`: the note with a full text, and the empty note after it.
+pub(crate) const NOTE_SIZE: usize = NOTE_HEAD * 2 + ((NAME.len() + 1 + 3) & !3) + BYTES;
+
+/// The text buffer and its length.
+///
+/// # Safety
+///
+/// Nothing else uses the buffer while the returned value lives: C and this file change it only
+/// at boot, when a crash image is loaded or unloaded, and on the panic path, which other CPUs
+/// have left by then.
+unsafe fn text() -> Option<Text<'static>> {
+    // SAFETY: by the function's contract; the buffer is `BYTES` long once allocated.
+    unsafe {
+        let data = ptr::addr_of!(vmcoreinfo_data).read();
+        if data.is_null() {
+            return None;
+        }
+        let len = ptr::addr_of!(vmcoreinfo_size).read();
+        Some(Text::new(core::slice::from_raw_parts_mut(data, BYTES), len))
+    }
+}
+
+/// Appends `line` to the text (what fits); returns whether the text now fills its buffer.
+pub(crate) fn append(line: &[u8]) -> bool {
+    // SAFETY: C appends at boot and from arch code, never concurrently with itself.
+    let Some(mut t) = (unsafe { text() }) else {
+        return false;
+    };
+    let full = t.append(line);
+    // SAFETY: as above.
+    unsafe { ptr::addr_of_mut!(vmcoreinfo_size).write(t.len()) };
+    full
+}
+
+/// `update_vmcoreinfo_note()`: writes the text into the note.
+fn update_note() {
+    // SAFETY: as for `append`; the note buffer is `NOTE_SIZE` long once allocated.
+    unsafe {
+        let note = ptr::addr_of!(vmcoreinfo_note).read();
+        let Some(t) = text() else { return };
+        if note.is_null() || t.is_empty() {
+            return;
+        }
+        let out = core::slice::from_raw_parts_mut(note.cast::<u8>(), NOTE_SIZE);
+        if let Some(rest) = append_note(out, NAME, 0, t.as_bytes()) {
+            let _ = final_note(rest);
+        }
+    }
+}
+
+/// `crash_update_vmcoreinfo_safecopy()`: copies the text to `copy` (a page of crashkernel
+/// memory, or null to stop using one) and makes it the text the crash path completes.
+///
+/// # Safety
+///
+/// `copy` is null or a mapped page that stays mapped until this is called again with null.
+pub(crate) unsafe fn set_safecopy(copy: *mut u8) {
+    if !copy.is_null() {
+        // SAFETY: by the function's contract and as for `append`.
+        if let Some(t) = unsafe { text() } {
+            let src = t.as_bytes();
+            // SAFETY: `copy` is a page and the text at most a page; they do not overlap.
+            unsafe { ptr::copy_nonoverlapping(src.as_ptr(), copy, src.len()) };
+        }
+    }
+    SAFECOPY.store(copy, Ordering::Release);
+}
+
+/// `crash_save_vmcoreinfo()`: on the panic path, the text (from the safe copy when there is
+/// one) gets the crash time and is written into the note. Nothing allocates or can panic.
+pub(crate) fn save_on_crash() {
+    // SAFETY: only this CPU runs now (the caller holds the kexec lock on the panic path).
+    unsafe {
+        if ptr::addr_of!(vmcoreinfo_note).read().is_null() {
+            return;
+        }
+        let copy = SAFECOPY.load(Ordering::Acquire);
+        if !copy.is_null() {
+            ptr::addr_of_mut!(vmcoreinfo_data).write(copy);
+        }
+    }
+    let mut line = Line::new();
+    line.push(b"CRASHTIME=")
+        .push_i64(sys::real_seconds())
+        .push(b"\n");
+    append(line.as_bytes());
+    update_note();
+}
+
+/// `kimage_crash_copy_vmcoreinfo()`: a crash image keeps a copy of the text in a control page
+/// of crashkernel memory, mapped, so the crash path does not depend on the page the running
+/// kernel may have scribbled over.
+///
+/// # Safety
+///
+/// `image` is a crash or normal image being loaded, that only the caller uses.
+pub(crate) unsafe fn copy_into_image(image: *mut bindings::kimage) -> Result {
+    // SAFETY: by the function's contract.
+    let image = unsafe { &mut *image };
+    if image.type_() != bindings::KEXEC_TYPE_CRASH {
+        return Ok(());
+    }
+    // SAFETY: `image` is ours; the page comes from its crashkernel region.
+    let page = unsafe { bindings::kimage_alloc_control_pages(image, 0) };
+    if page.is_null() {
+        pr_warn!("Could not allocate vmcoreinfo buffer\n");
+        return Err(ENOMEM);
+    }
+    // SAFETY: `page` is a page of ours.
+    let copy = unsafe { bindings::crash_vmap_page(page) };
+    if copy.is_null() {
+        pr_warn!("Could not vmap vmcoreinfo buffer\n");
+        return Err(ENOMEM);
+    }
+    image.vmcoreinfo_data_copy = copy;
+    // SAFETY: `copy` maps a page until the image is freed, which calls this with null first.
+    unsafe { set_safecopy(copy.cast()) };
+    Ok(())
+}
+
+/// One `key=value` line, formatted as `vmcoreinfo_append_str()` formats it.
+fn line(args: core::fmt::Arguments<'_>) -> bool {
+    let mut l = Line::new();
+    let _ = l.write_fmt(args);
+    append(l.as_bytes())
+}
+
+macro_rules! info {
+    ($($arg:tt)*) => {
+        line(format_args!($($arg)*))
+    };
+}
+
+/// `VMCOREINFO_SYMBOL(name)`.
+fn symbol<T>(name: &str, addr: *const T) {
+    info!("SYMBOL({})={:x}\n", name, addr as usize);
+}
+
+/// `VMCOREINFO_OFFSET(st.field)`.
+fn offset(name: &str, off: usize) {
+    info!("OFFSET({})={}\n", name, off);
+}
+
+/// `VMCOREINFO_STRUCT_SIZE(st)` and `VMCOREINFO_SIZE(name)`.
+fn size(name: &str, size: usize) {
+    info!("SIZE({})={}\n", name, size);
+}
+
+/// `VMCOREINFO_LENGTH(name, value)`.
+fn length(name: &str, value: u64) {
+    info!("LENGTH({})={}\n", name, value);
+}
+
+/// `PGTY_x << 24` as C computes it: in `int`, where the top types come out negative.
+fn mapcount_value(pgty: bindings::pagetype) -> i64 {
+    (pgty as i32).wrapping_shl(24).into()
+}
+
+/// `VMCOREINFO_NUMBER(name)`.
+fn number(name: &str, value: i64) {
+    info!("NUMBER({})={}\n", name, value);
+}
+
+#[cfg(CONFIG_KALLSYMS)]
+extern "C" {
+    // kernel/kallsyms_internal.h, which has no bindings: the kallsyms tables the link makes.
+    static kallsyms_names: [u8; 0];
+    static kallsyms_num_syms: kernel::ffi::c_uint;
+    static kallsyms_token_table: [u8; 0];
+    static kallsyms_token_index: [u16; 0];
+    static kallsyms_offsets: [kernel::ffi::c_int; 0];
+    static kallsyms_relative_base: kernel::ffi::c_ulong;
+}
+
+/// `crash_save_vmcoreinfo_init()`: allocates the text and the note, and writes the text, the
+/// same keys in the same order as C.
+pub(crate) fn init() -> Result {
+    // SAFETY: a zeroed page we own, or null.
+    let data = unsafe { bindings::get_zeroed_page_noprof(bindings::GFP_KERNEL) } as *mut u8;
+    if data.is_null() {
+        pr_warn!("Memory allocation for vmcoreinfo_data failed\n");
+        return Err(ENOMEM);
+    }
+    // SAFETY: zeroed memory we own, or null.
+    let note = unsafe {
+        bindings::alloc_pages_exact_noprof(NOTE_SIZE, bindings::GFP_KERNEL | bindings::__GFP_ZERO)
+    };
+    if note.is_null() {
+        // SAFETY: the page allocated above, not yet published.
+        unsafe { bindings::free_pages(data as usize as _, 0) };
+        pr_warn!("Memory allocation for vmcoreinfo_note failed\n");
+        return Err(ENOMEM);
+    }
+    // SAFETY: initcall time: nothing reads these yet.
+    unsafe {
+        ptr::addr_of_mut!(vmcoreinfo_data).write(data);
+        ptr::addr_of_mut!(vmcoreinfo_note).write(note.cast());
+    }
+    write_keys();
+    // SAFETY: C's own hook, called where C calls it.
+    unsafe { bindings::arch_crash_save_vmcoreinfo() };
+    update_note();
+    Ok(())
+}
+
+/// The keys of `crash_save_vmcoreinfo_init()`, in its order.
+fn write_keys() {
+    use bindings::{free_area, list_head, mem_section, page, pglist_data, uts_namespace, zone};
+
+    // SAFETY: `init_uts_ns` is static; its release string is NUL-terminated and fixed.
+    let release =
+        unsafe { CStr::from_char_ptr(ptr::addr_of!(bindings::init_uts_ns.name.release).cast()) };
+    info!("OSRELEASE={}\n", release);
+    let mut id = Line::new();
+    id.push(b"BUILD-ID=");
+    // SAFETY: a static array, written before initcalls run.
+    for b in unsafe { ptr::addr_of!(bindings::vmlinux_build_id).read() } {
+        let _ = write!(id, "{:02x}", b);
+    }
+    id.push(b"\n");
+    append(id.as_bytes());
+    info!("PAGESIZE={}\n", PAGE_SIZE);
+
+    symbol("init_uts_ns", ptr::addr_of!(bindings::init_uts_ns));
+    offset("uts_namespace.name", offset_of!(uts_namespace, name));
+    symbol(
+        "node_online_map",
+        ptr::addr_of!(bindings::node_states)
+            .cast::<bindings::nodemask_t>()
+            .wrapping_add(bindings::node_states_N_ONLINE as usize),
+    );
+    symbol("swapper_pg_dir", ptr::addr_of!(bindings::init_top_pgt));
+    symbol("_stext", ptr::addr_of!(bindings::_stext));
+    // SAFETY: no preconditions.
+    info!("NUMBER(VMALLOC_START)=0x{:x}\n", unsafe {
+        bindings::VMALLOC_START()
+    });
+    #[cfg(not(CONFIG_NUMA))]
+    {
+        symbol("mem_map", ptr::addr_of!(bindings::mem_map));
+        symbol(
+            "contig_page_data",
+            ptr::addr_of!(bindings::contig_page_data),
+        );
+    }
+    // SAFETY: no preconditions.
+    symbol("vmemmap", unsafe { bindings::vmemmap() } as *const c_void);
+    // SAFETY: a pointer set before initcalls run.
+    symbol("mem_section", unsafe {
+        ptr::addr_of!(bindings::mem_section).read()
+    });
+    // SAFETY: no preconditions.
+    length("mem_section", unsafe { bindings::NR_SECTION_ROOTS() }
+        as u64);
+    size("mem_section", size_of::<mem_section>());
+    offset(
+        "mem_section.section_mem_map",
+        offset_of!(mem_section, section_mem_map),
+    );
+    number("SECTION_SIZE_BITS", bindings::SECTION_SIZE_BITS as i64);
+    // SAFETY: no preconditions.
+    number("MAX_PHYSMEM_BITS", unsafe { bindings::MAX_PHYSMEM_BITS() }
+        as i64);
+    size("page", size_of::<page>());
+    size("pglist_data", size_of::<pglist_data>());
+    size("zone", size_of::<zone>());
+    size("free_area", size_of::<free_area>());
+    size("list_head", size_of::<list_head>());
+    size("nodemask_t", size_of::<bindings::nodemask_t>());
+    offset("page.flags", offset_of!(page, flags));
+    offset("page._refcount", offset_of!(page, _refcount));
+    offset(
+        "page.mapping",
+        offset_of!(page, __bindgen_anon_1.__bindgen_anon_1.mapping),
+    );
+    offset(
+        "page.lru",
+        offset_of!(page, __bindgen_anon_1.__bindgen_anon_1.__bindgen_anon_1.lru),
+    );
+    offset(
+        "page._mapcount",
+        offset_of!(page, __bindgen_anon_2._mapcount),
+    );
+    offset(
+        "page.private",
+        offset_of!(page, __bindgen_anon_1.__bindgen_anon_1.private),
+    );
+    offset(
+        "page.compound_head",
+        offset_of!(page, __bindgen_anon_1.__bindgen_anon_3.compound_head),
+    );
+    offset(
+        "pglist_data.node_zones",
+        offset_of!(pglist_data, node_zones),
+    );
+    offset("pglist_data.nr_zones", offset_of!(pglist_data, nr_zones));
+    offset(
+        "pglist_data.node_start_pfn",
+        offset_of!(pglist_data, node_start_pfn),
+    );
+    offset(
+        "pglist_data.node_spanned_pages",
+        offset_of!(pglist_data, node_spanned_pages),
+    );
+    offset("pglist_data.node_id", offset_of!(pglist_data, node_id));
+    offset("zone.free_area", offset_of!(zone, free_area));
+    offset("zone.vm_stat", offset_of!(zone, vm_stat));
+    offset("zone.spanned_pages", offset_of!(zone, spanned_pages));
+    offset("free_area.free_list", offset_of!(free_area, free_list));
+    offset("list_head.next", offset_of!(list_head, next));
+    offset("list_head.prev", offset_of!(list_head, prev));
+    length("zone.free_area", bindings::NR_PAGE_ORDERS as u64);
+    // SAFETY: printk's own keys, appended through vmcoreinfo_append_str() as in C.
+    unsafe { bindings::log_buf_vmcoreinfo_setup() };
+    length(
+        "free_area.free_list",
+        bindings::migratetype_MIGRATE_TYPES as u64,
+    );
+    number(
+        "NR_FREE_PAGES",
+        bindings::zone_stat_item_NR_FREE_PAGES as i64,
+    );
+    number("PG_lru", bindings::pageflags_PG_lru as i64);
+    number("PG_private", bindings::pageflags_PG_private as i64);
+    number("PG_swapcache", bindings::pageflags_PG_swapcache as i64);
+    number("PG_swapbacked", bindings::pageflags_PG_swapbacked as i64);
+    number(
+        "PAGE_SLAB_MAPCOUNT_VALUE",
+        mapcount_value(bindings::pagetype_PGTY_slab),
+    );
+    #[cfg(CONFIG_MEMORY_FAILURE)]
+    number("PG_hwpoison", bindings::pageflags_PG_hwpoison as i64);
+    number("PG_head_mask", 1i64 << bindings::pageflags_PG_head);
+    number(
+        "PAGE_BUDDY_MAPCOUNT_VALUE",
+        mapcount_value(bindings::pagetype_PGTY_buddy),
+    );
+    number(
+        "PAGE_HUGETLB_MAPCOUNT_VALUE",
+        mapcount_value(bindings::pagetype_PGTY_hugetlb),
+    );
+    number(
+        "PAGE_OFFLINE_MAPCOUNT_VALUE",
+        mapcount_value(bindings::pagetype_PGTY_offline),
+    );
+    #[cfg(CONFIG_KALLSYMS)]
+    {
+        symbol("kallsyms_names", ptr::addr_of!(kallsyms_names));
+        symbol("kallsyms_num_syms", ptr::addr_of!(kallsyms_num_syms));
+        symbol("kallsyms_token_table", ptr::addr_of!(kallsyms_token_table));
+        symbol("kallsyms_token_index", ptr::addr_of!(kallsyms_token_index));
+        symbol("kallsyms_offsets", ptr::addr_of!(kallsyms_offsets));
+        symbol(
+            "kallsyms_relative_base",
+            ptr::addr_of!(kallsyms_relative_base),
+        );
+    }
+}

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Helpers for the Rust crash path (kdump/crash): the static inline functions
+ * and macros of the percpu, cpumask, sched, kexec and x86 ELF headers it
+ * calls. crash_setup_regs() and elf_core_copy_regs() are inline assembly (they
+ * read the registers and segment selectors of the CPU they run on).
+ *
+ * A helper that wraps one C function or macro has its name
+ * (rust_helper_<name>); a helper that does several steps has a crash_ name.
+ */
+
+#ifdef CONFIG_CRASH_DUMP_RUST
+
+#include <linux/cpumask.h>
+#include <linux/elfcore.h>
+#include <linux/highmem.h>
+#include <linux/kexec.h>
+#include <linux/mmzone.h>
+#include <linux/percpu.h>
+#include <linux/pgtable.h>
+#include <linux/pid_namespace.h>
+#include <linux/preempt.h>
+#include <linux/sched.h>
+#include <linux/smp.h>
+#include <linux/vmalloc.h>
+
+void rust_helper_crash_setup_regs(struct pt_regs *newregs,
+				  struct pt_regs *oldregs)
+{
+	crash_setup_regs(newregs, oldregs);
+}
+
+void rust_helper_elf_core_copy_regs(elf_gregset_t *elfregs,
+				    struct pt_regs *regs)
+{
+	elf_core_copy_regs(elfregs, regs);
+}
+
+unsigned int rust_helper_raw_smp_processor_id(void)
+{
+	return raw_smp_processor_id();
+}
+
+bool rust_helper_in_interrupt(void)
+{
+	return in_interrupt();
+}
+
+bool rust_helper_is_global_init(struct task_struct *tsk)
+{
+	return is_global_init(tsk);
+}
+
+void *rust_helper_per_cpu_ptr(void __percpu *ptr, unsigned int cpu)
+{
+	return per_cpu_ptr(ptr, cpu);
+}
+
+unsigned int rust_helper_cpumask_next(int n, const struct cpumask *srcp)
+{
+	return cpumask_next(n, srcp);
+}
+
+unsigned long rust_helper_PAGE_OFFSET(void)
+{
+	return (unsigned long)__va(0);
+}
+
+unsigned long rust_helper___pa_symbol(void *addr)
+{
+	return __pa_symbol(addr);
+}
+
+unsigned long rust_helper_VMALLOC_START(void)
+{
+	return VMALLOC_START;
+}
+
+unsigned long rust_helper_vmemmap(void)
+{
+	return (unsigned long)vmemmap;
+}
+
+long rust_helper_MAX_PHYSMEM_BITS(void)
+{
+	return MAX_PHYSMEM_BITS;
+}
+
+unsigned long rust_helper_NR_SECTION_ROOTS(void)
+{
+	return NR_SECTION_ROOTS;
+}
+
+void rust_helper_crash_free_reserved_phys_range(unsigned long begin,
+						unsigned long end)
+{
+	crash_free_reserved_phys_range(begin, end);
+}
+
+void *rust_helper_crash_vmap_page(struct page *page)
+{
+	return vmap(&page, 1, VM_MAP, PAGE_KERNEL);
+}
+
+void *rust_helper_kmap_local_pfn(unsigned long pfn)
+{
+	return kmap_local_pfn(pfn);
+}
+
+#endif /* CONFIG_CRASH_DUMP_RUST */
