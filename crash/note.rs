@@ -15,6 +15,14 @@ pub const NOTE_HEAD: usize = 12;
 /// Longest line `vmcoreinfo_append_str()` keeps: it formats into `char buf[0x50]`.
 pub const LINE_MAX: usize = 0x50 - 1;
 
+/// Copies what fits of `from` to the start of `to`. Unlike `copy_from_slice`, it has no length
+/// check that could panic: it may run on the panic path.
+fn copy(to: &mut [u8], from: &[u8]) {
+    for (t, f) in to.iter_mut().zip(from) {
+        *t = *f;
+    }
+}
+
 /// `n` rounded up to a multiple of four, or `None` if it overflows.
 fn word_up(n: usize) -> Option<usize> {
     Some(n.checked_add(3)? & !3)
@@ -49,17 +57,14 @@ pub fn append_note<'a>(
         u32::try_from(desc.len()).ok()?,
         ntype,
     ];
-    let (note, rest) = buf.split_at_mut(size);
+    let (note, rest) = buf.split_at_mut_checked(size)?;
     note.fill(0);
     for (out, word) in note.chunks_exact_mut(4).zip(head) {
-        out.copy_from_slice(&word.to_le_bytes());
+        copy(out, &word.to_le_bytes());
     }
-    let name_at = NOTE_HEAD;
     let desc_at = NOTE_HEAD.checked_add(word_up(namesz)?)?;
-    note.get_mut(name_at..name_at.checked_add(name.len())?)?
-        .copy_from_slice(name);
-    note.get_mut(desc_at..desc_at.checked_add(desc.len())?)?
-        .copy_from_slice(desc);
+    copy(note.get_mut(NOTE_HEAD..)?, name);
+    copy(note.get_mut(desc_at..)?, desc);
     Some(rest)
 }
 
@@ -104,13 +109,9 @@ impl<'a> Text<'a> {
     /// (C keeps at most [`LINE_MAX`] bytes of a line; so does [`Line`]). Returns whether the
     /// text now fills the buffer: C warns then, once, that the rest was cut.
     pub fn append(&mut self, line: &[u8]) -> bool {
-        let room = self.buf.len().saturating_sub(self.len);
-        let n = line.len().min(room);
-        if let (Some(to), Some(from)) = (
-            self.buf.get_mut(self.len..self.len.saturating_add(n)),
-            line.get(..n),
-        ) {
-            to.copy_from_slice(from);
+        if let Some(to) = self.buf.get_mut(self.len..) {
+            let n = to.len().min(line.len());
+            copy(to, line);
             self.len = self.len.saturating_add(n);
         }
         self.len == self.buf.len()
@@ -147,12 +148,9 @@ impl Line {
 
     /// Appends what fits of `s`.
     pub fn push(&mut self, s: &[u8]) -> &mut Self {
-        let n = s.len().min(LINE_MAX.saturating_sub(self.len));
-        if let (Some(to), Some(from)) = (
-            self.buf.get_mut(self.len..self.len.saturating_add(n)),
-            s.get(..n),
-        ) {
-            to.copy_from_slice(from);
+        if let Some(to) = self.buf.get_mut(self.len..) {
+            let n = to.len().min(s.len());
+            copy(to, s);
             self.len = self.len.saturating_add(n);
         }
         self

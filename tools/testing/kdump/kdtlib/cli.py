@@ -5,14 +5,15 @@ import argparse
 import os
 import time
 
-from . import bench, deps, hosttest, kbuild, kunit, report, scenarios, series, tree
+from . import bench, callgraph, deps, hosttest, kbuild, kunit, report, scenarios, series, tree
 from .common import FLAVOURS, TEST_FLAVOURS, KdtError, die, progress
 from .report import Row
 
 # Scenarios `make check` runs on every flavour, in this order.
 CHECK_SCENARIOS = ["reboot", "reboot-s", "unload", "kdump", "kdump-s", "errno", "cycles", "race"]
-# Only where the Rust /proc/vmcore provider serves: corrupt elfcorehdrs from the test loader.
-RUST_SCENARIOS = [f"corrupt-{m}" for m in scenarios.CORRUPT]
+# Only on the Rust flavour: its VMCOREINFO against C's (after both kdump scenarios), and, where
+# the Rust /proc/vmcore provider serves, corrupt elfcorehdrs from the test loader.
+RUST_SCENARIOS = ["vmcoreinfo"] + [f"corrupt-{m}" for m in scenarios.CORRUPT]
 # The differential flavour: C and Rust providers in one capture kernel.
 TWIN_SCENARIOS = ["twin", "twin-elf32"]
 # The lockdep flavour: the Rust flavour's kernel paths that take locks and read sections.
@@ -32,6 +33,8 @@ SELFTESTS = [
     ("twin", "differ", "the providers differ", None, "twin"),
     # The errno comparison must see a case whose errno differs from C's.
     ("errno", "errno-differs", "differ from C", None, "rust"),
+    # The VMCOREINFO comparison must see a value that differs from C's.
+    ("vmcoreinfo", "differ", "differ from C's", None, "rust"),
 ]
 
 # What each flavour's kernel must be made of for the crash path, which replaces two C objects.
@@ -241,6 +244,25 @@ def _series_rows():
     return rows
 
 
+def _panic_path_rows(flavour="rust"):
+    """The panic path's call graph in the flavour's objects, and the same check with an
+    allocation added on purpose, which must fail."""
+    out = kbuild.flavour_dir(flavour)
+    objs = [out / o for o in ("kdump/crash/crash_dump.o", "rust/helpers/helpers.o",
+                              "rust/kernel.o", "rust/core.o", "kdump/kexec/kexec_core.o")
+            if (out / o).exists()]
+    t0 = time.monotonic()
+    ok, note = callgraph.check(objs)
+    rows = [Row("panic-path", "call graph from __crash_kexec", ok, note, time.monotonic() - t0)]
+    t0 = time.monotonic()
+    bad_ok, bad_note = callgraph.check(objs, inject=callgraph.SELFTEST_EDGE)
+    caught = not bad_ok and "allocates" in bad_note
+    rows.append(Row("selftest", "panic-path--break=allocates", caught,
+                    f"failed as it must: {bad_note}" if caught else
+                    f"passed with an allocation on the path: {bad_note}", time.monotonic() - t0))
+    return rows
+
+
 def _clippy_row():
     try:
         ok, note, secs = kbuild.clippy()
@@ -301,6 +323,7 @@ def cmd_check(args):
         rows += [_scenario_row(scenarios.run_scenario(n, flavour)) for n in names]
     if "rust" in built:
         rows.append(_clippy_row())
+        rows += _panic_path_rows()
     if "rust" in built and _build_row("twin", rows):
         built.append("twin")
         rows += [_scenario_row(scenarios.run_scenario(n, "twin")) for n in TWIN_SCENARIOS]

@@ -66,6 +66,27 @@ def read(path):
     return Core(cls, phdrs, notes)
 
 
+def vmcoreinfo(path):
+    """The VMCOREINFO note's text in a vmcore, or None."""
+    core = read(path)
+    with open(path, "rb") as f:
+        for p in core.phdrs:
+            if p["type"] != PT_NOTE:
+                continue
+            f.seek(p["offset"])
+            data, off = f.read(p["filesz"]), 0
+            while off + 12 <= len(data):
+                namesz, descsz, _ = struct.unpack_from("<III", data, off)
+                if namesz == 0:
+                    break
+                name = data[off + 12:off + 12 + namesz].rstrip(b"\0")
+                desc_at = off + 12 + ((namesz + 3) & ~3)
+                if name == b"VMCOREINFO":
+                    return data[desc_at:desc_at + descsz].decode("ascii", "replace")
+                off = desc_at + ((descsz + 3) & ~3)
+    return None
+
+
 def _notes(data):
     out, off = [], 0
     while off + 12 <= len(data):

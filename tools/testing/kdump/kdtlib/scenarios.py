@@ -5,6 +5,7 @@ says pass or fail, why, and how long it took.
 """
 
 import collections
+import re
 import os
 import secrets
 import shutil
@@ -171,6 +172,44 @@ def _errno_results(run):
     return out
 
 
+# VMCOREINFO keys whose values are this boot's or this build's (KASLR addresses, the build ID,
+# the crash time): the only values two flavours' dumps may differ in.
+VMCOREINFO_OWN = re.compile(r"^(SYMBOL\(.+\)|BUILD-ID|NUMBER\((VMALLOC_START|phys_base)\)"
+                            r"|KERNELOFFSET|CRASHTIME)$")
+
+
+def vmcoreinfo_lines(text):
+    return [tuple(line.split("=", 1)) if "=" in line else (line, "")
+            for line in text.splitlines() if line]
+
+
+def vmcoreinfo_compare(flavour, brk=""):
+    """The VMCOREINFO of this flavour's kdump against the C flavour's: the same keys in the
+    same order, the same values but for this boot's addresses, the build ID and the crash
+    time. Both kdump scenarios must have run (make check runs C first)."""
+    theirs = BUILD / "runs" / "c" / "kdump" / "vmcoreinfo.txt"
+    mine = BUILD / "runs" / flavour / "kdump" / "vmcoreinfo.txt"
+    for p in (theirs, mine):
+        if not p.exists():
+            raise Check(f"no {p}: run the kdump scenario on that flavour first")
+    c, r = vmcoreinfo_lines(theirs.read_text()), vmcoreinfo_lines(mine.read_text())
+    if brk == "differ" and r:
+        r[-2] = (r[-2][0], r[-2][1] + "0")
+    ck, rk = [k for k, _ in c], [k for k, _ in r]
+    if ck != rk:
+        first = next((i for i, (a, b) in enumerate(zip(ck, rk)) if a != b), min(len(ck), len(rk)))
+        raise Check(f"VMCOREINFO keys differ from C's at line {first + 1}: C has "
+                    f"{ck[first] if first < len(ck) else 'nothing'}, {flavour} "
+                    f"{rk[first] if first < len(rk) else 'nothing'} ({len(ck)} and {len(rk)} keys)")
+    differ = [f"{k}: C {a}, {flavour} {b}" for (k, a), (_, b) in zip(c, r)
+              if a != b and not VMCOREINFO_OWN.match(k)]
+    if differ:
+        raise Check(f"{len(differ)} VMCOREINFO value(s) differ from C's: " + "; ".join(differ[:3]))
+    own = sum(1 for (k, a), (_, b) in zip(c, r) if a != b)
+    return {"keys": f"{len(ck)}, the same and in the same order as C's",
+            "values": f"{len(ck) - own} equal; {own} differ, all addresses, build ID or crash time"}
+
+
 def errno_table_path(flavour):
     return BUILD / "runs" / flavour / "errno" / "errno.txt"
 
@@ -332,6 +371,10 @@ def kdump(flavour, kexec_flags="", brk="", stack_of="crashed", name="kdump"):
                "read/mmap": f"mmap read-only ok, write/private-write/exec EPERM, past the end "
                             f"EINVAL, pread at {cap.get('probes')} random places = mapping"}
     details.update(check_elf(vmcore, first))
+    info = elfcore.vmcoreinfo(vmcore)
+    if info is None:
+        raise Check("the dump has no VMCOREINFO note")
+    (d / "vmcoreinfo.txt").write_text(info)
     details["panic"] = check_dmesg(vmcore, d)
     details["makedumpfile -d 31"] = check_makedumpfile(vmcore, d)
     _, vmlinux = kbuild.artefacts(flavour)
@@ -577,6 +620,8 @@ SCENARIOS = {
                lambda f, b: cycles(f, brk=b)),
     "race": ("kexec -p while kexec_crash_size shrinks the region: never both succeed",
              lambda f, b: race(f, brk=b)),
+    "vmcoreinfo": ("VMCOREINFO of the kdump dump: C's keys, order and values",
+                   lambda f, b: vmcoreinfo_compare(f, brk=b)),
     "twin": ("C and Rust /proc/vmcore identical (ELF64), whole and via makedumpfile",
              lambda f, b: twin(f, brk=b)),
     "twin-elf32": ("C and Rust /proc/vmcore identical from an ELF32 elfcorehdr",
