@@ -57,7 +57,8 @@ pub fn append_note<'a>(
         u32::try_from(desc.len()).ok()?,
         ntype,
     ];
-    let (note, rest) = buf.split_at_mut_checked(size)?;
+    // In bounds (checked above), so the split has no panic left in it.
+    let (note, rest) = buf.split_at_mut(size.min(buf.len()));
     note.fill(0);
     for (out, word) in note.chunks_exact_mut(4).zip(head) {
         copy(out, &word.to_le_bytes());
