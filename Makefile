@@ -45,8 +45,8 @@ selftest:
 	@$(KDT) selftest
 
 # C and Rust side by side in QEMU (same settings): /proc/vmcore throughput at 1, 2 and 4 GiB,
-# kexec_load time of a 16 MiB image, kexec -e against a cold boot. Figures in
-# build/bench/vmcore.json and build/bench/kexec.json. BENCH_MEM=1024 for one size.
+# kexec_load time of a 16 MiB image, kexec -e against a cold boot, panic to the capture kernel.
+# Figures in build/bench/vmcore.json, kexec.json and crash.json. BENCH_MEM=1024 for one size.
 BENCH_MEM ?= 1024,2048,4096
 bench:
 	@$(KDT) bench --mem $(BENCH_MEM)

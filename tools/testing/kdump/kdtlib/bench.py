@@ -39,6 +39,7 @@ KEXEC_BOOTS = int(os.environ.get("KDT_BENCH_LOAD_BOOTS", "8"))
 
 REPEATS = int(os.environ.get("KDT_BENCH_REPEATS", "3"))
 REBOOTS = int(os.environ.get("KDT_BENCH_REBOOTS", "6"))
+PANICS = int(os.environ.get("KDT_BENCH_PANICS", "6"))
 TESTS = ["ceiling_1m", "ceiling_4k", "cap_ceiling_1m", "cap_ceiling_4k", "copy_1m", "copy_4k",
          "vmcore_1m", "vmcore_4k", "makedumpfile_mmap", "makedumpfile_non_mmap"]
 
@@ -140,7 +141,8 @@ def run_bench(flavours, mems, twin=False):
         _table([dict(r, flavour=r["flavour"].removeprefix("twin-")) for r in rows
                 if r["flavour"].startswith("twin-")], ["c", "rust"], mems[:1], growth=False)
     _kexec_table(kexec_rows, flavours)
-    print(f"figures: {out}, {out.with_name('kexec.json')}")
+    run_crash_bench(flavours)
+    print(f"figures: {out}, {out.with_name('kexec.json')}, {out.with_name('crash.json')}")
     return 0
 
 
@@ -230,6 +232,58 @@ def run_kexec_bench(flavours):
     out = BUILD / "bench" / "kexec.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(rows, indent=1))
+    return rows
+
+
+def _panics(flavours):
+    """sysrq-c into a loaded crash kernel, PANICS times a flavour, the flavours taking turns:
+    from the panic line to the capture kernel's first line (the crash path: registers and
+    VMCOREINFO saved, the other CPUs stopped, the jump, purgatory, the decompressor), and on
+    to its userspace. Every flavour loads the C flavour's kernel as its crash kernel, so what
+    follows the jump is the same work for both. Times are the host's, as the serial lines
+    arrive."""
+    runs = {f: {"capture": [], "userspace": []} for f in flavours}
+    for i in range(PANICS):
+        for f in (flavours if i % 2 == 0 else list(reversed(flavours))):
+            progress(f"bench: {f} flavour, panic into the crash kernel ({i + 1}/{PANICS})")
+            run, d, img = _boot(f, "kdump", f"kdt.kexec_flags= {CLOCK}", disk=True,
+                                name="bench-panic", target="c")
+            if img is not None:
+                img.unlink(missing_ok=True)
+            t_panic = run.find("Kernel panic - not syncing")
+            t_cap = run.find("Linux version", after=t_panic) if t_panic is not None else None
+            t_user = run.find("KDT: role=capture", after=t_cap) if t_cap is not None else None
+            if None in (t_panic, t_cap, t_user):
+                raise KdtError(f"bench {f}: the panic did not reach the capture kernel's "
+                               f"userspace; see {d / 'serial.log'}")
+            runs[f]["capture"].append(round(t_cap - t_panic, 3))
+            runs[f]["userspace"].append(round(t_user - t_panic, 3))
+    return [{"flavour": f, "test": "panic_to_capture", "seconds": statistics.median(r["capture"]),
+             "runs": r["capture"], "to_userspace": statistics.median(r["userspace"]),
+             "userspace_runs": r["userspace"]} for f, r in runs.items()]
+
+
+def run_crash_bench(flavours):
+    flavours = [f for f in flavours if f != "twin"]
+    rows = _panics(flavours)
+    out = BUILD / "bench" / "crash.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(rows, indent=1))
+    print()
+    print(f"{'crash (seconds)':<34}" + "".join(f"{f:>10}" for f in flavours)
+          + (f"{'rust/c':>9}" if "c" in flavours and "rust" in flavours else ""))
+    get = {r["flavour"]: r for r in rows}
+    for key, label in (("seconds", "panic to capture kernel's 1st line"),
+                       ("to_userspace", "panic to capture userspace")):
+        vals = {f: get[f][key] for f in flavours}
+        line = f"{label:<34}" + "".join(f"{vals[f]:>10.3f}" for f in flavours)
+        if "c" in vals and "rust" in vals and vals["c"]:
+            line += f"{vals['rust'] / vals['c']:>8.2f}x"
+        print(line)
+    for f in flavours:
+        r = get[f]["runs"]
+        print(f"{f}: panic to capture kernel, {len(r)} runs (s): "
+              + " ".join(f"{v:.3f}" for v in sorted(r)))
     return rows
 
 
