@@ -10,14 +10,15 @@ from .common import FLAVOURS, TEST_FLAVOURS, KdtError, die, progress
 from .report import Row
 
 # Scenarios `make check` runs on every flavour, in this order.
-CHECK_SCENARIOS = ["reboot", "reboot-s", "unload", "kdump", "kdump-s", "errno", "cycles", "race"]
+CHECK_SCENARIOS = ["reboot", "reboot-s", "unload", "kdump", "kdump-s", "errno", "cycles", "race",
+                   "hotplug"]
 # Only on the Rust flavour: its VMCOREINFO against C's (after both kdump scenarios), and, where
 # the Rust /proc/vmcore provider serves, corrupt elfcorehdrs from the test loader.
 RUST_SCENARIOS = ["vmcoreinfo"] + [f"corrupt-{m}" for m in scenarios.CORRUPT]
 # The differential flavour: C and Rust providers in one capture kernel.
 TWIN_SCENARIOS = ["twin", "twin-elf32"]
 # The lockdep flavour: the Rust flavour's kernel paths that take locks and read sections.
-LOCKDEP_SCENARIOS = ["kdump", "reboot", "race", "errno"]
+LOCKDEP_SCENARIOS = ["kdump", "reboot", "race", "errno", "hotplug"]
 
 # Each: (scenario, fault, text the failure reason must hold, QEMU timeout in seconds, flavour).
 SELFTESTS = [

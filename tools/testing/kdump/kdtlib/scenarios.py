@@ -172,6 +172,35 @@ def _errno_results(run):
     return out
 
 
+def hotplug(flavour, brk=""):
+    """kexec -s -p, CPU 1 offline, online and offline again (each change rewrites the loaded
+    elfcorehdr through the crash hotplug handler), a crash on CPU 0; the capture must show
+    what was online at the crash: one NT_PRSTATUS note, and PT_LOADs covering all RAM."""
+    run, d, img = _boot(flavour, "hotplug", disk=True, brk=brk)
+    first, cap = _crash_and_capture(run, "", "-s")
+    _fact(first, "crash_hotplug", "1", "the loaded crash image has no crash hotplug support "
+          "(/sys/devices/system/cpu/crash_hotplug)")
+    for key in ("cpu1_offline_rc", "cpu1_online_rc", "cpu1_offline_again_rc"):
+        _fact(first, key, "0", "CPU 1 could not be taken offline or brought back")
+    _fact(first, "cpus_online", "0", "CPUs online at the crash")
+    if cap.get("vmcore") != "present":
+        raise Check("the capture kernel has no /proc/vmcore")
+    arts = qemu.artefacts(img, d)
+    vmcore = arts.get("vmcore")
+    if vmcore is None:
+        raise Check("no vmcore written to the artefact disk by the capture kernel")
+    img.unlink()
+    details = check_elf(vmcore, first)
+    prstatus = [n for n in elfcore.read(vmcore).notes if (n[0], n[1]) == ("CORE", 1)]
+    if len(prstatus) != 1:
+        raise Check(f"vmcore: {len(prstatus)} NT_PRSTATUS notes with only CPU 0 online at the "
+                    "crash (want 1)")
+    _, vmlinux = kbuild.artefacts(flavour)
+    details["backtrace"] = check_stack(vmcore, vmlinux, d, "crashed")
+    details["hotplug"] = "CPU 1 offline, online, offline; one NT_PRSTATUS (CPU 0)"
+    return details
+
+
 # VMCOREINFO keys whose values are this boot's or this build's (KASLR addresses, the build ID,
 # the crash time): the only values two flavours' dumps may differ in.
 VMCOREINFO_OWN = re.compile(r"^(SYMBOL\(.+\)|BUILD-ID|NUMBER\((VMALLOC_START|phys_base)\)"
@@ -620,6 +649,8 @@ SCENARIOS = {
                lambda f, b: cycles(f, brk=b)),
     "race": ("kexec -p while kexec_crash_size shrinks the region: never both succeed",
              lambda f, b: race(f, brk=b)),
+    "hotplug": ("crash hotplug: kexec -s -p, CPU 1 off, on, off, crash; the dump shows CPU 0",
+                lambda f, b: hotplug(f, brk=b)),
     "vmcoreinfo": ("VMCOREINFO of the kdump dump: C's keys, order and values",
                    lambda f, b: vmcoreinfo_compare(f, brk=b)),
     "twin": ("C and Rust /proc/vmcore identical (ELF64), whole and via makedumpfile",
