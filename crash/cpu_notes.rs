@@ -71,23 +71,22 @@ pub(crate) unsafe fn save(regs: *mut bindings::pt_regs, cpu: c_int) {
     if buf.is_null() {
         return;
     }
-    // SAFETY: all-zero is a valid `elf_prstatus` (integers and arrays of integers).
-    let mut prstatus: bindings::elf_prstatus = unsafe { core::mem::zeroed() };
-    // SAFETY: `current` is always valid on a CPU; `regs` by the function's contract, and the
-    // register set is ours.
+    // Zeroed whole, padding included (C memsets it), then filled field by field, so every
+    // byte of it is initialised when it is read as bytes below.
+    let mut prstatus = core::mem::MaybeUninit::<bindings::elf_prstatus>::zeroed();
+    let p = prstatus.as_mut_ptr();
+    // SAFETY: `p` points to our zeroed `elf_prstatus`; `current` is always valid on a CPU;
+    // `regs` by the function's contract.
     unsafe {
-        prstatus.common.pr_pid = (*bindings::get_current()).pid;
-        bindings::elf_core_copy_regs(&mut prstatus.pr_reg, regs);
+        ptr::addr_of_mut!((*p).common.pr_pid).write((*bindings::get_current()).pid);
+        bindings::elf_core_copy_regs(ptr::addr_of_mut!((*p).pr_reg), regs);
     }
     // SAFETY: `buf` is this CPU's note buffer, `note_buf_t` bytes long; while the machine
-    // crashes only this CPU writes it. `prstatus` is plain data of its size.
+    // crashes only this CPU writes it. All bytes of `prstatus` are initialised (above).
     let (out, desc) = unsafe {
         (
             core::slice::from_raw_parts_mut(buf.cast::<u8>(), size_of::<bindings::note_buf_t>()),
-            core::slice::from_raw_parts(
-                ptr::addr_of!(prstatus).cast::<u8>(),
-                size_of::<bindings::elf_prstatus>(),
-            ),
+            core::slice::from_raw_parts(p.cast::<u8>(), size_of::<bindings::elf_prstatus>()),
         )
     };
     // The buffer is sized for exactly this note and the final one (CRASH_CORE_NOTE_BYTES).

@@ -34,13 +34,14 @@ pub unsafe extern "C" fn __crash_kexec(regs: *mut bindings::pt_regs) {
     unsafe { panic::crash_kexec_now(regs) }
 }
 
-/// `crash_kexec()`: kdump, for the first CPU that gets here.
+/// `crash_kexec()`: kdump, for the first CPU that gets here. glue.c's `crash_kexec()` calls
+/// it: that one is a BPF kfunc, which needs the BTF only C gets.
 ///
 /// # Safety
 ///
 /// `regs` is null or the registers of the context that crashed.
 #[no_mangle]
-pub unsafe extern "C" fn crash_kexec(regs: *mut bindings::pt_regs) {
+pub unsafe extern "C" fn crash_kexec_rust(regs: *mut bindings::pt_regs) {
     // SAFETY: by the function's contract.
     unsafe { panic::crash_kexec_once(regs) }
 }
@@ -165,11 +166,15 @@ pub unsafe extern "C" fn append_elf_note(
     data: *const c_void,
     data_len: usize,
 ) -> *mut u32 {
-    // SAFETY: by the function's contract.
+    // SAFETY: by the function's contract; C may pass a null `data` with no bytes.
     let (name, desc) = unsafe {
         (
             CStr::from_char_ptr(name).as_bytes(),
-            core::slice::from_raw_parts(data.cast::<u8>(), data_len),
+            if data_len == 0 {
+                &[][..]
+            } else {
+                core::slice::from_raw_parts(data.cast::<u8>(), data_len)
+            },
         )
     };
     let Some(size) = note::note_size(name.len(), desc.len()) else {

@@ -9,10 +9,14 @@
  * - the variables of crash_core.c and vmcore_info.c: dump tools find them by
  *   their C debug information (drgn looks up crash_notes to find each CPU's
  *   registers), which a Rust static does not have;
+ * - crash_kexec(), a BPF kfunc: BTF, which BPF needs for every kfunc of its
+ *   generic set, is made from C only (pahole skips Rust units), so the kfunc is
+ *   this C function, which calls the Rust crash_kexec_rust();
  * - the symbol exports of crash_core.c and vmcore_info.c;
  * - the crash hotplug mutex, a statically initialised struct mutex.
  */
 
+#include <linux/btf.h>
 #include <linux/bug.h>
 #include <linux/crash_core.h>
 #include <linux/export.h>
@@ -43,6 +47,11 @@ void vmcoreinfo_append_str(const char *fmt, ...)
 
 	WARN_ONCE(crash_vmcoreinfo_append(buf, r),
 		  "vmcoreinfo data exceeds allocated size, truncating");
+}
+
+__bpf_kfunc void crash_kexec(struct pt_regs *regs)
+{
+	crash_kexec_rust(regs);
 }
 
 void __weak arch_crash_save_vmcoreinfo(void)

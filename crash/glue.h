@@ -8,6 +8,11 @@
 
 #include <linux/types.h>
 
+struct pt_regs;
+
+/* Rust: crash_kexec(), for glue.c's BPF kfunc of that name. */
+void crash_kexec_rust(struct pt_regs *regs);
+
 /*
  * Rust: appends len bytes of buf to the VMCOREINFO text; returns whether the
  * text now fills its buffer.

@@ -125,12 +125,14 @@ pub(crate) unsafe fn handle_event(action: c_uint, cpu: c_uint, arg: *mut c_void)
     drop(lock);
 }
 
+#[cfg(CONFIG_HOTPLUG_CPU)]
 extern "C" fn cpu_online(cpu: c_uint) -> c_int {
     // SAFETY: no argument for CPU events.
     unsafe { handle_event(bindings::KEXEC_CRASH_HP_ADD_CPU, cpu, core::ptr::null_mut()) };
     0
 }
 
+#[cfg(CONFIG_HOTPLUG_CPU)]
 extern "C" fn cpu_offline(cpu: c_uint) -> c_int {
     // SAFETY: no argument for CPU events.
     unsafe {

@@ -36,13 +36,79 @@ pub(crate) unsafe fn crash_kexec_now(regs: *mut bindings::pt_regs) {
         // SAFETY: `fixed` is ours; `regs` by the function's contract. The image stays loaded:
         // we hold the lock every loader takes, and it is never released on this path.
         unsafe {
-            bindings::crash_setup_regs(&mut fixed, regs);
+            setup_regs(&mut fixed, regs);
             vmcoreinfo::save_on_crash();
             bindings::machine_crash_shutdown(&mut fixed);
             bindings::machine_kexec(image);
         }
     }
     drop(lock);
+}
+
+// The offsets `setup_regs` writes at: x86_64's `struct pt_regs`.
+const _: () = {
+    use bindings::pt_regs as R;
+    use core::mem::offset_of;
+    assert!(offset_of!(R, r15) == 0 && offset_of!(R, r14) == 8 && offset_of!(R, r13) == 16);
+    assert!(offset_of!(R, r12) == 24 && offset_of!(R, bp) == 32 && offset_of!(R, bx) == 40);
+    assert!(offset_of!(R, r11) == 48 && offset_of!(R, r10) == 56 && offset_of!(R, r9) == 64);
+    assert!(offset_of!(R, r8) == 72 && offset_of!(R, ax) == 80 && offset_of!(R, cx) == 88);
+    assert!(offset_of!(R, dx) == 96 && offset_of!(R, si) == 104 && offset_of!(R, di) == 112);
+    assert!(offset_of!(R, ip) == 128 && offset_of!(R, __bindgen_anon_1) == 136);
+    assert!(offset_of!(R, flags) == 144 && offset_of!(R, sp) == 152);
+    assert!(offset_of!(R, __bindgen_anon_2) == 160);
+};
+
+/// `crash_setup_regs()` (x86_64): `regs` when the caller has them, else this CPU's registers
+/// as they are here. It is always inlined, as C's inline is into `__crash_kexec()`, so the
+/// stack and instruction pointers saved are those of the function that is still running
+/// when the dump is made, and the unwinder starts from a live frame. The pointer is passed in
+/// `rdi` (saved as itself, as C's saves whatever its registers hold), so that no callee-saved
+/// register is overwritten before it is saved.
+///
+/// # Safety
+///
+/// `regs` is null or points to registers.
+#[inline(always)]
+unsafe fn setup_regs(fixed: &mut bindings::pt_regs, regs: *const bindings::pt_regs) {
+    if !regs.is_null() {
+        // SAFETY: by the function's contract.
+        *fixed = unsafe { regs.read() };
+        return;
+    }
+    let p: *mut bindings::pt_regs = fixed;
+    // SAFETY: writes only `*p`, at the offsets asserted above; reads registers, and uses the
+    // stack for the flags only (the kernel has no red zone).
+    unsafe {
+        core::arch::asm!(
+            "mov [rdi + 40], rbx",
+            "mov [rdi + 88], rcx",
+            "mov [rdi + 96], rdx",
+            "mov [rdi + 104], rsi",
+            "mov [rdi + 112], rdi",
+            "mov [rdi + 32], rbp",
+            "mov [rdi + 80], rax",
+            "mov [rdi + 152], rsp",
+            "mov [rdi + 72], r8",
+            "mov [rdi + 64], r9",
+            "mov [rdi + 56], r10",
+            "mov [rdi + 48], r11",
+            "mov [rdi + 24], r12",
+            "mov [rdi + 16], r13",
+            "mov [rdi + 8], r14",
+            "mov [rdi], r15",
+            "mov eax, ss",
+            "mov [rdi + 160], ax",
+            "mov eax, cs",
+            "mov [rdi + 136], ax",
+            "pushfq",
+            "pop qword ptr [rdi + 144]",
+            "lea rax, [rip]",
+            "mov [rdi + 128], rax",
+            in("rdi") p,
+            out("rax") _,
+        );
+    }
 }
 
 /// `PANIC_CPU_INVALID`.

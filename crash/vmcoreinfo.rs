@@ -240,7 +240,10 @@ fn write_keys() {
     // SAFETY: `init_uts_ns` is static; its release string is NUL-terminated and fixed.
     let release =
         unsafe { CStr::from_char_ptr(ptr::addr_of!(bindings::init_uts_ns.name.release).cast()) };
-    info!("OSRELEASE={}\n", release);
+    // The bytes as they are, as C's %s writes them (Display would escape some).
+    let mut os = Line::new();
+    os.push(b"OSRELEASE=").push(release.as_bytes()).push(b"\n");
+    append(os.as_bytes());
     let mut id = Line::new();
     id.push(b"BUILD-ID=");
     // SAFETY: a static array, written before initcalls run.
@@ -274,6 +277,7 @@ fn write_keys() {
         );
     }
     // SAFETY: no preconditions.
+    #[cfg(CONFIG_SPARSEMEM_VMEMMAP)]
     symbol("vmemmap", unsafe { bindings::vmemmap() } as *const c_void);
     // SAFETY: a pointer set before initcalls run.
     symbol("mem_section", unsafe {

@@ -2,8 +2,8 @@
 /*
  * Helpers for the Rust crash path (kdump/crash): the static inline functions
  * and macros of the percpu, cpumask, sched, kexec and x86 ELF headers it
- * calls. crash_setup_regs() and elf_core_copy_regs() are inline assembly (they
- * read the registers and segment selectors of the CPU they run on).
+ * calls. elf_core_copy_regs() is inline assembly (it reads the segment
+ * selectors of the CPU it runs on).
  *
  * A helper that wraps one C function or macro has its name
  * (rust_helper_<name>); a helper that does several steps has a crash_ name.
@@ -23,12 +23,6 @@
 #include <linux/sched.h>
 #include <linux/smp.h>
 #include <linux/vmalloc.h>
-
-void rust_helper_crash_setup_regs(struct pt_regs *newregs,
-				  struct pt_regs *oldregs)
-{
-	crash_setup_regs(newregs, oldregs);
-}
 
 void rust_helper_elf_core_copy_regs(elf_gregset_t *elfregs,
 				    struct pt_regs *regs)

@@ -249,7 +249,8 @@ def _panic_path_rows(flavour="rust"):
     """The panic path's call graph in the flavour's objects, and the same check with an
     allocation added on purpose, which must fail."""
     out = kbuild.flavour_dir(flavour)
-    objs = [out / o for o in ("kdump/crash/crash_dump.o", "rust/helpers/helpers.o",
+    objs = [out / o for o in ("kdump/crash/crash_dump.o", "kdump/crash/glue.o",
+                              "rust/helpers/helpers.o",
                               "rust/kernel.o", "rust/core.o", "kdump/kexec/kexec_core.o")
             if (out / o).exists()]
     t0 = time.monotonic()
