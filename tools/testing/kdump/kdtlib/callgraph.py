@@ -84,36 +84,33 @@ def parse(text):
     return graph
 
 
-def reachable(graph, roots):
-    """(functions of the graph reached from roots, {outside callee: a caller})."""
-    seen, outside, todo = set(), {}, [r for r in roots if r in graph]
-    while todo:
-        f = todo.pop()
-        if f in seen:
-            continue
-        seen.add(f)
-        for callee in graph.get(f, ()):
-            if callee in graph:
-                todo.append(callee)
-            else:
-                outside.setdefault(callee, f)
-    return seen, outside
-
-
-def violations(graph, roots):
-    """[(function, why, caller)] of every forbidden function reachable from roots, whether the
-    walked objects define it (a panic handler in core.o) or not (an allocator elsewhere)."""
+def _callers(graph, roots):
+    """{name: the caller it was first reached from (None for a root)} for every function and
+    outside callee reachable from roots, breadth first, so each caller chain is a shortest."""
     parent = {r: None for r in roots if r in graph}
     todo = list(parent)
     while todo:
-        f = todo.pop()
+        f = todo.pop(0)
         for callee in sorted(graph.get(f, ())):
             if callee not in parent:
                 parent[callee] = f
                 if callee in graph:
                     todo.append(callee)
+    return parent
+
+
+def reachable(graph, roots):
+    """(functions of the graph reached from roots, {outside callee: a caller})."""
+    parent = _callers(graph, roots)
+    return ({f for f in parent if f in graph},
+            {f: caller for f, caller in parent.items() if f not in graph})
+
+
+def violations(graph, roots):
+    """[(function, why, caller)] of every forbidden function reachable from roots, whether the
+    walked objects define it (a panic handler in core.o) or not (an allocator elsewhere)."""
     out = []
-    for name, caller in sorted(parent.items()):
+    for name, caller in sorted(_callers(graph, roots).items()):
         for why, pattern in FORBIDDEN:
             if pattern.search(name) or pattern.search(_short(name)):
                 out.append((name, why, caller))
@@ -123,14 +120,7 @@ def violations(graph, roots):
 
 def chain(graph, roots, target):
     """The calls from a root to target, as short names, root first."""
-    parent = {r: None for r in roots if r in graph}
-    todo = list(parent)
-    while todo:
-        f = todo.pop(0)
-        for callee in sorted(graph.get(f, ())):
-            if callee not in parent:
-                parent[callee] = f
-                todo.append(callee)
+    parent = _callers(graph, roots)
     out, x = [], target
     while x is not None and x in parent:
         out.append(_short(x))
