@@ -212,9 +212,10 @@ PARTS = {
     # The crate's name in its mangled symbols (the sysctl init is absent without SYSCTL).
     "kexec": ("CONFIG_KEXEC_CORE_RUST", "kernel/kexec_core.o", "kexec_limit_handler",
               "10kexec_core"),
-    # The crash path replaces two objects: crash_core.o and vmcore_info.o.
+    # The crash path replaces two objects: crash_core.o and vmcore_info.o. Its crate's name
+    # (a module's functions may all be inlined: the distribution kernel keeps none of panic's).
     "crash": ("CONFIG_CRASH_DUMP_RUST", "kernel/crash_core.o", "crash_notes_memory_init",
-              "10crash_dump5panic"),
+              "10crash_dump"),
     "vmcore-info": ("CONFIG_CRASH_DUMP_RUST", "kernel/vmcore_info.o", "crash_save_vmcoreinfo_init",
                     "10crash_dump10vmcoreinfo"),
     # machine_kexec_64.o keeps the kexec_file_load relocation code.
