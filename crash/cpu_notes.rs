@@ -78,7 +78,7 @@ pub(crate) unsafe fn save(regs: *mut bindings::pt_regs, cpu: c_int) {
     // SAFETY: `p` points to our zeroed `elf_prstatus`; `current` is always valid on a CPU;
     // `regs` by the function's contract.
     unsafe {
-        ptr::addr_of_mut!((*p).common.pr_pid).write((*bindings::get_current()).pid);
+        ptr::addr_of_mut!((*p).common.pr_pid).write(sys::task_pid(bindings::get_current()));
         bindings::elf_core_copy_regs(ptr::addr_of_mut!((*p).pr_reg), regs);
     }
     // SAFETY: `buf` is this CPU's note buffer, `note_buf_t` bytes long; while the machine

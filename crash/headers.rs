@@ -111,5 +111,44 @@ pub(crate) unsafe fn prepare(
         unsafe { bindings::vfree(buf) };
         return Err(ENOMEM);
     }
+    #[cfg(CONFIG_KEXEC_FILE)]
+    debug_loads(buf, &info, cpus + 1 + usize::from(text.is_some()), used);
     Ok((buf, size))
+}
+
+/// C's `kexec_dprintk()` line for each range's PT_LOAD, which `kexec -s -d` asks for.
+#[cfg(CONFIG_KEXEC_FILE)]
+const LOAD_LINE: &kernel::str::CStr = kernel::c_str!(
+    "\x016crash_core: Crash PT_LOAD ELF header. phdr=%p vaddr=0x%llx, paddr=0x%llx, sz=0x%llx \
+     e_phnum=%d p_offset=0x%llx\n"
+);
+
+/// The [`LOAD_LINE`]s of the header at `buf`, whose range headers start at program header
+/// `first`: the same values C prints, `e_phnum` counting the headers written so far.
+#[cfg(CONFIG_KEXEC_FILE)]
+fn debug_loads(buf: *mut c_void, info: &CoreInfo, first: usize, used: &[Range]) {
+    // SAFETY: a plain read of a boolean set by `kexec_file_load`.
+    if !unsafe { bindings::kexec_file_dbg_print } {
+        return;
+    }
+    for (i, r) in used.iter().enumerate() {
+        let index = first.wrapping_add(i);
+        let phdr = buf
+            .cast::<u8>()
+            .wrapping_add(elfcore::EHDR_SIZE.wrapping_add(elfcore::PHDR_SIZE.wrapping_mul(index)));
+        let size = r.end.wrapping_sub(r.start).wrapping_add(1);
+        // SAFETY: the format's conversions are a pointer, four `unsigned long long`s around
+        // an `int`, as passed.
+        unsafe {
+            bindings::_printk(
+                LOAD_LINE.as_char_ptr(),
+                phdr.cast::<c_void>(),
+                r.start.wrapping_add(info.page_offset),
+                r.start,
+                size,
+                index.wrapping_add(1) as kernel::ffi::c_int,
+                r.start,
+            )
+        };
+    }
 }

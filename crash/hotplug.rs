@@ -14,6 +14,24 @@ use kernel::prelude::*;
 
 use crate::elf::ELFMAG;
 
+/// `pr_*()` as C's crash hotplug half prints, with its prefix, `crash hp: ` (crash_core.c
+/// redefines `pr_fmt` for it), instead of the crate's: the lines users grep for stay the
+/// same. `pr_debug` lines keep the crate's prefix: `pr_debug!` is compiled in only with
+/// `DEBUG`, as in the rest of Rust for Linux.
+macro_rules! hp_print {
+    ($level:ident, $($arg:tt)*) => {
+        // SAFETY: a kernel format string (`"%s: %pA"`), a NUL-terminated prefix and the
+        // arguments it formats.
+        unsafe {
+            kernel::print::call_printk(
+                &kernel::print::format_strings::$level,
+                b"crash hp\0",
+                format_args!($($arg)*),
+            )
+        }
+    };
+}
+
 extern "C" {
     // glue.c: the statically initialised mutex that serialises hotplug events.
     fn crash_hotplug_lock();
@@ -43,7 +61,10 @@ impl Drop for HotplugGuard {
 pub(crate) fn supported() -> bool {
     let _hp = HotplugGuard::lock();
     let Some(_lock) = KexecGuard::try_lock() else {
-        pr_info!("kexec_trylock() failed, kdump image may be inaccurate\n");
+        hp_print!(
+            INFO,
+            "kexec_trylock() failed, kdump image may be inaccurate\n"
+        );
         return false;
     };
     let image = ImageSlot::Crash.load();
@@ -86,7 +107,10 @@ unsafe fn find_elfcorehdr(image: &bindings::kimage) -> Option<usize> {
 pub(crate) unsafe fn handle_event(action: c_uint, cpu: c_uint, arg: *mut c_void) {
     let _hp = HotplugGuard::lock();
     let Some(lock) = KexecGuard::try_lock() else {
-        pr_info!("kexec_trylock() failed, kdump image may be inaccurate\n");
+        hp_print!(
+            INFO,
+            "kexec_trylock() failed, kdump image may be inaccurate\n"
+        );
         return;
     };
     let image = ImageSlot::Crash.load();
@@ -110,7 +134,7 @@ pub(crate) unsafe fn handle_event(action: c_uint, cpu: c_uint, arg: *mut c_void)
         }
     }
     if image.elfcorehdr_index < 0 {
-        pr_err!("unable to locate elfcorehdr segment");
+        hp_print!(ERR, "unable to locate elfcorehdr segment");
         return;
     }
     // SAFETY: the architecture's handlers, called under the lock as C calls them.

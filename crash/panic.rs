@@ -26,7 +26,11 @@ use crate::vmcoreinfo;
 /// `regs` is null or the registers of the context that crashed.
 pub(crate) unsafe fn crash_kexec_now(regs: *mut bindings::pt_regs) {
     // A loader holding the lock may be rewriting the crash image.
-    let Some(lock) = KexecGuard::try_lock() else {
+    let Some(lock) = lock_for_crash() else {
+        // C skips kdump silently here; say so, on the console the user is looking at. A
+        // constant string with no conversions: nothing is formatted.
+        // SAFETY: a NUL-terminated format without conversion specifiers, and no arguments.
+        unsafe { bindings::_printk(SKIPPED.as_char_ptr()) };
         return;
     };
     let image = ImageSlot::Crash.load();
@@ -43,6 +47,31 @@ pub(crate) unsafe fn crash_kexec_now(regs: *mut bindings::pt_regs) {
         }
     }
     drop(lock);
+}
+
+/// What the console says when kdump is skipped (`KERN_EMERG`, as panic's own lines).
+const SKIPPED: &kernel::str::CStr = kernel::c_str!(
+    "\x010crash_core: kdump skipped: the kexec lock is held (a kexec load or unload, kexec -e, \
+     a crashkernel resize or a crash hotplug update is in progress)\n"
+);
+
+/// How long, in microseconds, the crash path waits for a kexec lock that another CPU holds.
+const LOCK_WAIT_US: u32 = 1000;
+
+/// `kexec_trylock()`, retried for up to [`LOCK_WAIT_US`]. A normal (`kexec -l`) load holds
+/// the lock only to swap its finished image into its slot, a few instructions unless an
+/// interrupt comes between them, so a panic in the middle of one still gets the crash image;
+/// a crash image being rewritten holds it for the whole copy, and kdump is skipped. Only
+/// waited for, never spun on without bound: the holder may be this CPU, or stopped.
+fn lock_for_crash() -> Option<KexecGuard> {
+    for _ in 0..LOCK_WAIT_US {
+        if let Some(lock) = KexecGuard::try_lock() {
+            return Some(lock);
+        }
+        // SAFETY: a calibrated busy wait, safe in any context.
+        unsafe { bindings::__udelay(1) };
+    }
+    KexecGuard::try_lock()
 }
 
 // The offsets `setup_regs` writes at: x86_64's `struct pt_regs`.
@@ -158,5 +187,7 @@ pub(crate) unsafe fn should_crash(p: *mut bindings::task_struct) -> bool {
     // SAFETY: `p` by the function's contract; `panic_on_oops` is a plain int.
     // The four panic()s of make_task_dead(), one for each condition.
     sys::in_interrupt()
-        || unsafe { (*p).pid == 0 || bindings::is_global_init(p) || bindings::panic_on_oops != 0 }
+        || unsafe {
+            sys::task_pid(p) == 0 || bindings::is_global_init(p) || bindings::panic_on_oops != 0
+        }
 }

@@ -47,6 +47,17 @@ pub(crate) fn in_interrupt() -> bool {
     unsafe { bindings::in_interrupt() }
 }
 
+/// `tsk->pid`, read by C: Rust's offset of `pid` in the bindings' `task_struct` is wrong on
+/// kernels without `CONFIG_SCHEDSTATS` (see `rust_helper_crash_task_pid()`).
+///
+/// # Safety
+///
+/// `tsk` is a live task.
+pub(crate) unsafe fn task_pid(tsk: *mut bindings::task_struct) -> bindings::pid_t {
+    // SAFETY: by the function's contract.
+    unsafe { bindings::crash_task_pid(tsk) }
+}
+
 /// `PAGE_OFFSET`: where the direct map puts physical address 0, fixed at boot.
 pub(crate) fn page_offset() -> u64 {
     // SAFETY: no preconditions.

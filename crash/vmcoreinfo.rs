@@ -202,13 +202,21 @@ extern "C" {
     static kallsyms_relative_base: kernel::ffi::c_ulong;
 }
 
+/// A warning without the crate's prefix, as vmcore_info.c prints them (it has no `pr_fmt`).
+fn warn_bare(line: &kernel::str::CStr) {
+    // SAFETY: a NUL-terminated format without conversion specifiers, and no arguments.
+    unsafe { bindings::_printk(line.as_char_ptr()) };
+}
+
 /// `crash_save_vmcoreinfo_init()`: allocates the text and the note, and writes the text, the
 /// same keys in the same order as C.
 pub(crate) fn init() -> Result {
     // SAFETY: a zeroed page we own, or null.
     let data = unsafe { bindings::get_zeroed_page_noprof(bindings::GFP_KERNEL) } as *mut u8;
     if data.is_null() {
-        pr_warn!("Memory allocation for vmcoreinfo_data failed\n");
+        warn_bare(kernel::c_str!(
+            "\x014Memory allocation for vmcoreinfo_data failed\n"
+        ));
         return Err(ENOMEM);
     }
     // SAFETY: zeroed memory we own, or null.
@@ -218,7 +226,9 @@ pub(crate) fn init() -> Result {
     if note.is_null() {
         // SAFETY: the page allocated above, not yet published.
         unsafe { bindings::free_pages(data as usize as _, 0) };
-        pr_warn!("Memory allocation for vmcoreinfo_note failed\n");
+        warn_bare(kernel::c_str!(
+            "\x014Memory allocation for vmcoreinfo_note failed\n"
+        ));
         return Err(ENOMEM);
     }
     // SAFETY: initcall time: nothing reads these yet.

@@ -40,6 +40,17 @@ bool rust_helper_in_interrupt(void)
 	return in_interrupt();
 }
 
+/*
+ * A task's pid, read in C. Without CONFIG_SCHEDSTATS, struct sched_statistics
+ * is empty but ____cacheline_aligned; bindgen lays struct task_struct out
+ * without that alignment, so every Rust offset after the member is short (pid
+ * by 16 bytes on the test kernels).
+ */
+pid_t rust_helper_crash_task_pid(struct task_struct *tsk)
+{
+	return tsk->pid;
+}
+
 bool rust_helper_is_global_init(struct task_struct *tsk)
 {
 	return is_global_init(tsk);
