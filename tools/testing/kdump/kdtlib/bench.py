@@ -23,6 +23,12 @@ two warm-up loads, the spread that of the boot medians); and kexec -e into the C
 every flavour) against a cold QEMU boot of the flavour's own (host wall time from QEMU start, or
 from the guest's "executing" line, to the kernel's first userspace line), KDT_BENCH_REBOOTS (6) times, with kexec -e in three steps: the shutdown to the jump, the
 jump to the new kernel's first line, and its boot. Figures go to build/bench/kexec.json.
+
+crash: sysrq-c into a loaded crash kernel, KDT_BENCH_PANICS (6) times a flavour (panic to the
+capture kernel's first line); and kdump in the middle of a load, KDT_BENCH_MIDLOADS (20) panics
+per loader (kexec -l, kexec -s -l, kexec -p reloading the crash kernel) and flavour, at random
+moments of a loop of loads: how many were captured, and of those skipped how many the console
+named. Figures go to build/bench/crash.json.
 """
 
 import json
@@ -31,7 +37,7 @@ import statistics
 
 from . import initramfs, kbuild, qemu
 from .common import BUILD, KdtError, progress
-from .scenarios import CRASHKERNEL, _boot
+from .scenarios import CRASHKERNEL, MIDLOAD_LOADERS, Check, _boot, midload_attempt
 
 KEXEC_LOAD_MIB = 16
 KEXEC_LOADS = int(os.environ.get("KDT_BENCH_LOADS", "20"))
@@ -40,6 +46,7 @@ KEXEC_BOOTS = int(os.environ.get("KDT_BENCH_LOAD_BOOTS", "8"))
 REPEATS = int(os.environ.get("KDT_BENCH_REPEATS", "3"))
 REBOOTS = int(os.environ.get("KDT_BENCH_REBOOTS", "6"))
 PANICS = int(os.environ.get("KDT_BENCH_PANICS", "6"))
+MIDLOADS = int(os.environ.get("KDT_BENCH_MIDLOADS", "20"))
 TESTS = ["ceiling_1m", "ceiling_4k", "cap_ceiling_1m", "cap_ceiling_4k", "copy_1m", "copy_4k",
          "vmcore_1m", "vmcore_4k", "makedumpfile_mmap", "makedumpfile_non_mmap"]
 
@@ -263,16 +270,65 @@ def _panics(flavours):
              "userspace_runs": r["userspace"]} for f, r in runs.items()]
 
 
+def _midloads(flavours):
+    """Kdump in the middle of a load: MIDLOADS panics a loader and flavour, each at a random
+    moment of a loop of loads on another CPU (guest/scenarios/midload); the flavours take
+    turns and draw the same moments. Counts the captures, and the skips the console named."""
+    runs = {(f, ld): [] for f in flavours for ld in MIDLOAD_LOADERS}
+    for i in range(MIDLOADS):
+        for n, loader in enumerate(MIDLOAD_LOADERS):
+            for f in (flavours if i % 2 == 0 else list(reversed(flavours))):
+                progress(f"bench: {f} flavour, panic during {MIDLOAD_LOADERS[loader]} "
+                         f"({i + 1}/{MIDLOADS})")
+                try:
+                    runs[(f, loader)].append(midload_attempt(f, loader, 1000 * i + n))
+                except Check as e:
+                    raise KdtError(f"bench {f}, panic during {MIDLOAD_LOADERS[loader]}: {e}")
+    rows = []
+    for (f, loader), rs in runs.items():
+        captured = sum(r["captured"] for r in rs)
+        said = sum(r["said_skipped"] and not r["captured"] for r in rs)
+        rows.append({"flavour": f, "test": "midload", "loader": MIDLOAD_LOADERS[loader],
+                     "attempts": len(rs), "captured": captured, "skipped_said": said,
+                     "skipped_silently": len(rs) - captured - said,
+                     "load_period": statistics.median(r["load_period"] for r in rs) if rs else None,
+                     "runs": [{k: r[k] for k in ("captured", "said_skipped", "delay_us")}
+                              for r in rs]})
+    return rows
+
+
+def _midload_table(rows, flavours):
+    get = {(r["flavour"], r["loader"]): r for r in rows}
+    print()
+    print(f"{'kdump during a load':<22}" + "".join(f"{f + ' captured':>16}" for f in flavours)
+          + "".join(f"{f + ' skips said':>17}" for f in flavours)
+          + "".join(f"{f + ' load s':>13}" for f in flavours))
+    for loader in MIDLOAD_LOADERS.values():
+        line = f"{loader:<22}"
+        for f in flavours:
+            r = get[(f, loader)]
+            line += f"{r['captured']:>10}/{r['attempts']:<5}"
+        for f in flavours:
+            r = get[(f, loader)]
+            skipped = r["attempts"] - r["captured"]
+            line += f"{r['skipped_said']:>11}/{skipped:<5}"
+        line += "".join(f"{get[(f, loader)]['load_period'] or 0:>13.3f}" for f in flavours)
+        print(line)
+    print("(captured/panics; skips the console named/skips; load s: one load's median time)")
+
+
 def run_crash_bench(flavours):
     flavours = [f for f in flavours if f != "twin"]
     rows = _panics(flavours)
+    midload = _midloads(flavours)
+    rows += midload
     out = BUILD / "bench" / "crash.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(rows, indent=1))
     print()
     print(f"{'crash (seconds)':<34}" + "".join(f"{f:>10}" for f in flavours)
           + (f"{'rust/c':>9}" if "c" in flavours and "rust" in flavours else ""))
-    get = {r["flavour"]: r for r in rows}
+    get = {r["flavour"]: r for r in rows if r["test"] == "panic_to_capture"}
     for key, label in (("seconds", "panic to capture kernel's 1st line"),
                        ("to_userspace", "panic to capture userspace")):
         vals = {f: get[f][key] for f in flavours}
@@ -284,6 +340,7 @@ def run_crash_bench(flavours):
         r = get[f]["runs"]
         print(f"{f}: panic to capture kernel, {len(r)} runs (s): "
               + " ".join(f"{v:.3f}" for v in sorted(r)))
+    _midload_table(midload, flavours)
     return rows
 
 

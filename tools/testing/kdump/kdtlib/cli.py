@@ -5,20 +5,21 @@ import argparse
 import os
 import time
 
-from . import bench, callgraph, deps, hosttest, kbuild, kunit, report, scenarios, series, tree
+from . import (bench, callgraph, deps, hosttest, kbuild, kunit, layout, report, scenarios,
+               series, tree)
 from .common import FLAVOURS, TEST_FLAVOURS, KdtError, die, progress
 from .report import Row
 
 # Scenarios `make check` runs on every flavour, in this order.
 CHECK_SCENARIOS = ["reboot", "reboot-s", "unload", "kdump", "kdump-s", "errno", "cycles", "race",
-                   "hotplug"]
+                   "hotplug"] + [f"trigger-{k}" for k in scenarios.TRIGGERS]
 # Only on the Rust flavour: its VMCOREINFO against C's (after both kdump scenarios), and, where
 # the Rust /proc/vmcore provider serves, corrupt elfcorehdrs from the test loader.
 RUST_SCENARIOS = ["vmcoreinfo"] + [f"corrupt-{m}" for m in scenarios.CORRUPT]
 # The differential flavour: C and Rust providers in one capture kernel.
 TWIN_SCENARIOS = ["twin", "twin-elf32"]
 # The lockdep flavour: the Rust flavour's kernel paths that take locks and read sections.
-LOCKDEP_SCENARIOS = ["kdump", "reboot", "race", "errno", "hotplug"]
+LOCKDEP_SCENARIOS = ["kdump", "reboot", "race", "errno", "hotplug", "trigger-nmi", "trigger-two"]
 
 # Each: (scenario, fault, text the failure reason must hold, QEMU timeout in seconds, flavour).
 SELFTESTS = [
@@ -36,6 +37,8 @@ SELFTESTS = [
     ("errno", "errno-differs", "differ from C", None, "rust"),
     # The VMCOREINFO comparison must see a value that differs from C's.
     ("vmcoreinfo", "differ", "differ from C's", None, "rust"),
+    # The per-CPU check must see a dump that lacks one online CPU's registers.
+    ("trigger-sysrq", "lose-cpu", "NT_PRSTATUS notes for 4 online CPUs", None, "c"),
 ]
 
 # What each flavour's kernel must be made of for the crash path, which replaces two C objects.
@@ -265,6 +268,24 @@ def _panic_path_rows(flavour="rust"):
     return rows
 
 
+def _layout_row(flavour, selftest=False):
+    """The bindings' layout of the structs the Rust parts use, against vmlinux's; with
+    `selftest`, the check without its known exception, which must fail where bindgen is
+    wrong (task_struct without CONFIG_SCHEDSTATS)."""
+    t0 = time.monotonic()
+    try:
+        ok, note = layout.check(kbuild.flavour_dir(flavour), known={} if selftest else None)
+    except KdtError as e:
+        ok, note = False, str(e).splitlines()[0]
+    if selftest:
+        caught = not ok and "task_struct.stats" in note
+        return Row("selftest", "layout--break=no-known", caught,
+                   f"failed as it must: {note}" if caught else f"did not fail: {note}",
+                   time.monotonic() - t0)
+    return Row("layout", f"{flavour}: bindings = C's struct layouts", ok, note,
+               time.monotonic() - t0)
+
+
 def _clippy_row():
     try:
         ok, note, secs = kbuild.clippy()
@@ -295,6 +316,7 @@ def cmd_configs(args):
     for flavour in args.flavours or CONFIG_FLAVOURS:
         if not _build_row(flavour, rows):
             continue
+        rows.append(_layout_row(flavour))
         rows += [_scenario_row(scenarios.run_scenario(n, flavour))
                  for n in CONFIG_SCENARIOS.get(flavour, [])]
     progress(f"configs: done in {(time.monotonic() - t0) / 60:.1f} min")
@@ -326,6 +348,7 @@ def cmd_check(args):
     if "rust" in built:
         rows.append(_clippy_row())
         rows += _panic_path_rows()
+        rows += [_layout_row("rust"), _layout_row("rust", selftest=True)]
     if "rust" in built and _build_row("twin", rows):
         built.append("twin")
         rows += [_scenario_row(scenarios.run_scenario(n, "twin")) for n in TWIN_SCENARIOS]
@@ -398,7 +421,7 @@ def main(argv):
     r.add_argument("--flavour", action="append", choices=FLAVOURS + TEST_FLAVOURS)
     r.add_argument("--break", dest="brk", default="",
                    choices=["", "no-crash-kernel", "no-vmcore", "backtrace", "hang", "differ",
-                            "errno-differs"],
+                            "errno-differs", "lose-cpu"],
                    help="break what the scenario checks, to see it fail")
     r.set_defaults(fn=cmd_run)
     sub.add_parser("scenarios", help="every scenario on both flavours").set_defaults(fn=cmd_scenarios)

@@ -66,8 +66,8 @@ def read(path):
     return Core(cls, phdrs, notes)
 
 
-def vmcoreinfo(path):
-    """The VMCOREINFO note's text in a vmcore, or None."""
+def _note_descs(path):
+    """(name, type, desc bytes) of every note in a vmcore's PT_NOTE segments."""
     core = read(path)
     with open(path, "rb") as f:
         for p in core.phdrs:
@@ -76,15 +76,40 @@ def vmcoreinfo(path):
             f.seek(p["offset"])
             data, off = f.read(p["filesz"]), 0
             while off + 12 <= len(data):
-                namesz, descsz, _ = struct.unpack_from("<III", data, off)
+                namesz, descsz, ntype = struct.unpack_from("<III", data, off)
                 if namesz == 0:
                     break
                 name = data[off + 12:off + 12 + namesz].rstrip(b"\0")
                 desc_at = off + 12 + ((namesz + 3) & ~3)
-                if name == b"VMCOREINFO":
-                    return data[desc_at:desc_at + descsz].decode("ascii", "replace")
+                yield name.decode("ascii", "replace"), ntype, data[desc_at:desc_at + descsz]
                 off = desc_at + ((descsz + 3) & ~3)
+
+
+def vmcoreinfo(path):
+    """The VMCOREINFO note's text in a vmcore, or None."""
+    for name, _, desc in _note_descs(path):
+        if name == "VMCOREINFO":
+            return desc.decode("ascii", "replace")
     return None
+
+
+# x86_64 struct elf_prstatus: pr_pid at 32, pr_reg (struct user_regs_struct) at 112, in which
+# rip is register 16 and rsp register 19.
+PRSTATUS_PID = 32
+PRSTATUS_REG = 112
+REG_RIP, REG_RSP = 16, 19
+
+
+def prstatus(path):
+    """[(pid, rip, rsp)] of every NT_PRSTATUS note, in the order of the dump (CPU order)."""
+    out = []
+    for name, ntype, desc in _note_descs(path):
+        if name == "CORE" and ntype == 1 and len(desc) >= PRSTATUS_REG + 8 * (REG_RSP + 1):
+            pid, = struct.unpack_from("<i", desc, PRSTATUS_PID)
+            rip, = struct.unpack_from("<Q", desc, PRSTATUS_REG + 8 * REG_RIP)
+            rsp, = struct.unpack_from("<Q", desc, PRSTATUS_REG + 8 * REG_RSP)
+            out.append((pid, rip, rsp))
+    return out
 
 
 def _notes(data):

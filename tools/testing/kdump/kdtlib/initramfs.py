@@ -109,6 +109,8 @@ HELPERS = {
     "/lib/kdt/now": ROOT / "tools/testing/kdump/now/now.c",
     # the guest CPU's own copy rate, the bench's ceiling
     "/lib/kdt/copy-ceiling": ROOT / "tools/testing/kdump/now/copy-ceiling.c",
+    # sysrq-c from two CPUs at the same moment (the trigger scenario)
+    "/lib/kdt/panic-pair": ROOT / "tools/testing/kdump/now/panic-pair.c",
 }
 
 

@@ -9,7 +9,9 @@ import re
 import select
 import shutil
 import signal
+import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -95,11 +97,52 @@ class Run:
         return "\n".join(line for _, line in self.lines)
 
 
-def run(*, kernel, initrd, cmdline, log, mem_mib=1024, cpus=2, disk=None, timeout=180):
-    """Boot `kernel` and wait until the guest exits or `timeout` seconds pass."""
+class Monitor:
+    """The QEMU human monitor on a Unix socket, for what only the machine can do to the guest
+    (an NMI). The socket lives in a short temporary directory: a path under a deep clone
+    could pass the 107 bytes a Unix socket address holds."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="kdt-mon-")
+        self.path = os.path.join(self.dir, "monitor.sock")
+
+    def args(self):
+        return ["-monitor", f"unix:{self.path},server=on,wait=off"]
+
+    def command(self, line):
+        """Send one monitor command; returns what the monitor answered."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(5)
+            s.connect(self.path)
+            s.sendall(line.encode() + b"\n")
+            out = b""
+            # The answer ends at the next prompt.
+            while out.count(b"(qemu)") < 2:
+                try:
+                    chunk = s.recv(4096)
+                except socket.timeout:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+        return out.decode("utf-8", "replace")
+
+    def close(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def run(*, kernel, initrd, cmdline, log, mem_mib=1024, cpus=2, disk=None, timeout=180,
+        on_fact=None):
+    """Boot `kernel` and wait until the guest exits or `timeout` seconds pass.
+
+    `on_fact` maps a KDT fact to a function called with the QEMU Monitor when the guest
+    first reports it (given one, QEMU gets a monitor socket)."""
+    on_fact = dict(on_fact) if on_fact else None
+    monitor = Monitor() if on_fact else None
     cmd = [qemu_binary(), "-m", str(mem_mib), "-smp", str(cpus),
            "-kernel", str(kernel), "-initrd", str(initrd), "-append", cmdline,
-           "-display", "none", "-serial", "stdio", "-monitor", "none", "-nic", "none",
+           "-display", "none", "-serial", "stdio",
+           *(monitor.args() if monitor else ["-monitor", "none"]), "-nic", "none",
            "-no-reboot"]
     if os.environ.get("KDT_KVM") == "1":
         cmd += ["-accel", "kvm", "-cpu", "host"]
@@ -135,13 +178,25 @@ def run(*, kernel, initrd, cmdline, log, mem_mib=1024, cpus=2, disk=None, timeou
             *done, buf = buf.split(b"\n")
             for raw in done:
                 _line(res, time.monotonic() - t0, raw, logf)
+                _act(res, on_fact, monitor, logf, t0)
         if buf:
             _line(res, time.monotonic() - t0, buf, logf)
         res.exit_code = proc.wait()
+        if monitor:
+            monitor.close()
         res.wall = time.monotonic() - t0
         logf.write(f"# exit {res.exit_code}{' (timed out)' if res.timed_out else ''} "
                    f"after {res.wall:.1f} s\n")
     return res
+
+
+def _act(res, on_fact, monitor, logf, t0):
+    """Call what `on_fact` asks for the facts the guest has now reported, once each."""
+    if not on_fact or not res.boots:
+        return
+    for key in [k for k in on_fact if k in res.boots[-1].facts]:
+        answer = on_fact.pop(key)(monitor)
+        logf.write(f"[{time.monotonic() - t0:8.3f}] # host, on {key}: {answer!r}\n")
 
 
 def _line(res, t, raw, logf):

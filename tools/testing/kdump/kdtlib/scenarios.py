@@ -5,6 +5,7 @@ says pass or fail, why, and how long it took.
 """
 
 import collections
+import json
 import re
 import os
 import secrets
@@ -62,7 +63,7 @@ def run_name(name, brk):
 
 
 def _boot(flavour, scenario, extra="", disk=False, name=None, brk="", mem_mib=None, disk_mib=None,
-          crashkernel=CRASHKERNEL, target=None):
+          crashkernel=CRASHKERNEL, target=None, cpus=2, on_fact=None):
     """Boot `flavour`; the kernel it kexecs into is its own, or `target` flavour's."""
     bz, _ = kbuild.artefacts(flavour)
     if target and target != flavour:
@@ -78,7 +79,8 @@ def _boot(flavour, scenario, extra="", disk=False, name=None, brk="", mem_mib=No
             f.truncate((disk_mib or (mem_mib or MEM_MIB) + 64) << 20)
     run = qemu.run(kernel=bz, initrd=initrd, cmdline=_cmdline(scenario, extra, crashkernel),
                    log=d / "serial.log",
-                   mem_mib=mem_mib or MEM_MIB, disk=img, timeout=TIMEOUT)
+                   mem_mib=mem_mib or MEM_MIB, disk=img, timeout=TIMEOUT, cpus=cpus,
+                   on_fact=on_fact)
     return run, d, img
 
 
@@ -199,6 +201,148 @@ def hotplug(flavour, brk=""):
     details["backtrace"] = check_stack(vmcore, vmlinux, d, "crashed")
     details["hotplug"] = "CPU 1 offline, online, offline; one NT_PRSTATUS (CPU 0)"
     return details
+
+
+# The trigger scenarios: one kind of crash each, on a guest with TRIGGER_CPUS CPUs. Each kind:
+# (what it is, extra kernel command line, a line the first kernel's console must show, the
+# functions the crashed stack must run through).
+TRIGGER_CPUS = 4
+TRIGGER_MEM_MIB = int(os.environ.get("KDT_TRIGGER_MEM_MIB", "512"))
+SYSRQ_STACK = ("sysrq_handle_crash", "panic")
+TRIGGERS = {
+    "sysrq": ("sysrq-c", "", PANIC_LINE, SYSRQ_STACK),
+    "exception": ("an oops: LKDTM EXCEPTION, a NULL write (oops=panic)", "",
+                  "BUG: kernel NULL pointer dereference", ("lkdtm_EXCEPTION",)),
+    "bug": ("an oops: LKDTM BUG (oops=panic)", "", "kernel BUG at", ("lkdtm_BUG",)),
+    "warning": ("a WARN with panic_on_warn=1: LKDTM WARNING", "panic_on_warn=1",
+                "Kernel panic - not syncing: kernel: panic_on_warn set", ("panic", "lkdtm_WARNING")),
+    "stack": ("a stack overflow: LKDTM EXHAUST_STACK, the guard page, a double fault", "",
+              "stack guard page was hit", ("recursive_loop",)),
+    "nmi": ("an NMI from the QEMU monitor with unknown_nmi_panic=1", "unknown_nmi_panic",
+            "Kernel panic - not syncing: NMI: Not continuing", ("panic", "unknown_nmi_error")),
+    "cpu3": ("sysrq-c from a task bound to CPU 3", "", PANIC_LINE, SYSRQ_STACK),
+    "two": ("sysrq-c from CPUs 1 and 2 at the same moment: one goes on, the dump is whole", "",
+            PANIC_LINE, SYSRQ_STACK),
+}
+
+
+def check_cpus(vmcore, vmlinux, d, online, brk=""):
+    """Every online CPU has an NT_PRSTATUS note holding its own task's registers, and drgn
+    finds a stack for the task running on each; returns drgn's view (drgn_cpus.py)."""
+    notes = elfcore.prstatus(vmcore)
+    if brk == "lose-cpu":
+        notes = notes[:-1]
+    if len(notes) != online:
+        raise Check(f"vmcore: {len(notes)} NT_PRSTATUS notes for {online} online CPUs")
+    py = VENV / "bin" / "python3"
+    out = d / "drgn-cpus.json"
+    with open(out, "w") as f:
+        res = subprocess.run([str(py), str(Path(__file__).with_name("drgn_cpus.py")),
+                              str(vmcore), str(vmlinux)], stdout=f, stderr=subprocess.PIPE,
+                             text=True, timeout=300)
+    if res.returncode != 0:
+        tail = res.stderr.strip().splitlines()
+        raise Check(f"drgn could not read the CPUs of the dump (exit {res.returncode}): "
+                    f"{tail[-1] if tail else ''}")
+    view = json.loads(out.read_text())
+    cpus = view["cpus"]
+    if len(cpus) != online:
+        raise Check(f"drgn: {len(cpus)} online CPUs in the dump, the guest had {online}")
+    for c in cpus:
+        if c["error"] or not c["frames"]:
+            raise Check(f"drgn: no stack for CPU {c['cpu']}'s task {c['pid']} ({c['comm']}): "
+                        f"{c['error'] or 'no frames'}")
+    # The notes are in CPU order; each holds the pid of the task that CPU ran (0: its idle
+    # task) and that task's stack pointer, which no other CPU shares.
+    for c, (pid, _, _) in zip(cpus, notes):
+        if pid != c["pid"]:
+            raise Check(f"vmcore: CPU {c['cpu']}'s NT_PRSTATUS is for pid {pid}, but that CPU "
+                        f"ran pid {c['pid']} ({c['comm']})")
+    sps = [sp for _, _, sp in notes]
+    if 0 in sps or len(set(sps)) != len(sps):
+        raise Check(f"vmcore: the NT_PRSTATUS stack pointers are not one per CPU: "
+                    f"{', '.join(f'{sp:#x}' for sp in sps)}")
+    return view
+
+
+def _must_run_through(frames, want, whose):
+    absent = [fn for fn in want if fn not in frames]
+    if absent:
+        raise Check(f"drgn: {whose} stack has no {', '.join(repr(f) for f in absent)} frame: "
+                    f"{' <- '.join(frames[:10])}")
+
+
+def trigger(flavour, kind, brk=""):
+    """kexec -p, one kind of crash (TRIGGERS) on a 4-CPU guest, capture; the dump must hold
+    every online CPU's registers, and its crashed stack run through what crashed."""
+    what, extra, line, want = TRIGGERS[kind]
+    on_fact = {"nmi_now": lambda monitor: monitor.command("nmi")} if kind == "nmi" else None
+    run, d, img = _boot(flavour, "trigger", f"kdt.trigger={kind} {extra}", disk=True,
+                        name=f"trigger-{kind}", brk=brk, mem_mib=TRIGGER_MEM_MIB,
+                        crashkernel=TWIN_CRASHKERNEL, cpus=TRIGGER_CPUS, on_fact=on_fact)
+    first, cap = _crash_and_capture(run, "")
+    _fact(first, "cpus_online", f"0-{TRIGGER_CPUS - 1}", "CPUs online before the crash")
+    if cap.get("vmcore") != "present":
+        raise Check("the capture kernel has no /proc/vmcore")
+    vmcore = qemu.artefacts(img, d).get("vmcore")
+    img.unlink()
+    if vmcore is None:
+        raise Check("no vmcore written to the artefact disk by the capture kernel")
+    details = check_elf(vmcore, first)
+    # The crash's own line, from the dump's log: what printk says in NMI context (the NMI, the
+    # double fault) reaches the console only later, which a kdump never lets come.
+    seen = dump_dmesg(vmcore, d, line)
+    if kind == "two" and len(seen) != 1:
+        raise Check(f"{len(seen)} CPUs went on through panic(), not one: {seen}")
+    _, vmlinux = kbuild.artefacts(flavour)
+    view = check_cpus(vmcore, vmlinux, d, TRIGGER_CPUS, brk)
+    crashed = view["crashed"]
+    _must_run_through(crashed["frames"], want, "the crashed")
+    cpu = view["crashing_cpu"]
+    if kind == "cpu3" and cpu != 3:
+        raise Check(f"the crash was taken on CPU {cpu}, not on CPU 3 where it was triggered")
+    if kind == "two":
+        if cpu not in (1, 2):
+            raise Check(f"the crash was taken on CPU {cpu}, not on CPU 1 or 2, which crashed")
+        other = view["cpus"][3 - cpu]
+        _must_run_through(other["frames"], ("panic",) + SYSRQ_STACK[:1],
+                          f"CPU {other['cpu']}'s (the one that lost the race into panic())")
+    vmcore.unlink()
+    details.update({
+        "crash": what, "log line": seen[0].split("] ", 1)[-1],
+        "crashed": f"CPU {cpu}: {' <- '.join(crashed['frames'][:6])}",
+        "cpus": "; ".join(f"{c['cpu']}: {c['comm']} {' <- '.join(c['frames'][:3])}"
+                          for c in view["cpus"]),
+        "log": d / "serial.log"})
+    return details
+
+
+# Mid-load kdump: the loaders a panic can interrupt (kdt.loader= of guest/scenarios/midload),
+# and the line the Rust crash path prints when it finds the kexec lock held.
+MIDLOAD_LOADERS = {"l": "kexec -l", "s-l": "kexec -s -l", "p": "kexec -p (reload)"}
+KDUMP_SKIPPED = "kdump skipped: the kexec lock is held"
+
+
+def midload_attempt(flavour, loader, seed):
+    """One panic at a random moment (drawn from `seed`) of a loop of `loader` loads; returns
+    whether the capture kernel came up and whether the first kernel said kdump was skipped."""
+    run, d, _ = _boot(flavour, "midload", f"kdt.loader={loader} kdt.seed={seed}",
+                      name=f"midload-{loader}", mem_mib=TRIGGER_MEM_MIB,
+                      crashkernel=TWIN_CRASHKERNEL)
+    _expect_exit(run)
+    first = run.boots[0]
+    if first.get("error"):
+        raise Check(f"midload {MIDLOAD_LOADERS[loader]}: {first.get('error')}; see "
+                    f"{d / 'serial.log'}")
+    _fact(first, "kexec_crash_loaded", "1", "no crash kernel loaded before the loop")
+    # The guest's own "crashing" line may die in the tty's buffer; the kernel's does not.
+    if run.find(PANIC_LINE) is None:
+        raise Check(f"the guest never crashed; see {d / 'serial.log'}")
+    captured = len(run.boots) > 1 and run.boots[1].get("captured") == "yes"
+    said = run.find(KDUMP_SKIPPED) is not None
+    return {"captured": captured, "said_skipped": said,
+            "load_period": float(first.get("load_period", "0")),
+            "delay_us": int(first.get("delay_us", "0")), "log": str(d / "serial.log")}
 
 
 # VMCOREINFO keys whose values are this boot's or this build's (KASLR addresses, the build ID,
@@ -453,16 +597,20 @@ def _tool(cmd, log, what):
         raise Check(f"{what} failed (exit {res.returncode}); output in {log}")
 
 
-def check_dmesg(vmcore, d):
+def dump_dmesg(vmcore, d, line):
+    """The lines of the dump's kernel log (makedumpfile --dump-dmesg) that hold `line`."""
     out = d / "dmesg.txt"
     out.unlink(missing_ok=True)
     _tool(["makedumpfile", "--dump-dmesg", str(vmcore), str(out)], d / "makedumpfile-dmesg.log",
           "makedumpfile --dump-dmesg")
-    text = out.read_text(errors="replace")
-    for line in text.splitlines():
-        if PANIC_LINE in line:
-            return line.strip()
-    raise Check(f"makedumpfile --dump-dmesg: no '{PANIC_LINE}' in {out}")
+    seen = [ln.strip() for ln in out.read_text(errors="replace").splitlines() if line in ln]
+    if not seen:
+        raise Check(f"makedumpfile --dump-dmesg: no '{line}' in {out}")
+    return seen
+
+
+def check_dmesg(vmcore, d):
+    return dump_dmesg(vmcore, d, PANIC_LINE)[0]
 
 
 def check_makedumpfile(vmcore, d):
@@ -658,6 +806,10 @@ SCENARIOS = {
     "twin-elf32": ("C and Rust /proc/vmcore identical from an ELF32 elfcorehdr",
                    lambda f, b: twin(f, elf32=True, brk=b)),
 }
+for _kind, (_what, *_) in TRIGGERS.items():
+    SCENARIOS[f"trigger-{_kind}"] = (
+        f"{_what}: captured, every CPU's registers in the dump",
+        lambda f, b, k=_kind: trigger(f, k, brk=b))
 for _mode, _text in CORRUPT.items():
     SCENARIOS[f"corrupt-{_mode}"] = (
         f"corrupt elfcorehdr ({_mode}) refused: '{_text}', no vmcore, no oops",
@@ -669,9 +821,14 @@ LOCKDEP_MARKS = ("WARNING:", "BUG:", "DEBUG_LOCKS_WARN_ON", "INFO: possible", "I
 
 
 def lockdep_reports(log):
-    """The lines of a serial log where the kernel's lock checking reported something."""
-    text = Path(log).read_text(errors="replace") if Path(log).exists() else ""
-    return marked_lines(text, LOCKDEP_MARKS)
+    """The lines of a serial log where the kernel's lock checking reported something, and of
+    the dump's kernel log beside it, if the run made one: what the kernel says in NMI context
+    (a crash from an NMI) reaches the console only after the kdump that never returns."""
+    lines = []
+    for path in (Path(log), Path(log).with_name("dmesg.txt")):
+        if path.exists():
+            lines += marked_lines(path.read_text(errors="replace"), LOCKDEP_MARKS)
+    return lines
 
 
 def run_scenario(name, flavour, brk=""):

@@ -31,10 +31,12 @@ SLEEP_SPLAT = """\
 """
 
 
-def reports(text):
+def reports(text, dump_log=None):
     with tempfile.TemporaryDirectory() as d:
         log = Path(d) / "serial.log"
         log.write_text(text)
+        if dump_log is not None:
+            (Path(d) / "dmesg.txt").write_text(dump_log)
         return scenarios.lockdep_reports(log)
 
 
@@ -49,6 +51,12 @@ class LockdepReports(unittest.TestCase):
 
     def test_a_sleep_in_atomic_context_is_seen(self):
         self.assertIn("sleeping function", reports(SLEEP_SPLAT)[0])
+
+    def test_a_report_only_the_dump_holds_is_seen(self):
+        # Printed in NMI context, it never reached the console before the jump.
+        got = reports(CRASH, dump_log=CRASH + SLEEP_SPLAT)
+        self.assertEqual(len(got), 1)
+        self.assertIn("sleeping function", got[0])
 
     def test_no_log_no_reports(self):
         self.assertEqual(scenarios.lockdep_reports("/nonexistent/serial.log"), [])

@@ -1,0 +1,53 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Run by the drgn venv's Python: what a vmcore says about every CPU, as JSON on stdout.
+
+usage: drgn_cpus.py VMCORE VMLINUX
+
+{"crashing_cpu": N, "panic_cpu": N, "crashed": {...}, "cpus": [{...}, ...]}, where each
+stack is {"cpu", "pid", "comm", "frames": [function names, innermost first], "error"}.
+"""
+
+import json
+import sys
+
+import drgn
+from drgn.helpers.linux.cpumask import for_each_online_cpu
+from drgn.helpers.linux.sched import cpu_curr
+
+
+def frames(trace):
+    return [frame.name or "??" for frame in trace]
+
+
+def stack(prog, cpu, task, trace_of):
+    out = {"cpu": cpu, "pid": task.pid.value_(),
+           "comm": task.comm.string_().decode(errors="replace"), "frames": [], "error": ""}
+    try:
+        out["frames"] = frames(trace_of())
+    except (drgn.FaultError, LookupError, ValueError) as e:
+        out["error"] = f"{type(e).__name__}: {e}"
+    return out
+
+
+def main():
+    core, vmlinux = sys.argv[1], sys.argv[2]
+    prog = drgn.Program()
+    prog.set_core_dump(core)
+    prog.load_debug_info([vmlinux], default=False)
+    crashed = prog.crashed_thread()
+    result = {
+        # x86 sets this in the crash shutdown; panic_cpu is who won panic() (-1 when the
+        # dump was taken from an oops, which goes to kdump before panic()).
+        "crashing_cpu": prog["crashing_cpu"].value_(),
+        "panic_cpu": prog["panic_cpu"].counter.value_(),
+        "crashed": stack(prog, None, crashed.object, crashed.stack_trace),
+        "cpus": [],
+    }
+    for cpu in for_each_online_cpu(prog):
+        task = cpu_curr(prog, cpu)
+        result["cpus"].append(stack(prog, cpu, task, lambda t=task: prog.stack_trace(t)))
+    json.dump(result, sys.stdout, indent=1)
+
+
+if __name__ == "__main__":
+    main()
