@@ -132,14 +132,17 @@ class Monitor:
 
 
 def run(*, kernel, initrd, cmdline, log, mem_mib=1024, cpus=2, disk=None, timeout=180,
-        on_fact=None):
+        on_fact=None, max_mib=None):
     """Boot `kernel` and wait until the guest exits or `timeout` seconds pass.
 
     `on_fact` maps a KDT fact to a function called with the QEMU Monitor when the guest
-    first reports it (given one, QEMU gets a monitor socket)."""
+    first reports it (given one, QEMU gets a monitor socket). `max_mib` gives the machine
+    DIMM slots up to that much memory, which a monitor command can fill."""
     on_fact = dict(on_fact) if on_fact else None
     monitor = Monitor() if on_fact else None
-    cmd = [qemu_binary(), "-m", str(mem_mib), "-smp", str(cpus),
+    # With max_mib, two DIMM slots up to that much memory, for memory hotplug.
+    mem = f"{mem_mib},slots=2,maxmem={max_mib}M" if max_mib else str(mem_mib)
+    cmd = [qemu_binary(), "-m", mem, "-smp", str(cpus),
            "-kernel", str(kernel), "-initrd", str(initrd), "-append", cmdline,
            "-display", "none", "-serial", "stdio",
            *(monitor.args() if monitor else ["-monitor", "none"]), "-nic", "none",
@@ -196,7 +199,19 @@ def _act(res, on_fact, monitor, logf, t0):
         return
     for key in [k for k in on_fact if k in res.boots[-1].facts]:
         answer = on_fact.pop(key)(monitor)
-        logf.write(f"[{time.monotonic() - t0:8.3f}] # host, on {key}: {answer!r}\n")
+        logf.write(f"[{time.monotonic() - t0:8.3f}] # host, on {key}: "
+                   f"{_monitor_text(answer)!r}\n")
+
+
+# The monitor echoes each typed character with cursor movements (ESC [ K, ESC [ D).
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _monitor_text(answer):
+    """What the monitor said, without its banner, prompts and echo: the lines after each
+    command line, joined."""
+    lines = [ln.strip() for ln in _ANSI.sub("", str(answer)).replace("\r", "").split("\n")]
+    return "; ".join(ln for ln in lines if ln and not ln.startswith(("QEMU ", "(qemu)")))
 
 
 def _line(res, t, raw, logf):

@@ -63,7 +63,7 @@ def run_name(name, brk):
 
 
 def _boot(flavour, scenario, extra="", disk=False, name=None, brk="", mem_mib=None, disk_mib=None,
-          crashkernel=CRASHKERNEL, target=None, cpus=2, on_fact=None):
+          crashkernel=CRASHKERNEL, target=None, cpus=2, on_fact=None, max_mib=None):
     """Boot `flavour`; the kernel it kexecs into is its own, or `target` flavour's."""
     bz, _ = kbuild.artefacts(flavour)
     if target and target != flavour:
@@ -80,7 +80,7 @@ def _boot(flavour, scenario, extra="", disk=False, name=None, brk="", mem_mib=No
     run = qemu.run(kernel=bz, initrd=initrd, cmdline=_cmdline(scenario, extra, crashkernel),
                    log=d / "serial.log",
                    mem_mib=mem_mib or MEM_MIB, disk=img, timeout=TIMEOUT, cpus=cpus,
-                   on_fact=on_fact)
+                   on_fact=on_fact, max_mib=max_mib)
     return run, d, img
 
 
@@ -200,6 +200,54 @@ def hotplug(flavour, brk=""):
     _, vmlinux = kbuild.artefacts(flavour)
     details["backtrace"] = check_stack(vmcore, vmlinux, d, "crashed")
     details["hotplug"] = "CPU 1 offline, online, offline; one NT_PRSTATUS (CPU 0)"
+    return details
+
+
+# Memory hotplug: a DIMM plugged in through the monitor, which the kernel needs ACPI memory
+# hotplug for (the distribution-like kernel).
+DIMM_MIB = 128
+
+
+def _plug_dimm(monitor):
+    return (monitor.command(f"object_add memory-backend-ram,id=kdtmem1,size={DIMM_MIB}M")
+            + monitor.command("device_add pc-dimm,id=kdtdimm1,memdev=kdtmem1"))
+
+
+def memhotplug(flavour, brk=""):
+    """kexec -s -p, then a DIMM plugged in: the kernel onlines it and the crash hotplug
+    handler rewrites the loaded elfcorehdr; after a crash the capture's PT_LOADs must cover
+    the new memory, which the header loaded before it did not know."""
+    run, d, img = _boot(flavour, "memhotplug", "memhp_default_state=online", disk=True,
+                        brk=brk, disk_mib=MEM_MIB + DIMM_MIB + 64, max_mib=4 * MEM_MIB,
+                        on_fact={"dimm_now": _plug_dimm})
+    first, cap = _crash_and_capture(run, "", "-s")
+    _fact(first, "crash_hotplug", "1", "the loaded crash image has no memory hotplug support "
+          "(/sys/devices/system/memory/crash_hotplug)")
+    before, after = int(first.get("memory_blocks_before", "0")), int(
+        first.get("memory_blocks_after", "0"))
+    if after <= before:
+        raise Check(f"the plugged DIMM never came to the kernel ({before} memory blocks before, "
+                    f"{after} after)")
+    _fact(first, "memory_offline", "0", "memory blocks left offline")
+    ram, _ = elfcore.parse_iomem(first.every.get("iomem", []))
+    plugged = [r for r in ram if r[0] >= (MEM_MIB << 20) and r[1] - r[0] >= DIMM_MIB << 20]
+    if not plugged:
+        raise Check(f"no System RAM of {DIMM_MIB} MiB above the boot memory in /proc/iomem")
+    if cap.get("vmcore") != "present":
+        raise Check("the capture kernel has no /proc/vmcore")
+    vmcore = qemu.artefacts(img, d).get("vmcore")
+    img.unlink()
+    if vmcore is None:
+        raise Check("no vmcore written to the artefact disk by the capture kernel")
+    # check_elf checks that the PT_LOADs cover all the System RAM the first kernel had at the
+    # crash, the plugged DIMM included.
+    details = check_elf(vmcore, first)
+    _, vmlinux = kbuild.artefacts(flavour)
+    details["backtrace"] = check_stack(vmcore, vmlinux, d, "crashed")
+    lo, hi = plugged[0]
+    details["hotplug"] = (f"{after - before} memory blocks plugged and online at "
+                          f"{lo:#x}-{hi - 1:#x}; the PT_LOADs cover them")
+    vmcore.unlink()
     return details
 
 
@@ -799,6 +847,8 @@ SCENARIOS = {
              lambda f, b: race(f, brk=b)),
     "hotplug": ("crash hotplug: kexec -s -p, CPU 1 off, on, off, crash; the dump shows CPU 0",
                 lambda f, b: hotplug(f, brk=b)),
+    "memhotplug": ("crash hotplug: kexec -s -p, a DIMM plugged in, crash; the dump covers it",
+                   lambda f, b: memhotplug(f, brk=b)),
     "vmcoreinfo": ("VMCOREINFO of the kdump dump: C's keys, order and values",
                    lambda f, b: vmcoreinfo_compare(f, brk=b)),
     "twin": ("C and Rust /proc/vmcore identical (ELF64), whole and via makedumpfile",
