@@ -173,9 +173,11 @@ extern "C" fn cpu_offline(cpu: c_uint) -> c_int {
 mod memory {
     use super::*;
 
-    /// `MEM_ONLINE`, `MEM_OFFLINE` (include/linux/memory.h).
-    const MEM_ONLINE: u64 = 1 << 0;
-    const MEM_OFFLINE: u64 = 1 << 2;
+    /// The memory block states the chain is called with (`enum memory_block_state`), taken
+    /// from the bindings. A first version wrote them down as bit flags (`1 << 0`, `1 << 2`),
+    /// which this kernel's enum (0 and 2) is not, and never saw a block come online.
+    const MEM_ONLINE: u64 = bindings::memory_block_state_MEM_ONLINE as u64;
+    const MEM_OFFLINE: u64 = bindings::memory_block_state_MEM_OFFLINE as u64;
 
     extern "C" fn notifier(
         _nb: *mut bindings::notifier_block,
