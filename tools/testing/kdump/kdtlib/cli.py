@@ -303,9 +303,7 @@ def cmd_clippy(args):
 # make configs: the kernels users could pick, built with every Rust part on; the
 # distribution-like one also boots and is crashed.
 CONFIG_FLAVOURS = ("distro", "minimal")
-# memhotplug is run by hand (kdt run --flavour distro memhotplug): the plugged DIMM's
-# MEM_ONLINE never reaches the crash hotplug handler yet (Documentation/rust/kdump-crash.rst).
-CONFIG_SCENARIOS = {"distro": ["reboot", "kdump"], "minimal": []}
+CONFIG_SCENARIOS = {"distro": ["reboot", "kdump", "memhotplug"], "minimal": []}
 
 
 def cmd_configs(args):

@@ -185,13 +185,7 @@ def hotplug(flavour, brk=""):
     for key in ("cpu1_offline_rc", "cpu1_online_rc", "cpu1_offline_again_rc"):
         _fact(first, key, "0", "CPU 1 could not be taken offline or brought back")
     _fact(first, "cpus_online", "0", "CPUs online at the crash")
-    if cap.get("vmcore") != "present":
-        raise Check("the capture kernel has no /proc/vmcore")
-    arts = qemu.artefacts(img, d)
-    vmcore = arts.get("vmcore")
-    if vmcore is None:
-        raise Check("no vmcore written to the artefact disk by the capture kernel")
-    img.unlink()
+    vmcore = _carried_vmcore(cap, img, d)
     details = check_elf(vmcore, first)
     prstatus = [n for n in elfcore.read(vmcore).notes if (n[0], n[1]) == ("CORE", 1)]
     if len(prstatus) != 1:
@@ -233,12 +227,7 @@ def memhotplug(flavour, brk=""):
     plugged = [r for r in ram if r[0] >= (MEM_MIB << 20) and r[1] - r[0] >= DIMM_MIB << 20]
     if not plugged:
         raise Check(f"no System RAM of {DIMM_MIB} MiB above the boot memory in /proc/iomem")
-    if cap.get("vmcore") != "present":
-        raise Check("the capture kernel has no /proc/vmcore")
-    vmcore = qemu.artefacts(img, d).get("vmcore")
-    img.unlink()
-    if vmcore is None:
-        raise Check("no vmcore written to the artefact disk by the capture kernel")
+    vmcore = _carried_vmcore(cap, img, d)
     # check_elf checks that the PT_LOADs cover all the System RAM the first kernel had at the
     # crash, the plugged DIMM included.
     details = check_elf(vmcore, first)
@@ -330,12 +319,7 @@ def trigger(flavour, kind, brk=""):
                         crashkernel=TWIN_CRASHKERNEL, cpus=TRIGGER_CPUS, on_fact=on_fact)
     first, cap = _crash_and_capture(run, "")
     _fact(first, "cpus_online", f"0-{TRIGGER_CPUS - 1}", "CPUs online before the crash")
-    if cap.get("vmcore") != "present":
-        raise Check("the capture kernel has no /proc/vmcore")
-    vmcore = qemu.artefacts(img, d).get("vmcore")
-    img.unlink()
-    if vmcore is None:
-        raise Check("no vmcore written to the artefact disk by the capture kernel")
+    vmcore = _carried_vmcore(cap, img, d)
     details = check_elf(vmcore, first)
     # The crash's own line, from the dump's log: what printk says in NMI context (the NMI, the
     # double fault) reaches the console only later, which a kdump never lets come.
@@ -701,6 +685,18 @@ def _boot_text(run, index):
         return ""
     end = starts[index + 1] if index + 1 < len(starts) else len(run.lines)
     return "\n".join(line for _, line in run.lines[starts[index]:end])
+
+
+def _carried_vmcore(cap, img, d):
+    """The vmcore the capture kernel wrote to the artefact disk, extracted into `d` (the
+    disk image is deleted)."""
+    if cap.get("vmcore") != "present":
+        raise Check("the capture kernel has no /proc/vmcore")
+    vmcore = qemu.artefacts(img, d).get("vmcore")
+    img.unlink()
+    if vmcore is None:
+        raise Check("no vmcore written to the artefact disk by the capture kernel")
+    return vmcore
 
 
 def _crash_and_capture(run, craft, kexec_flags=""):
