@@ -19,7 +19,7 @@ def frames(trace):
     return [frame.name or "??" for frame in trace]
 
 
-def stack(prog, cpu, task, trace_of):
+def stack(cpu, task, trace_of):
     out = {"cpu": cpu, "pid": task.pid.value_(),
            "comm": task.comm.string_().decode(errors="replace"), "frames": [], "error": ""}
     try:
@@ -40,12 +40,12 @@ def main():
         # dump was taken from an oops, which goes to kdump before panic()).
         "crashing_cpu": prog["crashing_cpu"].value_(),
         "panic_cpu": prog["panic_cpu"].counter.value_(),
-        "crashed": stack(prog, None, crashed.object, crashed.stack_trace),
+        "crashed": stack(None, crashed.object, crashed.stack_trace),
         "cpus": [],
     }
     for cpu in for_each_online_cpu(prog):
         task = cpu_curr(prog, cpu)
-        result["cpus"].append(stack(prog, cpu, task, lambda t=task: prog.stack_trace(t)))
+        result["cpus"].append(stack(cpu, task, lambda t=task: prog.stack_trace(t)))
     json.dump(result, sys.stdout, indent=1)
 
 

@@ -71,18 +71,9 @@ def _note_descs(path):
     core = read(path)
     with open(path, "rb") as f:
         for p in core.phdrs:
-            if p["type"] != PT_NOTE:
-                continue
-            f.seek(p["offset"])
-            data, off = f.read(p["filesz"]), 0
-            while off + 12 <= len(data):
-                namesz, descsz, ntype = struct.unpack_from("<III", data, off)
-                if namesz == 0:
-                    break
-                name = data[off + 12:off + 12 + namesz].rstrip(b"\0")
-                desc_at = off + 12 + ((namesz + 3) & ~3)
-                yield name.decode("ascii", "replace"), ntype, data[desc_at:desc_at + descsz]
-                off = desc_at + ((descsz + 3) & ~3)
+            if p["type"] == PT_NOTE:
+                f.seek(p["offset"])
+                yield from _walk_notes(f.read(p["filesz"]))
 
 
 def vmcoreinfo(path):
@@ -112,8 +103,9 @@ def prstatus(path):
     return out
 
 
-def _notes(data):
-    out, off = [], 0
+def _walk_notes(data):
+    """(name, type, desc bytes) of each note in `data`, up to an all-zero note header."""
+    off = 0
     while off + 12 <= len(data):
         namesz, descsz, ntype = struct.unpack_from("<III", data, off)
         if namesz == 0 and descsz == 0 and ntype == 0:
@@ -121,9 +113,12 @@ def _notes(data):
         off += 12
         name = data[off:off + namesz].rstrip(b"\0").decode("ascii", "replace")
         off += (namesz + 3) & ~3
+        yield name, ntype, data[off:off + descsz]
         off += (descsz + 3) & ~3
-        out.append((name, ntype, descsz))
-    return out
+
+
+def _notes(data):
+    return [(name, ntype, len(desc)) for name, ntype, desc in _walk_notes(data)]
 
 
 def parse_iomem(values):
