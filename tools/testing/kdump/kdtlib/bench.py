@@ -25,18 +25,23 @@ from the guest's "executing" line, to the kernel's first userspace line), KDT_BE
 jump to the new kernel's first line, and its boot. Figures go to build/bench/kexec.json.
 
 crash: sysrq-c into a loaded crash kernel, KDT_BENCH_PANICS (6) times a flavour (panic to the
-capture kernel's first line); and kdump in the middle of a load, KDT_BENCH_MIDLOADS (20) panics
-per loader (kexec -l, kexec -s -l, kexec -p reloading the crash kernel) and flavour, at random
-moments of a loop of loads: how many were captured, and of those skipped how many the console
-named. Figures go to build/bench/crash.json.
+capture kernel's first line, to its userspace, to the vmcore written to disk, to QEMU's exit);
+and kdump in the middle of a load, KDT_BENCH_MIDLOADS (20) panics per loader (kexec -l,
+kexec -s -l, kexec -p reloading the crash kernel) and flavour, at random moments of a loop of
+loads: how many were captured, and of those skipped how many the console named. Figures go
+to build/bench/crash.json.
+
+Pictures of vmcore.json and crash.json (kdtlib/plots.py, in the venv's python, which has
+matplotlib) go to build/bench/vmcore-throughput.png and kdump-timeline.png.
 """
 
 import json
 import os
 import statistics
+import subprocess
 
 from . import initramfs, kbuild, qemu
-from .common import BUILD, KdtError, progress
+from .common import BUILD, HARNESS, VENV, KdtError, progress
 from .scenarios import CRASHKERNEL, MIDLOAD_LOADERS, Check, _boot, midload_attempt
 
 KEXEC_LOAD_MIB = 16
@@ -150,7 +155,23 @@ def run_bench(flavours, mems, twin=False):
     _kexec_table(kexec_rows, flavours)
     run_crash_bench(flavours)
     print(f"figures: {out}, {out.with_name('kexec.json')}, {out.with_name('crash.json')}")
+    print(_plots(out.parent))
     return 0
+
+
+def _plots(bench_dir):
+    """Draw the JSON files in `bench_dir` as PNG files there (kdtlib/plots.py, in the venv's
+    python, which has matplotlib); returns one line naming them, or naming why not."""
+    try:
+        res = subprocess.run([str(VENV / "bin" / "python3"), "-m", "kdtlib.plots", str(bench_dir)],
+                             cwd=HARNESS, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, timeout=300)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"pictures: not drawn: {e}"
+    if res.returncode != 0:
+        why = (res.stderr.strip().splitlines() or [f"exit {res.returncode}"])[-1]
+        return f"pictures: not drawn ({VENV / 'bin' / 'python3'} -m kdtlib.plots): {why}"
+    return "pictures: " + ", ".join(res.stdout.split())
 
 
 def _kexec_loads(flavour, boot):
@@ -246,10 +267,12 @@ def _panics(flavours):
     """sysrq-c into a loaded crash kernel, PANICS times a flavour, the flavours taking turns:
     from the panic line to the capture kernel's first line (the crash path: registers and
     VMCOREINFO saved, the other CPUs stopped, the jump, purgatory, the decompressor), and on
-    to its userspace. Every flavour loads the C flavour's kernel as its crash kernel, so what
-    follows the jump is the same work for both. Times are the host's, as the serial lines
-    arrive."""
-    runs = {f: {"capture": [], "userspace": []} for f in flavours}
+    to its userspace, to the vmcore written to the artefact disk (after the scenario's checks of
+    it), and to QEMU's exit (the capture kernel's reboot -f, under -no-reboot). Every flavour
+    loads the C flavour's kernel as its crash kernel, so what follows the jump is the same work
+    for both. Times are the host's, as the serial lines arrive."""
+    runs = {f: {"capture": [], "userspace": [], "dump_written": [], "reboot": []}
+            for f in flavours}
     for i in range(PANICS):
         for f in (flavours if i % 2 == 0 else list(reversed(flavours))):
             progress(f"bench: {f} flavour, panic into the crash kernel ({i + 1}/{PANICS})")
@@ -263,11 +286,23 @@ def _panics(flavours):
             if None in (t_panic, t_cap, t_user):
                 raise KdtError(f"bench {f}: the panic did not reach the capture kernel's "
                                f"userspace; see {d / 'serial.log'}")
+            # The capture kernel's "KDT: art=vmcore ... rc=0" line: the dump is on the disk.
+            cap = next((b for b in run.boots if b.get("role") == "capture"), None)
+            written = cap is not None and (cap.get("art"), cap.get("rc")) == ("vmcore", "0")
+            t_dump = cap.stamps["art"] if written else None
+            if t_dump is None or run.timed_out:
+                raise KdtError(f"bench {f}: the capture kernel did not write the vmcore and exit; "
+                               f"see {d / 'serial.log'}")
             runs[f]["capture"].append(round(t_cap - t_panic, 3))
             runs[f]["userspace"].append(round(t_user - t_panic, 3))
+            runs[f]["dump_written"].append(round(t_dump - t_panic, 3))
+            runs[f]["reboot"].append(round(run.wall - t_panic, 3))
     return [{"flavour": f, "test": "panic_to_capture", "seconds": statistics.median(r["capture"]),
              "runs": r["capture"], "to_userspace": statistics.median(r["userspace"]),
-             "userspace_runs": r["userspace"]} for f, r in runs.items()]
+             "userspace_runs": r["userspace"],
+             "to_dump_written": statistics.median(r["dump_written"]),
+             "dump_written_runs": r["dump_written"], "to_reboot": statistics.median(r["reboot"]),
+             "reboot_runs": r["reboot"]} for f, r in runs.items()]
 
 
 def _midloads(flavours):
@@ -330,7 +365,9 @@ def run_crash_bench(flavours):
           + (f"{'rust/c':>9}" if "c" in flavours and "rust" in flavours else ""))
     get = {r["flavour"]: r for r in rows if r["test"] == "panic_to_capture"}
     for key, label in (("seconds", "panic to capture kernel's 1st line"),
-                       ("to_userspace", "panic to capture userspace")):
+                       ("to_userspace", "panic to capture userspace"),
+                       ("to_dump_written", "panic to vmcore written"),
+                       ("to_reboot", "panic to QEMU exit")):
         vals = {f: get[f][key] for f in flavours}
         line = f"{label:<34}" + "".join(f"{vals[f]:>10.3f}" for f in flavours)
         if "c" in vals and "rust" in vals and vals["c"]:

@@ -22,6 +22,7 @@ BINDGEN_VERSION = "0.73.2"  # 6.12 needs >= 0.65.1; this one is known to work wi
 BINDGEN_MIN = (0, 65, 1)
 RUSTC_MIN = (1, 78, 0)      # Documentation/process/changes.rst of 6.12
 DRGN_VERSION = "0.3.0"
+MATPLOTLIB_VERSION = "3.10.8"  # draws `make bench`'s pictures (kdtlib/plots.py), in the venv
 CARGO_FUZZ_VERSION = "0.13.2"  # runs on the stable toolchain with RUSTC_BOOTSTRAP=1
 
 
@@ -64,13 +65,22 @@ def cargo_fuzz_ok():
     return shutil.which("cargo-fuzz", path=tool_env()["PATH"]) is not None
 
 
-def drgn_ok():
+def _venv_has(module, version):
+    """Whether the venv's python imports `module` at exactly `version`."""
     py = VENV / "bin" / "python3"
     if not py.exists():
         return False
-    res = subprocess.run([str(py), "-c", "import drgn; print(drgn.__version__)"],
+    res = subprocess.run([str(py), "-c", f"import {module}; print({module}.__version__)"],
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    return res.returncode == 0 and res.stdout.strip() == DRGN_VERSION
+    return res.returncode == 0 and res.stdout.strip() == version
+
+
+def drgn_ok():
+    return _venv_has("drgn", DRGN_VERSION)
+
+
+def matplotlib_ok():
+    return _venv_has("matplotlib", MATPLOTLIB_VERSION)
 
 
 def problems():
@@ -93,6 +103,8 @@ def problems():
                    f"(cargo install --locked bindgen-cli --version {BINDGEN_VERSION})")
     if not drgn_ok():
         out.append(f"drgn {DRGN_VERSION} in {VENV}")
+    if not matplotlib_ok():
+        out.append(f"matplotlib {MATPLOTLIB_VERSION} in {VENV}")
     if not cargo_fuzz_ok():
         out.append(f"cargo-fuzz {CARGO_FUZZ_VERSION} (cargo install --locked cargo-fuzz)")
     return out
@@ -148,10 +160,13 @@ def install():
         progress(f"deps: cargo install cargo-fuzz {CARGO_FUZZ_VERSION} (about 1.5 minutes)")
         run(["cargo", "install", "--locked", "cargo-fuzz", "--version", CARGO_FUZZ_VERSION],
             log=BUILD / "logs" / "deps.log")
-    if not drgn_ok():
-        progress(f"deps: drgn {DRGN_VERSION} into {VENV}")
+    pins = [f"drgn=={DRGN_VERSION}"] if not drgn_ok() else []
+    if not matplotlib_ok():
+        pins.append(f"matplotlib=={MATPLOTLIB_VERSION}")
+    if pins:
+        progress(f"deps: {' '.join(pins)} into {VENV}")
         run(["python3", "-m", "venv", str(VENV)], log=BUILD / "logs" / "deps.log")
-        run([str(VENV / "bin" / "pip"), "install", "--quiet", f"drgn=={DRGN_VERSION}"],
+        run([str(VENV / "bin" / "pip"), "install", "--quiet"] + pins,
             log=BUILD / "logs" / "deps.log")
     left = problems()
     if left:
