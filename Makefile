@@ -6,7 +6,7 @@
 
 KDT := tools/testing/kdump/kdt
 
-.PHONY: all demo check deps src c rust kunit kunit-failing host-test scenarios selftest bench series configs clean
+.PHONY: all demo check deps src c rust kunit kunit-failing host-test scenarios selftest bench series configs fleet clean
 
 all: rust
 
@@ -61,6 +61,13 @@ series:
 # passes the reboot and kdump scenarios, and a minimal one (no kexec_file, sysctl, crash hotplug).
 configs:
 	@$(KDT) configs
+
+# Three Debian 12 guests (kdump-tools, SSH="kdump@collector") on the distribution-like kernel
+# crash at once and ship their dumps to one collector, a real sshd reached only through QEMU;
+# a fourth finds its collector down. Ends with a table: host, dump size, panic to dump complete.
+FLEET_FLAVOUR ?= distro
+fleet:
+	@$(KDT) fleet --flavour $(FLEET_FLAVOUR)
 
 clean:
 	rm -rf build/c build/rust build/kunit build/runs build/initramfs

@@ -5,10 +5,13 @@ import argparse
 import os
 import time
 
-from . import (bench, callgraph, deps, hosttest, kbuild, kunit, layout, report, scenarios,
-               series, tree)
+from . import (bench, callgraph, debscen, deps, fleet, hosttest, kbuild, kunit, layout,
+               report, scenarios, series, tree)
 from .common import FLAVOURS, TEST_FLAVOURS, KdtError, die, progress
 from .report import Row
+
+# The Debian guest's scenarios (kdtlib/debscen.py), which build on the scenarios' checks.
+scenarios.SCENARIOS.update(debscen.SCENARIOS)
 
 # Scenarios `make check` runs on every flavour, in this order.
 CHECK_SCENARIOS = ["reboot", "reboot-s", "unload", "kdump", "kdump-s", "errno", "cycles", "race",
@@ -20,6 +23,9 @@ RUST_SCENARIOS = ["vmcoreinfo"] + [f"corrupt-{m}" for m in scenarios.CORRUPT]
 TWIN_SCENARIOS = ["twin", "twin-elf32"]
 # The lockdep flavour: the Rust flavour's kernel paths that take locks and read sections.
 LOCKDEP_SCENARIOS = ["kdump", "reboot", "race", "errno", "hotplug", "trigger-nmi", "trigger-two"]
+# The Debian flavour (the Rust flavour with what Debian's userspace needs): Debian 12 with
+# kdump-tools on a virtio disk.
+DEBIAN_SCENARIOS = ["debian-local"]
 
 # Each: (scenario, fault, text the failure reason must hold, QEMU timeout in seconds, flavour).
 SELFTESTS = [
@@ -44,45 +50,53 @@ SELFTESTS = [
 # What each flavour's kernel must be made of for the crash path, which replaces two C objects.
 _CRASH_PATH = {
     "c": {"option": "n", "c_object": True, "c_code": True, "rust_code": False},
+    "debian-c": {"option": "n", "c_object": True, "c_code": True, "rust_code": False},
     "rust": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
     "twin": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
     "rust-acpi": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
     "distro": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
     "minimal": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
     "lockdep": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
+    "debian": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
 }
 
 # What each flavour's kernel must be made of, per replaced part (kbuild.PARTS).
 PROVIDERS = {
     "vmcore": {
         "c": {"option": "n", "c_code": True, "rust_code": False},
+        "debian-c": {"option": "n", "c_code": True, "rust_code": False},
         "rust": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
         "twin": {"option": "n", "c_code": True, "rust_code": True},
         "rust-acpi": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
         "distro": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
         "minimal": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
         "lockdep": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
+        "debian": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
     },
     "kexec": {
         "c": {"option": "n", "c_code": True, "rust_code": False},
+        "debian-c": {"option": "n", "c_code": True, "rust_code": False},
         "rust": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
         "twin": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
         "rust-acpi": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
         "distro": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
         "minimal": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
         "lockdep": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
+        "debian": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
     },
     # crash_core.o and vmcore_info.o, both replaced by the Rust crash path.
     "crash": _CRASH_PATH,
     "vmcore-info": _CRASH_PATH,
     "kexec-x86": {
         "c": {"option": "n", "c_code": True, "rust_code": False},
+        "debian-c": {"option": "n", "c_code": True, "rust_code": False},
         "rust": {"option": "y", "c_code": False, "rust_code": True},
         "twin": {"option": "y", "c_code": False, "rust_code": True},
         "rust-acpi": {"option": "y", "c_code": False, "rust_code": True},
         "distro": {"option": "y", "c_code": False, "rust_code": True},
         "minimal": {"option": "y", "c_code": False, "rust_code": True},
         "lockdep": {"option": "y", "c_code": False, "rust_code": True},
+        "debian": {"option": "y", "c_code": False, "rust_code": True},
     },
 }
 
@@ -303,7 +317,7 @@ def cmd_clippy(args):
 # make configs: the kernels users could pick, built with every Rust part on; the
 # distribution-like one also boots and is crashed.
 CONFIG_FLAVOURS = ("distro", "minimal")
-CONFIG_SCENARIOS = {"distro": ["reboot", "kdump", "memhotplug"], "minimal": []}
+CONFIG_SCENARIOS = {"distro": ["reboot", "kdump", "memhotplug", "debian-local"], "minimal": []}
 
 
 def cmd_configs(args):
@@ -338,11 +352,13 @@ def cmd_check(args):
     rows = (hosttest.run_host_tests() + hosttest.run_harness_tests()
             + hosttest.run_style_checks() + hosttest.run_structure_checks() + _series_rows()
             + hosttest.run_fuzz())
-    built = []
+    # The Rust flavour builds first: the C flavour's first build then starts from a copy of
+    # its tree (SEED_FLAVOUR) and rebuilds only what the Rust options reach. The scenarios
+    # still run on C first: the Rust flavour's vmcoreinfo row compares with C's dump.
+    built = [f for f in ("rust", "c") if _build_row(f, rows)]
     for flavour in FLAVOURS:
-        if not _build_row(flavour, rows):
+        if flavour not in built:
             continue
-        built.append(flavour)
         names = CHECK_SCENARIOS + (RUST_SCENARIOS if flavour == "rust" else [])
         rows += [_scenario_row(scenarios.run_scenario(n, flavour)) for n in names]
     if "rust" in built:
@@ -354,6 +370,8 @@ def cmd_check(args):
         rows += [_scenario_row(scenarios.run_scenario(n, "twin")) for n in TWIN_SCENARIOS]
     if "rust" in built and _build_row("lockdep", rows):
         rows += [_scenario_row(scenarios.run_scenario(n, "lockdep")) for n in LOCKDEP_SCENARIOS]
+    if "rust" in built and _build_row("debian", rows):
+        rows += [_scenario_row(scenarios.run_scenario(n, "debian")) for n in DEBIAN_SCENARIOS]
     rows += _selftest_rows(built)
     if "rust" in built:
         krows, _, _ = kunit.run_kunit()
@@ -394,6 +412,12 @@ def cmd_demo(args):
     for line in str(d.get("backtrace", "")).splitlines():
         print(f"  {line}")
     return 0
+
+
+def cmd_fleet(args):
+    _prepare()
+    kbuild.build(args.flavour)
+    return fleet.run_fleet(args.flavour)
 
 
 def cmd_bench(args):
@@ -446,6 +470,11 @@ def main(argv):
     sub.add_parser("check", help="everything that tests").set_defaults(fn=cmd_check)
     sub.add_parser("demo", help="build the Rust flavour and show a kdump cycle").set_defaults(
         fn=cmd_demo)
+    fl = sub.add_parser("fleet", help="Debian guests with kdump-tools crash at once and ship "
+                        "their dumps over SSH to one collector; prints a table")
+    fl.add_argument("--flavour", default="distro", choices=FLAVOURS + TEST_FLAVOURS,
+                    help="the kernel the guests boot (default: the distribution-like one)")
+    fl.set_defaults(fn=cmd_fleet)
     bn = sub.add_parser("bench", help="C and Rust side by side: /proc/vmcore throughput, "
                         "kexec_load time, kexec -e against a cold boot")
     bn.add_argument("--flavour", action="append", choices=FLAVOURS)

@@ -15,6 +15,9 @@ APT_PACKAGES = [
     "kexec-tools", "makedumpfile", "busybox-static",
     "cpio", "flex", "bison", "bc", "make", "patch", "rsync", "xz-utils", "zstd",
     "libelf-dev", "libssl-dev", "libdw-dev", "python3", "python3-venv", "file",
+    # The Debian guest (debootstrap, mkfs.ext4 -d and debugfs) and the fleet's collector
+    # (ssh-keygen for its host key)
+    "debootstrap", "e2fsprogs", "openssh-client",
     # scripts/checkpatch.pl runs scripts/spdxcheck.py, which needs these
     "python3-ply", "python3-git", "perl",
 ]

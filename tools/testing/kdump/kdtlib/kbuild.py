@@ -10,7 +10,8 @@ import time
 from pathlib import Path
 
 from .common import (BUILD, CONFIGS, EXTRA_FRAGMENTS, LLVM_BIN, SEED_FLAVOUR, SRC,
-                     START_CONFIG, TREE_FRAGMENTS, KdtError, progress, run, tool_env)
+                     START_CONFIG, TREE_FRAGMENTS, TREE_SEED, KdtError, progress, run,
+                     tool_env)
 
 JOBS = str(os.cpu_count() or 2)
 
@@ -110,10 +111,11 @@ def configure(flavour):
 
 
 def _seed(flavour):
-    """A test flavour's first build starts from a copy of its seed flavour's tree: Kbuild then
-    rebuilds only what the differing options reach (a few minutes less than from scratch)."""
+    """A test flavour's first build (and the C flavour's) starts from a copy of its seed
+    flavour's tree: Kbuild then rebuilds only what the differing options reach (a few minutes
+    less than from scratch)."""
     out = flavour_dir(flavour)
-    seed = SEED_FLAVOUR.get(flavour)
+    seed = SEED_FLAVOUR.get(flavour) or TREE_SEED.get(flavour)
     if seed is None or (out / ".config").exists() or not (flavour_dir(seed) / "vmlinux").exists():
         return
     progress(f"build {flavour}: starting from a copy of build/{seed}")

@@ -84,6 +84,7 @@ class Run:
         self.timed_out = False
         self.exit_code = None
         self.wall = 0.0
+        self.wall_start = 0.0    # host wall-clock time (time.time()) when QEMU started
 
     def find(self, needle, after=None):
         """Host time of the first serial line (after host time `after`, if given) containing
@@ -132,21 +133,23 @@ class Monitor:
 
 
 def run(*, kernel, initrd, cmdline, log, mem_mib=1024, cpus=2, disk=None, timeout=180,
-        on_fact=None, max_mib=None):
-    """Boot `kernel` and wait until the guest exits or `timeout` seconds pass.
+        on_fact=None, max_mib=None, nic=None, extra=()):
+    """Boot `kernel` (with `initrd`, if not None) and wait until the guest exits or `timeout`
+    seconds pass.
 
     `on_fact` maps a KDT fact to a function called with the QEMU Monitor when the guest
     first reports it (given one, QEMU gets a monitor socket). `max_mib` gives the machine
-    DIMM slots up to that much memory, which a monitor command can fill."""
+    DIMM slots up to that much memory, which a monitor command can fill. `nic` is a -nic
+    option (none by default), `extra` more QEMU arguments."""
     on_fact = dict(on_fact) if on_fact else None
     monitor = Monitor() if on_fact else None
     # With max_mib, two DIMM slots up to that much memory, for memory hotplug.
     mem = f"{mem_mib},slots=2,maxmem={max_mib}M" if max_mib else str(mem_mib)
     cmd = [qemu_binary(), "-m", mem, "-smp", str(cpus),
-           "-kernel", str(kernel), "-initrd", str(initrd), "-append", cmdline,
-           "-display", "none", "-serial", "stdio",
-           *(monitor.args() if monitor else ["-monitor", "none"]), "-nic", "none",
-           "-no-reboot"]
+           "-kernel", str(kernel), *(["-initrd", str(initrd)] if initrd else []),
+           "-append", cmdline, "-display", "none", "-serial", "stdio",
+           *(monitor.args() if monitor else ["-monitor", "none"]), "-nic", nic or "none",
+           "-no-reboot", *extra]
     if os.environ.get("KDT_KVM") == "1":
         cmd += ["-accel", "kvm", "-cpu", "host"]
     else:
@@ -159,6 +162,7 @@ def run(*, kernel, initrd, cmdline, log, mem_mib=1024, cpus=2, disk=None, timeou
     res = Run(log)
     res.log.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
+    res.wall_start = time.time()
     with open(res.log, "w") as logf:
         logf.write("# " + " ".join(cmd) + "\n")
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
