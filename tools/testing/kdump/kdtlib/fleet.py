@@ -143,7 +143,8 @@ def check_unreachable(g):
     if _arrived(g.host):
         raise Check(f"a dump of {g.host} arrived at a collector that was down")
     rebooted = g.run.exit_code == 0 and not g.run.timed_out
-    return (f"collector down: kdump-tools tried it {tries + 1} times ('{RETRY_LINE} N more "
+    # kdump-config says "will try N more times" after each failed attempt, N down to 0.
+    return (f"collector down: kdump-tools tried it {tries} times ('{RETRY_LINE} N more "
             f"times'), then '{GAVE_UP} kdump@collector; can't continue'; with no KDUMP_FAIL_CMD "
             f"set it {'rebooted (reboot -f)' if rebooted else 'did NOT reboot'}, as "
             f"/etc/default/kdump-tools documents; no dump left the machine")
