@@ -78,6 +78,8 @@ def base():
         return BASE
     if not shutil.which("debootstrap"):
         raise KdtError("debootstrap not found: run `make deps`")
+    if os.geteuid() != 0:
+        raise KdtError("the Debian guest is made with debootstrap and chroot, which need root")
     DIR.mkdir(parents=True, exist_ok=True)
     tmp = DIR / "base.tmp"
     shutil.rmtree(tmp, ignore_errors=True)

@@ -36,11 +36,13 @@ def fragments(flavour):
     return frags
 
 
-def make(flavour, *targets, log=None, check=True):
-    """make in build/<flavour>; returns its exit status (raises on failure when `check`)."""
+def make(flavour, *targets, log=None, check=True, nice=0):
+    """make in build/<flavour>; returns its exit status (raises on failure when `check`).
+    `nice` lowers its priority (a build beside QEMU runs that should keep the CPU first)."""
     out = flavour_dir(flavour)
     # ARCH=x86_64 as kunit.py passes it: a build with another ARCH spelling rebuilds it all.
-    cmd = ["make", "-C", str(SRC), f"O={out}", "ARCH=x86_64", "LLVM=1", f"-j{JOBS}", *targets]
+    cmd = (["nice", "-n", str(nice)] if nice else []) + \
+        ["make", "-C", str(SRC), f"O={out}", "ARCH=x86_64", "LLVM=1", f"-j{JOBS}", *targets]
     return run(cmd, log=log or out / "build.log", check=check)
 
 
@@ -153,7 +155,7 @@ def _drop_replaced(out):
                 (out / Path(o).parent / f".{Path(o).name}.cmd").unlink(missing_ok=True)
 
 
-def build(flavour):
+def build(flavour, nice=0):
     """Build bzImage (and vmlinux); returns seconds taken."""
     _seed(flavour)
     out = flavour_dir(flavour)
@@ -163,7 +165,7 @@ def build(flavour):
     progress(f"build {flavour}: make ARCH=x86_64 LLVM=1 -j{JOBS} bzImage (~10 min from scratch on "
              f"2 cores, less when incremental; log: {out}/build.log)")
     t0 = time.monotonic()
-    make(flavour, "bzImage")
+    make(flavour, "bzImage", nice=nice)
     _drop_replaced(out)
     secs = time.monotonic() - t0
     progress(f"build {flavour}: done in {secs:.0f} s")
