@@ -13,7 +13,8 @@ import re
 import subprocess
 
 from . import debian, kbuild, qemu
-from .scenarios import (PANIC_LINE, Check, _expect_exit, _run_dir, check_stack)
+from .scenarios import (PANIC_LINE, Check, _boot_text, _expect_exit, _run_dir,
+                        check_stack)
 
 MEM_MIB = 1024
 # Debian's own crashkernel= (kdump-tools' /etc/default/grub.d/kdump-tools.cfg): 128 MiB
@@ -49,11 +50,7 @@ def cmdline(mode, host="debian"):
 
 def kdump_tools_lines(run, index):
     """What kdump-tools printed on the console during boot `index` (its log lines)."""
-    starts = [i for i, (_, line) in enumerate(run.lines) if qemu.BOOT_LINE in line]
-    if index >= len(starts):
-        return []
-    end = starts[index + 1] if index + 1 < len(starts) else len(run.lines)
-    return [line.strip() for _, line in run.lines[starts[index]:end]
+    return [line.strip() for line in _boot_text(run, index).splitlines()
             if "kdump-tools" in line or "kdump-config" in line]
 
 
