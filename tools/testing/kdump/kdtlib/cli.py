@@ -168,19 +168,54 @@ def _build_row(flavour, rows):
         return False
 
 
+class _Beside(threading.Thread):
+    """fn() in a thread beside the caller's work; result() waits for it and returns its value,
+    or raises what it raised."""
+
+    def __init__(self, fn):
+        super().__init__(daemon=True)
+        self.fn = fn
+        self.value = None
+        self.exc = None
+        self.start()
+
+    def run(self):
+        try:
+            self.value = self.fn()
+        except BaseException as e:  # noqa: BLE001 - handed to the caller by result()
+            self.exc = e
+
+    def result(self):
+        self.join()
+        if self.exc is not None:
+            raise self.exc
+        return self.value
+
+
 class _DebianPrep(threading.Thread):
-    """The Debian root file system (debootstrap), the Debian flavour's build (nice 10) and its
-    disk image, in the background; the rows are made when it is joined."""
+    """The Debian root file system (debootstrap) at once, then, once released, the Debian
+    flavour's build (nice 10) and its disk image, in the background; the rows are made when it
+    is joined."""
 
     def __init__(self):
         super().__init__(daemon=True)
         self.secs = 0.0
         self.error = None
+        self._go = threading.Event()
+        self._build = False
         self.start()
+
+    def release(self, build=True):
+        """Go on to the kernel and the image (`build`), or stop after the root file system."""
+        self._build = build
+        self._go.set()
 
     def run(self):
         try:
             debian_guest.base()
+            self._go.wait()
+            if not self._build:
+                return
             self.secs = kbuild.build("debian", nice=10)
             debian_guest.image("debian")
         except KdtError as e:
@@ -384,19 +419,26 @@ def cmd_check(args):
     t0 = time.monotonic()
     _prepare()
     rows = (hosttest.run_host_tests() + hosttest.run_harness_tests()
-            + hosttest.run_style_checks() + hosttest.run_structure_checks() + _series_rows()
-            + hosttest.run_fuzz())
+            + hosttest.run_style_checks() + hosttest.run_structure_checks())
+    # debootstrap (mostly waiting on the mirror) and the series (git and perl, one core) run
+    # beside the fuzzers, which keep one core busy each in turn.
+    debian = _DebianPrep()
+    series_rows = _Beside(_series_rows)
+    fuzz_rows = hosttest.run_fuzz()
+    rows += series_rows.result() + fuzz_rows
     # The Rust flavour builds first: the C flavour's first build then starts from a copy of
-    # its tree (SEED_FLAVOUR) and rebuilds only what the Rust options reach. The scenarios
-    # still run on C first: the Rust flavour's vmcoreinfo row compares with C's dump.
+    # its tree (TREE_SEED) and rebuilds only what Rust's options reach. The scenarios still
+    # run on C first: the Rust flavour's vmcoreinfo row compares with C's dump.
     built = [f for f in ("rust", "c") if _build_row(f, rows)]
-    # Every other tiny flavour is built before any scenario runs, and then the Debian
-    # flavour's kernel and the Debian guest are made beside all the scenarios, at a lower
-    # priority: the guests leave most of the CPU idle, so most of the 9 minutes that takes
-    # disappear from make check's time, and no other build competes with it.
+    # Every other tiny flavour is built before any scenario runs; then the Debian flavour's
+    # kernel and the Debian guest image are made beside the scenarios, at a lower priority:
+    # the guests leave much of the CPU idle, so most of the 9 minutes that takes disappear
+    # from make check's time, and no other build competes with it. Its tree is copied from
+    # build/rust here, before kunit.py (last) builds in build/rust again.
     if "rust" in built:
         built += [f for f in ("twin", "lockdep") if _build_row(f, rows)]
-    debian = _DebianPrep() if "rust" in built else None
+        kbuild.seed("debian")
+    debian.release(build="rust" in built)
     for flavour in FLAVOURS:
         if flavour not in built:
             continue
@@ -410,17 +452,18 @@ def cmd_check(args):
         rows += [_scenario_row(scenarios.run_scenario(n, "twin")) for n in TWIN_SCENARIOS]
     if "lockdep" in built:
         rows += [_scenario_row(scenarios.run_scenario(n, "lockdep")) for n in LOCKDEP_SCENARIOS]
-    if debian is not None:
-        debian.join()
-        if _debian_rows(debian, rows):
-            rows += [_scenario_row(scenarios.run_scenario(n, "debian"))
-                     for n in DEBIAN_SCENARIOS]
     rows += _selftest_rows(built)
     if "rust" in built:
         krows, _, _ = kunit.run_kunit()
         rows += krows
     else:
         rows.append(Row("kunit", "kunit.py", False, "not run: the Rust flavour did not build"))
+    # The Debian guest last, when the background work is done.
+    if "rust" in built:
+        debian.join()
+        if _debian_rows(debian, rows):
+            rows += [_scenario_row(scenarios.run_scenario(n, "debian"))
+                     for n in DEBIAN_SCENARIOS]
     progress(f"check: done in {(time.monotonic() - t0) / 60:.1f} min")
     return report.table(rows)
 
