@@ -112,7 +112,7 @@ def configure(flavour):
     stamp.write_text(digest)
 
 
-def _seed(flavour):
+def seed(flavour):
     """A test flavour's first build (and the C flavour's) starts from a copy of its seed
     flavour's tree: Kbuild then rebuilds only what the differing options reach (a few minutes
     less than from scratch)."""
@@ -157,7 +157,7 @@ def _drop_replaced(out):
 
 def build(flavour, nice=0):
     """Build bzImage (and vmlinux); returns seconds taken."""
-    _seed(flavour)
+    seed(flavour)
     out = flavour_dir(flavour)
     out.mkdir(parents=True, exist_ok=True)
     (out / "build.log").write_text("")  # this build's log only
@@ -175,7 +175,7 @@ def build(flavour, nice=0):
 def clippy():
     """(ok, note, secs): the project's kernel Rust built with CLIPPY=1 and the tree's lint
     settings; with CONFIG_WERROR (base.config) any clippy warning stops the build."""
-    _seed("clippy")
+    seed("clippy")
     out = flavour_dir("clippy")
     configure("clippy")
     log = out / "clippy.log"
