@@ -438,9 +438,8 @@ def cmd_check(args):
     built = [f for f in ("rust", "c") if _build_row(f, rows)]
     # Every other tiny flavour is built before any scenario runs; then the Debian flavour's
     # kernel and the Debian guest image are made beside the scenarios, at a lower priority:
-    # the guests leave much of the CPU idle, so most of the 9 minutes that takes disappear
-    # from make check's time, and no other build competes with it. Its tree is copied from
-    # build/rust here, before kunit.py (last) builds in build/rust again.
+    # it takes the CPU the guests leave (all of it, by vmstat), and no other build competes
+    # with it. Its tree is copied from build/rust here, before kunit.py builds there again.
     if "rust" in built:
         built += [f for f in ("twin", "lockdep") if _build_row(f, rows)]
         kbuild.seed("debian")
