@@ -15,6 +15,8 @@ APT_PACKAGES = [
     "kexec-tools", "makedumpfile", "busybox-static",
     "cpio", "flex", "bison", "bc", "make", "patch", "rsync", "xz-utils", "zstd",
     "libelf-dev", "libssl-dev", "libdw-dev", "python3", "python3-venv", "file",
+    # cargo fuzz builds libFuzzer's C++ sources (libfuzzer-sys, through cc-rs's `c++`)
+    "g++",
     # The Debian guest (debootstrap, mkfs.ext4 -d and debugfs) and the fleet's collector
     # (ssh-keygen for its host key)
     "debootstrap", "e2fsprogs", "openssh-client",

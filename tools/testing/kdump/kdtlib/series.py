@@ -41,7 +41,10 @@ CHECKPATCH_SIGNOFF = "MISSING_SIGN_OFF"
 
 
 def _git(args, cwd, env=None, log=None):
+    # A fixed identity, so the series needs none configured (git notes takes an author too)
+    # and its commits are the same whoever makes them; each patch's commit sets its author.
     e = dict(tool_env(), GIT_AUTHOR_DATE=FIXED_DATE, GIT_COMMITTER_DATE=FIXED_DATE,
+             GIT_AUTHOR_NAME="kdump series", GIT_AUTHOR_EMAIL="series@kdump.invalid",
              GIT_COMMITTER_NAME="kdump series", GIT_COMMITTER_EMAIL="series@kdump.invalid")
     e.update(env or {})
     return run(["git", "-c", "core.autocrlf=false", "-c", "gc.auto=0", *args], cwd=cwd, env=e,
