@@ -36,13 +36,12 @@ def fragments(flavour):
     return frags
 
 
-def make(flavour, *targets, log=None, check=True, nice=0):
+def make(flavour, *targets, log=None, check=True):
     """make in build/<flavour>; returns its exit status (raises on failure when `check`).
-    `nice` lowers its priority (a build beside QEMU runs that should keep the CPU first)."""
+    A build beside other work runs from a thread that lowered its own nice value (cli.py)."""
     out = flavour_dir(flavour)
     # ARCH=x86_64 as kunit.py passes it: a build with another ARCH spelling rebuilds it all.
-    cmd = (["nice", "-n", str(nice)] if nice else []) + \
-        ["make", "-C", str(SRC), f"O={out}", "ARCH=x86_64", "LLVM=1", f"-j{JOBS}", *targets]
+    cmd = ["make", "-C", str(SRC), f"O={out}", "ARCH=x86_64", "LLVM=1", f"-j{JOBS}", *targets]
     return run(cmd, log=log or out / "build.log", check=check)
 
 
@@ -155,7 +154,7 @@ def _drop_replaced(out):
                 (out / Path(o).parent / f".{Path(o).name}.cmd").unlink(missing_ok=True)
 
 
-def build(flavour, nice=0):
+def build(flavour):
     """Build bzImage (and vmlinux); returns seconds taken."""
     seed(flavour)
     out = flavour_dir(flavour)
@@ -165,7 +164,7 @@ def build(flavour, nice=0):
     progress(f"build {flavour}: make ARCH=x86_64 LLVM=1 -j{JOBS} bzImage (~10 min from scratch on "
              f"2 cores, less when incremental; log: {out}/build.log)")
     t0 = time.monotonic()
-    make(flavour, "bzImage", nice=nice)
+    make(flavour, "bzImage")
     _drop_replaced(out)
     secs = time.monotonic() - t0
     progress(f"build {flavour}: done in {secs:.0f} s")
