@@ -15,6 +15,8 @@ APT_PACKAGES = [
     "kexec-tools", "makedumpfile", "busybox-static",
     "cpio", "flex", "bison", "bc", "make", "patch", "rsync", "xz-utils", "zstd",
     "libelf-dev", "libssl-dev", "libdw-dev", "python3", "python3-venv", "file",
+    # c++filt -i: the Rust frames of drgn's backtraces, demangled (kdtlib/symbols.py)
+    "binutils",
     # cargo fuzz builds libFuzzer's C++ sources (libfuzzer-sys, through cc-rs's `c++`)
     "g++",
     # The Debian guest (debootstrap, mkfs.ext4 -d and debugfs) and the fleet's collector
@@ -40,6 +42,11 @@ def _sudo():
     return [] if os.geteuid() == 0 else ["sudo"]
 
 
+# The kernel source is the one package kept at Debian's current version, not just present: a new
+# machine gets whatever stable update Debian serves now, so developers and CI test that one.
+SOURCE_PACKAGE = "linux-source-6.12"
+
+
 def missing_apt():
     missing = []
     for pkg in APT_PACKAGES:
@@ -48,6 +55,78 @@ def missing_apt():
         if "install ok installed" not in res.stdout:
             missing.append(pkg)
     return missing
+
+
+def apt_policy(policy_output):
+    """(installed, candidate) versions from `apt-cache policy PKG`; None where apt says
+    "(none)" or does not say."""
+    found = {}
+    for line in policy_output.splitlines():
+        m = re.match(r"\s*(Installed|Candidate):\s*(\S+)", line)
+        if m and m.group(1) not in found:
+            found[m.group(1)] = None if m.group(2) == "(none)" else m.group(2)
+    return found.get("Installed"), found.get("Candidate")
+
+
+def source_versions():
+    """(installed, candidate) of the kernel source package, as apt knows them now."""
+    res = subprocess.run(["apt-cache", "policy", SOURCE_PACKAGE], stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, text=True)
+    return apt_policy(res.stdout)
+
+
+def installed_source_version():
+    """The installed kernel source package's version (e.g. 6.12.118-1~deb12u1), or None."""
+    res = subprocess.run(["dpkg-query", "-W", "-f=${Version}", SOURCE_PACKAGE],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    return res.stdout.strip() or None
+
+
+def _apt_env():
+    return dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+
+
+def _apt_update():
+    run(_sudo() + ["apt-get", "update"], env=_apt_env(), log=BUILD / "logs" / "deps.log")
+
+
+def _apt_install(pkgs):
+    """apt-get install `pkgs`, first naming what it would remove or change on the machine."""
+    env = _apt_env()
+    cmd = ["apt-get", "install", "-y", "--no-install-recommends"] + pkgs
+    sim = subprocess.run(["apt-get", "-s"] + cmd[1:], env=env, text=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    removed, changed = apt_side_effects(sim.stdout)
+    for what in removed:
+        progress(f"deps: note: apt removes {what}, which was installed (a dependency of the above)")
+    for what in changed:
+        progress(f"deps: note: apt changes the installed {what}")
+    run(_sudo() + cmd, env=env, log=BUILD / "logs" / "deps.log")
+
+
+def refresh_source(updated=False):
+    """Bring the kernel source package to Debian's current version (apt-get update first,
+    unless `updated`).
+
+    Where the package registry cannot be reached, the installed source is kept and said so:
+    the tree still builds and tests, on what the machine has."""
+    progress(f"deps: asking apt for Debian's current {SOURCE_PACKAGE}")
+    try:
+        if not updated:
+            _apt_update()
+    except KdtError as e:
+        progress(f"deps: note: apt-get update failed, keeping the installed {SOURCE_PACKAGE} "
+                 f"{installed_source_version()}: {str(e).splitlines()[0]}")
+        return
+    installed, candidate = source_versions()
+    if candidate is None:
+        raise KdtError(f"apt offers no {SOURCE_PACKAGE}: is bookworm-security in the apt sources?")
+    if installed != candidate:
+        progress(f"deps: {SOURCE_PACKAGE} {installed or '(not installed)'} -> {candidate}, "
+                 "Debian's current one")
+        _apt_install([SOURCE_PACKAGE])
+    else:
+        progress(f"deps: {SOURCE_PACKAGE} {installed} is Debian's current one")
 
 
 def rust_src_present():
@@ -134,22 +213,16 @@ def apt_side_effects(sim_output):
     return removed, changed
 
 
-def install():
-    """Install what `problems()` reports; safe to run again and again."""
+def install(fresh_source=True):
+    """Install what `problems()` reports; safe to run again and again. With `fresh_source`,
+    also bring the kernel source to Debian's current version (an older one is upgraded)."""
     apt = missing_apt()
     if apt:
         progress(f"deps: apt-get install {' '.join(apt)}")
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        cmd = ["apt-get", "install", "-y", "--no-install-recommends"] + apt
-        run(_sudo() + ["apt-get", "update"], env=env, log=BUILD / "logs" / "deps.log")
-        sim = subprocess.run(["apt-get", "-s"] + cmd[1:], env=env, text=True,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        removed, changed = apt_side_effects(sim.stdout)
-        for what in removed:
-            progress(f"deps: note: apt removes {what}, which was installed (a dependency of the above)")
-        for what in changed:
-            progress(f"deps: note: apt changes the installed {what}")
-        run(_sudo() + cmd, env=env, log=BUILD / "logs" / "deps.log")
+        _apt_update()
+        _apt_install(apt)
+    if fresh_source:
+        refresh_source(updated=bool(apt))
     path = tool_env()["PATH"]
     if not shutil.which("rustup", path=path) and not shutil.which("rustc", path=path):
         raise KdtError("no Rust toolchain: install rustup (https://rustup.rs) and run `make deps` again")
@@ -178,10 +251,14 @@ def install():
         raise KdtError("still missing after install:\n  " + "\n  ".join(left))
 
 
-def ensure():
-    """Called by every command: install only when something is missing."""
+def ensure(fresh_source=False):
+    """Called by every command: install only when something is missing. The README's commands
+    (`make demo`, `make check`) pass `fresh_source`, so they test the kernel source a new machine
+    gets; the others build on what is installed, with no apt round trip."""
     if problems():
-        install()
+        install(fresh_source)
+    elif fresh_source:
+        refresh_source()
     if not (LLVM_BIN / "clang").exists():
         raise KdtError(f"{LLVM_BIN}/clang not found: install clang-19 (make deps)")
     if not (CARGO_BIN / "cargo").exists() and not shutil.which("cargo"):

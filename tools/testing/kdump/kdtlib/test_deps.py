@@ -37,5 +37,31 @@ class AptSideEffects(unittest.TestCase):
         self.assertNotIn("qemu-utils", deps.APT_PACKAGES)
 
 
+# `apt-cache policy linux-source-6.12` on a machine that kept 6.12.117 (shortened).
+POLICY = """\
+linux-source-6.12:
+  Installed: 6.12.117-1~deb12u1
+  Candidate: 6.12.118-1~deb12u1
+  Version table:
+     6.12.118-1~deb12u1 500
+        500 http://deb.debian.org/debian-security bookworm-security/main amd64 Packages
+ *** 6.12.117-1~deb12u1 500
+        100 /var/lib/dpkg/status
+"""
+
+
+class SourcePolicy(unittest.TestCase):
+    def test_an_older_installed_source_is_seen(self):
+        self.assertEqual(deps.apt_policy(POLICY), ("6.12.117-1~deb12u1", "6.12.118-1~deb12u1"))
+
+    def test_not_installed_is_none(self):
+        self.assertEqual(deps.apt_policy(POLICY.replace("6.12.117-1~deb12u1\n  Cand",
+                                                        "(none)\n  Cand")),
+                         (None, "6.12.118-1~deb12u1"))
+
+    def test_the_source_is_one_of_the_packages(self):
+        self.assertIn(deps.SOURCE_PACKAGE, deps.APT_PACKAGES)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -10,6 +10,7 @@ files are linked in with symlinks, so an edit is seen by the next build with no 
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -68,9 +69,23 @@ def _save_state(state):
     STATE.write_text(json.dumps(state, indent=1))
 
 
-def _unpack():
+def kernel_version(src=None):
+    """The kernel release a source tree (build/src unless named) is, such as 6.12.118, from its
+    top Makefile; None if unknown."""
+    try:
+        text = (Path(src or SRC) / "Makefile").read_text(errors="replace")[:2000]
+    except OSError:
+        return None
+    parts = [re.search(rf"^{k} = (\d+)", text, re.M) for k in ("VERSION", "PATCHLEVEL",
+                                                                  "SUBLEVEL")]
+    return ".".join(m.group(1) for m in parts) if all(parts) else None
+
+
+def _unpack(old=None):
     if not TARBALL.exists():
         raise KdtError(f"{TARBALL} not found: install linux-source-6.12 (make deps)")
+    if old is not None:
+        progress(f"src: {TARBALL.name} changed (build/src was Linux {old}): unpacking it again")
     progress(f"src: unpacking {TARBALL.name} into build/src (about 30 s)")
     tmp = BUILD / "src.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -81,18 +96,49 @@ def _unpack():
     APPLIED.mkdir()
     state = {"tarball": _tarball_id(), "patches": []}
     _save_state(state)
+    progress(f"src: Linux {kernel_version()} from {TARBALL}")
     return state
+
+
+def failed_hunks(patch_text, dry_output):
+    """The hunks `patch --dry-run` could not apply, each as "FILE hunk #N (@@ header) at LINE"
+    with the hunk's header from the patch, so a refusal names where the source moved."""
+    headers, current = {}, None
+    for line in patch_text.splitlines():
+        if line.startswith("+++ "):
+            current = line[4:].split("\t")[0].split("/", 1)[-1]
+            headers[current] = []
+        elif line.startswith("@@ ") and current is not None:
+            headers[current].append(line)
+    out, current = [], None
+    for line in dry_output.splitlines():
+        m = re.match(r"checking file (\S+)", line)
+        if m:
+            current = m.group(1)
+            continue
+        m = re.match(r"Hunk #(\d+) FAILED at (\d+)", line)
+        if m:
+            n = int(m.group(1))
+            hunks = headers.get(current, [])
+            head = f" ({hunks[n - 1]})" if 0 < n <= len(hunks) else ""
+            out.append(f"{current} hunk #{n}{head} at line {m.group(2)}")
+        elif "can't find file to patch" in line:
+            out.append("a file it patches is not in the tree")
+    return out
 
 
 def _patch(name, path, reverse):
     verb = "reverting" if reverse else "applying"
     cmd = ["patch", "-p1", "--batch", "--reverse" if reverse else "--forward", "--quiet",
            "-i", str(path)]
-    dry = subprocess.run(cmd + ["--dry-run"], cwd=SRC, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True)
+    # Not --quiet: only then does patch say which hunk failed and where.
+    dry = subprocess.run([c for c in cmd if c != "--quiet"] + ["--dry-run"], cwd=SRC,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if dry.returncode != 0:
+        hunks = failed_hunks(Path(path).read_text(errors="replace"), dry.stdout)
         raise KdtError(f"patch {name} does not {'reverse' if reverse else 'apply'} on "
-                       f"linux-source-6.12:\n{dry.stdout}")
+                       f"linux-source-6.12 (Linux {kernel_version()}): "
+                       f"{'; '.join(hunks) or 'see below'}\n{dry.stdout}")
     progress(f"src: {verb} {name}")
     run(cmd, cwd=SRC)
 
@@ -153,8 +199,10 @@ def _overlay(state):
 def prepare():
     """Bring build/src up to date with the tarball, patches/series and the project's files."""
     state = _load_state()
-    if state is None or not SRC.exists() or state.get("tarball") != _tarball_id():
+    if state is None or not SRC.exists():
         state = _unpack()
+    elif state.get("tarball") != _tarball_id():
+        state = _unpack(old=kernel_version())
     _sync_patches(state)
     _overlay(state)
     if (SRC / ".config").exists():
