@@ -22,7 +22,7 @@ import tempfile
 import threading
 import time
 
-from . import collector, debian, debscen, kbuild, qemu
+from . import collector, debian, debscen, kbuild, qemu, symbols
 from .common import BUILD, progress
 from .scenarios import Check
 
@@ -184,8 +184,7 @@ def run_fleet(flavour="distro"):
                 rows.append((g.host, "PASS", "", "", check_unreachable(g)))
             else:
                 det = check_guest(g, vmlinux)
-                frames = [ln.split()[1] for ln in det["backtrace"].splitlines()
-                          if ln.startswith("#")]
+                frames = symbols.stack_frames(det["backtrace"])
                 rows.append((g.host, "PASS", f"{det['size'] / 2**20:.1f} MiB",
                              f"{det['secs']:.1f}" if det["secs"] is not None else "?",
                              f"{det['collector']}; drgn: {' <- '.join(frames[:4])}"))

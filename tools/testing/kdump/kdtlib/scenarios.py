@@ -15,14 +15,19 @@ import time
 import traceback
 from pathlib import Path
 
-from . import elfcore, initramfs, kbuild, qemu
+from . import elfcore, initramfs, kbuild, qemu, symbols
 from .common import BUILD, VENV, KdtError
 
 MEM_MIB = int(os.environ.get("KDT_MEM_MIB", "1024"))
 CRASHKERNEL = os.environ.get("KDT_CRASHKERNEL", "256M")
 TIMEOUT = int(os.environ.get("KDT_TIMEOUT", "240"))
 PANIC_LINE = "Kernel panic - not syncing: sysrq triggered crash"
-STACK_MUST_HAVE = ("sysrq_handle_crash", "panic")
+# The panic entry, as 6.12 stable names it. Up to 6.12.117 every panic runs through panic(); in
+# 6.12.118 panic()'s body moved to vpanic(): panic() calls vpanic(), and nmi_panic() calls
+# vpanic() directly, so an NMI panic's stack has vpanic and no panic frame. A stack runs through
+# the panic entry when it has either; a stack with neither still fails.
+PANIC_ENTRY = ("panic", "vpanic")
+STACK_MUST_HAVE = ("sysrq_handle_crash", PANIC_ENTRY)
 
 
 class Result:
@@ -245,18 +250,20 @@ def memhotplug(flavour, brk=""):
 # functions the crashed stack must run through).
 TRIGGER_CPUS = 4
 TRIGGER_MEM_MIB = int(os.environ.get("KDT_TRIGGER_MEM_MIB", "512"))
-SYSRQ_STACK = ("sysrq_handle_crash", "panic")
+SYSRQ_STACK = ("sysrq_handle_crash", PANIC_ENTRY)
 TRIGGERS = {
     "sysrq": ("sysrq-c", "", PANIC_LINE, SYSRQ_STACK),
     "exception": ("an oops: LKDTM EXCEPTION, a NULL write (oops=panic)", "",
                   "BUG: kernel NULL pointer dereference", ("lkdtm_EXCEPTION",)),
     "bug": ("an oops: LKDTM BUG (oops=panic)", "", "kernel BUG at", ("lkdtm_BUG",)),
     "warning": ("a WARN with panic_on_warn=1: LKDTM WARNING", "panic_on_warn=1",
-                "Kernel panic - not syncing: kernel: panic_on_warn set", ("panic", "lkdtm_WARNING")),
+                "Kernel panic - not syncing: kernel: panic_on_warn set", (PANIC_ENTRY, "lkdtm_WARNING")),
     "stack": ("a stack overflow: LKDTM EXHAUST_STACK, the guard page, a double fault", "",
               "stack guard page was hit", ("recursive_loop",)),
     "nmi": ("an NMI from the QEMU monitor with unknown_nmi_panic=1", "unknown_nmi_panic",
-            "Kernel panic - not syncing: NMI: Not continuing", ("panic", "unknown_nmi_error")),
+            "Kernel panic - not syncing: NMI: Not continuing",
+            # the NMI entry, its handler for an NMI no one claims, and the panic entry
+            ("exc_nmi", "unknown_nmi_error", PANIC_ENTRY)),
     "cpu3": ("sysrq-c from a task bound to CPU 3", "", PANIC_LINE, SYSRQ_STACK),
     "two": ("sysrq-c from CPUs 1 and 2 at the same moment: one goes on, the dump is whole", "",
             PANIC_LINE, SYSRQ_STACK),
@@ -282,6 +289,8 @@ def check_cpus(vmcore, vmlinux, d, online, brk=""):
         raise Check(f"drgn could not read the CPUs of the dump (exit {res.returncode}): "
                     f"{tail[-1] if tail else ''}")
     view = json.loads(out.read_text())
+    for stack in [view["crashed"]] + view["cpus"]:
+        stack["frames"] = symbols.demangle_all(stack["frames"])
     cpus = view["cpus"]
     if len(cpus) != online:
         raise Check(f"drgn: {len(cpus)} online CPUs in the dump, the guest had {online}")
@@ -302,10 +311,21 @@ def check_cpus(vmcore, vmlinux, d, online, brk=""):
     return view
 
 
+def _absent(frames, want):
+    """What of `want` is not among `frames`, named for a message. An item of `want` is a
+    function name or a tuple of names any one of which will do (PANIC_ENTRY)."""
+    out = []
+    for fn in want:
+        names = fn if isinstance(fn, tuple) else (fn,)
+        if not any(n in frames for n in names):
+            out.append(" or ".join(repr(n) for n in names))
+    return out
+
+
 def _must_run_through(frames, want, whose):
-    absent = [fn for fn in want if fn not in frames]
+    absent = _absent(frames, want)
     if absent:
-        raise Check(f"drgn: {whose} stack has no {', '.join(repr(f) for f in absent)} frame: "
+        raise Check(f"drgn: {whose} stack has no {', '.join(absent)} frame: "
                     f"{' <- '.join(frames[:10])}")
 
 
@@ -337,7 +357,7 @@ def trigger(flavour, kind, brk=""):
         if cpu not in (1, 2):
             raise Check(f"the crash was taken on CPU {cpu}, not on CPU 1 or 2, which crashed")
         other = view["cpus"][3 - cpu]
-        _must_run_through(other["frames"], ("panic",) + SYSRQ_STACK[:1],
+        _must_run_through(other["frames"], SYSRQ_STACK,
                           f"CPU {other['cpu']}'s (the one that lost the race into panic())")
     vmcore.unlink()
     details.update({
@@ -670,10 +690,12 @@ def check_stack(vmcore, vmlinux, d, which="crashed"):
     if res.returncode != 0:
         raise Check(f"drgn could not read the dump (exit {res.returncode}): "
                     f"{text.strip().splitlines()[-1] if text.strip() else ''}; see {out}")
-    frames = [line.split()[1] for line in text.splitlines() if line.startswith("#")]
-    absent = [fn for fn in STACK_MUST_HAVE if fn not in frames]
+    text = symbols.demangle(text)
+    out.write_text(text)
+    frames = symbols.stack_frames(text)
+    absent = _absent(frames, STACK_MUST_HAVE)
     if absent:
-        raise Check(f"drgn backtrace has no {', '.join(repr(f) for f in absent)} frame: "
+        raise Check(f"drgn backtrace has no {', '.join(absent)} frame: "
                     f"{' <- '.join(frames[:8])}; see {out}")
     return text.rstrip()
 

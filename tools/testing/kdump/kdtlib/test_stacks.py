@@ -1,0 +1,37 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Unit tests of the crashed-stack checks: 6.12 stable's names for the panic entry are both
+accepted, and a stack without the NMI handler or any panic entry still fails."""
+
+import unittest
+
+from . import scenarios
+
+# drgn's crashed stack of an NMI panic on 6.12.118 and on 6.12.117 (innermost first, shortened).
+NMI_118 = ["crash_dump::panic::crash_kexec_now", "vpanic", "nmi_panic", "unknown_nmi_error",
+           "exc_nmi", "asm_exc_nmi"]
+NMI_117 = ["crash_kexec", "panic", "nmi_panic", "unknown_nmi_error", "exc_nmi", "asm_exc_nmi"]
+NMI_WANT = scenarios.TRIGGERS["nmi"][3]
+
+
+class PanicEntry(unittest.TestCase):
+    def test_either_release_passes(self):
+        for frames in (NMI_118, NMI_117):
+            scenarios._must_run_through(frames, NMI_WANT, "the crashed")
+
+    def test_no_panic_entry_fails_naming_both(self):
+        frames = [f for f in NMI_118 if f != "vpanic"]
+        with self.assertRaisesRegex(scenarios.Check, "no 'panic' or 'vpanic' frame"):
+            scenarios._must_run_through(frames, NMI_WANT, "the crashed")
+
+    def test_no_nmi_handler_fails(self):
+        frames = [f for f in NMI_118 if f not in ("exc_nmi", "unknown_nmi_error")]
+        with self.assertRaisesRegex(scenarios.Check, "'exc_nmi', 'unknown_nmi_error'"):
+            scenarios._must_run_through(frames, NMI_WANT, "the crashed")
+
+    def test_sysrq_still_needs_its_handler(self):
+        self.assertEqual(scenarios._absent(["vpanic", "panic"], scenarios.STACK_MUST_HAVE),
+                         ["'sysrq_handle_crash'"])
+
+
+if __name__ == "__main__":
+    unittest.main()
