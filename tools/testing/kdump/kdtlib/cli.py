@@ -7,7 +7,7 @@ import threading
 import time
 
 from . import (bench, callgraph, debscen, deps, fleet, hosttest, kbuild, kunit, layout,
-               report, scenarios, series, tree)
+               report, scenarios, series, symbols, tree)
 from . import debian as debian_guest
 from .common import FLAVOURS, TEST_FLAVOURS, KdtError, die, progress
 from .report import Row
@@ -103,9 +103,15 @@ PROVIDERS = {
 }
 
 
-def _prepare():
-    deps.ensure()
+def _prepare(fresh_source=False):
+    deps.ensure(fresh_source)
     tree.prepare()
+
+
+def source_line():
+    """Which kernel source was tested: Debian's package version and the release it is."""
+    return (f"kernel source: {deps.SOURCE_PACKAGE} {deps.installed_source_version()} "
+            f"(Linux {tree.kernel_version()})")
 
 
 def _scenario_row(res):
@@ -422,7 +428,9 @@ def cmd_series(args):
 
 def cmd_check(args):
     t0 = time.monotonic()
-    _prepare()
+    _prepare(fresh_source=True)
+    source = source_line()
+    progress(f"check: {source}")
     rows = (hosttest.run_host_tests() + hosttest.run_harness_tests()
             + hosttest.run_style_checks() + hosttest.run_structure_checks())
     # debootstrap (mostly waiting on the mirror) and the series (git and perl, one core) run
@@ -470,38 +478,78 @@ def cmd_check(args):
             rows += [_scenario_row(scenarios.run_scenario(n, "debian"))
                      for n in DEBIAN_SCENARIOS]
     progress(f"check: done in {(time.monotonic() - t0) / 60:.1f} min")
-    return report.table(rows)
+    return report.table(rows, notes=[f"check: {source}"])
+
+
+# The demo's summary: what the kdump run measured and found (its details' keys), then which code
+# each replaced part comes from (PROVIDERS, in its order).
+DEMO_FACTS = [
+    ("kexec -p (tool + syscall)", "load"),
+    ("crash to capture userspace", "crash to capture userspace"),
+    ("/proc/vmcore to disk (1M dd)", "vmcore read+write (dd bs=1M)"),
+    ("read and mmap contract", "read/mmap"),
+    ("makedumpfile -d 31 -c", "makedumpfile -d 31"),
+    ("panic line from the dump", "panic"),
+]
+DEMO_PARTS = {
+    "vmcore": "/proc/vmcore served by",
+    "kexec": "kexec core (kexec_core.o)",
+    "crash": "__crash_kexec (crash_core.o)",
+    "vmcore-info": "VMCOREINFO (vmcore_info.o)",
+    "kexec-x86": "x86_64 machine_kexec glue",
+}
+# A frame of the Rust crash path (the crate's functions, demangled) in the demo's backtrace.
+DEMO_RUST_FRAME = "crash_dump::"
+
+
+def demo_summary(res, build_secs, parts, source):
+    """The demo's closing lines, from the Rust flavour's kdump result `res` and `parts`
+    ({part: Row} as _provider_rows makes them). Raises KdtError naming whatever the summary
+    cannot state: a fact the run did not report, a part the flavour does not take from Rust,
+    a backtrace that does not run through the Rust crash path."""
+    d = res.details
+    problems = [f"the kdump run reported no '{key}'"
+                for key in [k for _, k in DEMO_FACTS] + ["vmcore", "ELF"] if d.get(key) in (None, "")]
+    problems += [f"no provider row for the {part} part" for part in PROVIDERS if part not in parts]
+    problems += [f"{part}: {row.reason}" for part, row in parts.items() if not row.ok]
+    backtrace = str(d.get("backtrace") or "")
+    frames = symbols.stack_frames(backtrace)
+    if not any(f.startswith(DEMO_RUST_FRAME) for f in frames):
+        problems.append(f"the backtrace has no frame of the Rust crash path ({DEMO_RUST_FRAME}...): "
+                        f"{' <- '.join(frames[:8]) or 'no frames'}")
+    if problems:
+        raise KdtError("demo: the summary cannot be made: " + "; ".join(problems))
+    width = max(len(label) for label in
+                [lb for lb, _ in DEMO_FACTS] + list(DEMO_PARTS.values()) + ["whole QEMU cycle"]) + 2
+    line = lambda label, value: f"{label + ':':<{width}}{value}"  # noqa: E731
+    out = ["=== Rust flavour kdump demo ===", source,
+           line("build (make LLVM=1 bzImage)", f"{build_secs:.0f} s")]
+    out += [line(label, d[key]) for label, key in DEMO_FACTS[:3]]
+    out.append(line("whole QEMU cycle", f"{res.secs:.1f} s"))
+    out += [line(DEMO_PARTS.get(part, part), parts[part].reason) for part in PROVIDERS]
+    out.append(line("vmcore", f"{d.get('vmcore')} ({d.get('ELF')})"))
+    out += [line(label, d[key]) for label, key in DEMO_FACTS[3:]]
+    out.append("drgn backtrace of the crashed thread:")
+    out += [f"  {text}" for text in backtrace.splitlines()]
+    return out
 
 
 def cmd_demo(args):
     t0 = time.monotonic()
-    _prepare()
+    _prepare(fresh_source=True)
+    source = source_line()
+    progress(f"demo: {source}")
     build_secs = kbuild.build("rust")
     progress("demo: booting the Rust flavour, loading a crash kernel, crashing it (sysrq-c)")
     res = scenarios.run_scenario("kdump", "rust")
     if not res.ok:
         report.show_result(res)
         return 1
-    d = res.details
+    parts = dict(zip(PROVIDERS, _provider_rows("rust")))
+    lines = demo_summary(res, build_secs, parts, source)
     progress(f"demo: done in {(time.monotonic() - t0) / 60:.1f} min; serial log: {res.log}")
     print()
-    print("=== Rust flavour kdump demo ===")
-    print(f"build (make LLVM=1 bzImage):  {build_secs:.0f} s")
-    print(f"kexec -p (tool + syscall):    {d.get('load')}")
-    print(f"crash to capture userspace:   {d.get('crash to capture userspace')}")
-    print(f"/proc/vmcore to disk (1M dd): {d.get('vmcore read+write (dd bs=1M)')}")
-    print(f"whole QEMU cycle:             {res.secs:.1f} s")
-    vmcore_row, kexec_row, x86_row = _provider_rows("rust")
-    print(f"/proc/vmcore served by:       {vmcore_row.reason}")
-    print(f"kexec core:                   {kexec_row.reason}")
-    print(f"x86_64 machine_kexec glue:    {x86_row.reason}")
-    print(f"vmcore:                       {d.get('vmcore')} ({d.get('ELF')})")
-    print(f"read and mmap contract:       {d.get('read/mmap')}")
-    print(f"makedumpfile -d 31 -c:        {d.get('makedumpfile -d 31')}")
-    print(f"panic line from the dump:     {d.get('panic')}")
-    print("drgn backtrace of the crashed thread:")
-    for line in str(d.get("backtrace", "")).splitlines():
-        print(f"  {line}")
+    print("\n".join(lines))
     return 0
 
 

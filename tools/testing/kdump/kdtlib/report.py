@@ -41,8 +41,9 @@ def summary(results):
     return 1 if failed else 0
 
 
-def table(rows):
-    """The closing table of `make check`, then `N passed, M failed` alone on a line."""
+def table(rows, notes=()):
+    """The closing table of `make check`, `notes` (lines such as the kernel source tested), then
+    `N passed, M failed` alone on a line."""
     width = max([len(f"{r.group} {r.name}") for r in rows] + [20])
     print()
     print(f"{'test':<{width}}  result  time     note")
@@ -55,5 +56,7 @@ def table(rows):
               f"{r.secs:6.1f}s  {note}")
     failed = sum(1 for r in rows if not r.ok)
     print()
+    for note in notes:
+        print(note)
     print(f"{len(rows) - failed} passed, {failed} failed")
     return 1 if failed else 0
