@@ -14,7 +14,8 @@
 //! - `panic`: `__crash_kexec()` and `crash_kexec()`, the jump into the crash kernel;
 //! - `cpu_notes`: each CPU's crash note; `vmcoreinfo`: the VMCOREINFO text and note;
 //! - `headers`: the elfcorehdr of this kernel; `shrink`: the crashkernel region's size;
-//!   `hotplug`: crash hotplug; `sys`: small safe wrappers of kernel calls.
+//!   `hotplug`: crash hotplug; `sys`: small safe wrappers of kernel calls; `kunit`: the KUnit
+//!   suite.
 //!
 //! What stays C (glue.c): the varargs `vmcoreinfo_append_str()`, the `__weak` arch hooks, the
 //! symbol exports and the hotplug mutex; `crash_setup_regs()` and `elf_core_copy_regs()` are
@@ -30,6 +31,7 @@ pub mod exports;
 mod headers;
 #[cfg(CONFIG_CRASH_HOTPLUG)]
 mod hotplug;
+mod kunit;
 mod panic;
 mod shrink;
 mod sys;

@@ -19,12 +19,20 @@ use crate::vmcoreinfo;
 /// `__crash_kexec()`: with the kexec lock (tried, never waited for) and a crash image loaded,
 /// saves this CPU's registers and the vmcoreinfo, stops the other CPUs (each saves its own
 /// registers) and jumps into the crash kernel. Returns only when it could not: the lock was
-/// held or no crash image is loaded.
+/// held or no crash image is loaded. With no crash image loaded it returns at once, saying
+/// nothing, as C does: there is no kdump to skip.
 ///
 /// # Safety
 ///
 /// `regs` is null or the registers of the context that crashed.
 pub(crate) unsafe fn crash_kexec_now(regs: *mut bindings::pt_regs) {
+    // A hint, read without the lock: only a loaded crash image is worth waiting for the lock.
+    // An image a loader publishes after this read is one this panic did not know of (as in C,
+    // where the panic may come just before the swap); what is read here is never used, the
+    // slot is read again under the lock.
+    if !ImageSlot::Crash.is_loaded() {
+        return;
+    }
     // A loader holding the lock may be rewriting the crash image.
     let Some(lock) = lock_for_crash() else {
         // C skips kdump silently here; say so, on the console the user is looking at. A

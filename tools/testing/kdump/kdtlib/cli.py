@@ -17,7 +17,7 @@ scenarios.SCENARIOS.update(debscen.SCENARIOS)
 
 # Scenarios `make check` runs on every flavour, in this order.
 CHECK_SCENARIOS = ["reboot", "reboot-s", "unload", "kdump", "kdump-s", "errno", "cycles", "race",
-                   "hotplug"] + [f"trigger-{k}" for k in scenarios.TRIGGERS]
+                   "no-kdump", "hotplug"] + [f"trigger-{k}" for k in scenarios.TRIGGERS]
 # Only on the Rust flavour: its VMCOREINFO against C's (after both kdump scenarios), and, where
 # the Rust /proc/vmcore provider serves, corrupt elfcorehdrs from the test loader.
 RUST_SCENARIOS = ["vmcoreinfo"] + [f"corrupt-{m}" for m in scenarios.CORRUPT]
@@ -47,6 +47,9 @@ SELFTESTS = [
     ("vmcoreinfo", "differ", "differ from C's", None, "rust"),
     # The per-CPU check must see a dump that lacks one online CPU's registers.
     ("trigger-sysrq", "lose-cpu", "NT_PRSTATUS notes for 4 online CPUs", None, "c"),
+    # The no-kdump check must see the line the Rust crash path says when it skips a loaded
+    # crash kernel because the loop holds the kexec lock.
+    ("no-kdump", "crash-loaded", "kdump skipped", None, "rust"),
 ]
 
 # What each flavour's kernel must be made of for the crash path, which replaces two C objects.
@@ -584,7 +587,7 @@ def main(argv):
     r.add_argument("--flavour", action="append", choices=FLAVOURS + TEST_FLAVOURS)
     r.add_argument("--break", dest="brk", default="",
                    choices=["", "no-crash-kernel", "no-vmcore", "backtrace", "hang", "differ",
-                            "errno-differs", "lose-cpu"],
+                            "errno-differs", "lose-cpu", "crash-loaded"],
                    help="break what the scenario checks, to see it fail")
     r.set_defaults(fn=cmd_run)
     sub.add_parser("scenarios", help="every scenario on both flavours").set_defaults(fn=cmd_scenarios)

@@ -397,6 +397,52 @@ def midload_attempt(flavour, loader, seed):
             "delay_us": int(first.get("delay_us", "0")), "log": str(d / "serial.log")}
 
 
+# A panic with no crash kernel loaded while another CPU holds the kexec lock: C's
+# kexec_file_load (kexec -s -l, on both flavours) holds it for the whole call, reading and
+# hashing an initrd made big, and the panic comes half a load after one starts (on a 1 GiB guest: a load
+# has the file, its copy in the kernel and the image's pages, and the image it replaces).
+NO_KDUMP_ATTEMPTS = 2
+NO_KDUMP_INITRD_MIB = 32
+
+
+def no_kdump(flavour, brk=""):
+    """Panics in the middle of kexec -s -l loads with no crash kernel loaded: there is no
+    kdump to wait for, so the kernel must not say kdump was skipped, and no capture kernel may
+    come up; each panic goes on to reboot. (That the crash path does not wait for the lock
+    there is the KUnit case rust_crash.a_panic_with_no_crash_kernel_says_nothing_of_the_held_lock:
+    a millisecond is not seen from the serial console.) The "crash-loaded" fault loads a crash
+    kernel first, so the lock held by the loop makes the Rust crash path skip kdump, and say so."""
+    crash = "loaded" if brk == "crash-loaded" else "none"
+    runs = []
+    for n in range(1, NO_KDUMP_ATTEMPTS + 1):
+        run, d, _ = _boot(flavour, "midload", f"kdt.loader=s-l kdt.at=mid-load kdt.crash={crash} "
+                          f"kdt.initrd_mib={NO_KDUMP_INITRD_MIB}", name=f"no-kdump-{n}", brk=brk,
+                          crashkernel=TWIN_CRASHKERNEL)
+        _expect_exit(run)
+        first = run.boots[0]
+        if first.get("error"):
+            raise Check(f"attempt {n}: {first.get('error')}; see {d / 'serial.log'}")
+        _fact(first, "kexec_crash_loaded", "1" if crash == "loaded" else "0",
+              "a crash kernel loaded before the loop")
+        if run.find(PANIC_LINE) is None:
+            raise Check(f"attempt {n}: the guest never crashed; see {d / 'serial.log'}")
+        runs.append((n, run, d, float(first.get("load_period", "0"))))
+    # Every attempt's line first: with the fault, the one that found the lock held says so.
+    for n, run, d, _ in runs:
+        if run.find(KDUMP_SKIPPED) is not None:
+            raise Check(f"attempt {n}: the kernel said '{KDUMP_SKIPPED}'"
+                        + (" with no crash kernel loaded" if crash == "none" else "")
+                        + f"; see {d / 'serial.log'}")
+    for n, run, d, _ in runs:
+        if len(run.boots) > 1:
+            raise Check(f"attempt {n}: a second kernel booted after the panic; see "
+                        f"{d / 'serial.log'}")
+    return {"attempts": f"{len(runs)} panics half-way through kexec -s -l loads of a "
+                        f"{NO_KDUMP_INITRD_MIB} MiB initrd (periods "
+                        + ", ".join(f"{p:.2f}" for *_, p in runs) + " s): no line, rebooted",
+            "log": runs[-1][2] / "serial.log"}
+
+
 # VMCOREINFO keys whose values are this boot's or this build's (KASLR addresses, the build ID,
 # the crash time): the only values two flavours' dumps may differ in.
 VMCOREINFO_OWN = re.compile(r"^(SYMBOL\(.+\)|BUILD-ID|NUMBER\((VMALLOC_START|phys_base)\)"
@@ -863,6 +909,8 @@ SCENARIOS = {
                lambda f, b: cycles(f, brk=b)),
     "race": ("kexec -p while kexec_crash_size shrinks the region: never both succeed",
              lambda f, b: race(f, brk=b)),
+    "no-kdump": ("a panic with no crash kernel while kexec -s -l holds the lock: no "
+                 "'kdump skipped', no capture, reboot", lambda f, b: no_kdump(f, brk=b)),
     "hotplug": ("crash hotplug: kexec -s -p, CPU 1 off, on, off, crash; the dump shows CPU 0",
                 lambda f, b: hotplug(f, brk=b)),
     "memhotplug": ("crash hotplug: kexec -s -p, a DIMM plugged in, crash; the dump covers it",
