@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 """The bindings' struct layouts against the kernel's own: for every struct the Rust parts
-name as `bindings::<name>`, the offset of each member and the size that bindgen's Rust gives
+name (`bindings::<name>`, or imported with `use bindings::{...}`), the offset of each member and the size that bindgen's Rust gives
 must be the ones C compiled into vmlinux (its DWARF, read by drgn).
 
 bindgen can get a layout wrong where C's rules are GNU extensions: without CONFIG_SCHEDSTATS,
@@ -38,13 +38,27 @@ FFI = ("pub type c_char = i8; pub type c_schar = i8; pub type c_uchar = u8; "
        "pub type c_longlong = i64; pub type c_ulonglong = u64; pub use core::ffi::c_void;")
 
 
+# A `use` of bindings: `use bindings::zone;`, `use kernel::bindings::{zone, page as P};`.
+USE_BINDINGS = re.compile(r"\buse\s+(?:::)?(?:kernel::)?bindings::([^;]*);")
+
+
+def names_in(rust_text):
+    """Every name a Rust file takes from the bindings: `bindings::name` paths and the names
+    its `use ...bindings::{...}` statements import (an `as` alias is the bindings' name's)."""
+    names = set(re.findall(r"bindings::([A-Za-z_][A-Za-z0-9_]*)\b", rust_text))
+    for tree in USE_BINDINGS.findall(rust_text):
+        names |= set(re.findall(r"\b([A-Za-z_][A-Za-z0-9_]*)\b",
+                                re.sub(r"\bas\s+\w+", "", tree)))
+    return names
+
+
 def named_structs(bindings_text):
-    """Structs of the bindings that the Rust parts name, sorted."""
+    """Structs of the bindings that the Rust parts name, however they import them, sorted."""
     names = set()
     for src in SOURCES:
         path = ROOT / src
-        for f in ([path] if path.is_file() else sorted(path.glob("*.rs"))):
-            names |= set(re.findall(r"bindings::([a-z_][a-z0-9_]*)\b", f.read_text()))
+        for f in ([path] if path.is_file() else sorted(path.rglob("*.rs"))):
+            names |= names_in(f.read_text())
     return sorted(n for n in names if f"\npub struct {n} {{" in bindings_text)
 
 
