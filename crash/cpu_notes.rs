@@ -76,7 +76,7 @@ pub(crate) unsafe fn save(regs: *mut bindings::pt_regs, cpu: c_int) {
     let mut prstatus = core::mem::MaybeUninit::<bindings::elf_prstatus>::zeroed();
     let p = prstatus.as_mut_ptr();
     // SAFETY: `p` points to our zeroed `elf_prstatus`; `current` is always valid on a CPU;
-    // `regs` by the function's contract.
+    // `regs` points to the registers to save (this function's `# Safety`).
     unsafe {
         ptr::addr_of_mut!((*p).common.pr_pid).write(sys::task_pid(bindings::get_current()));
         bindings::elf_core_copy_regs(ptr::addr_of_mut!((*p).pr_reg), regs);

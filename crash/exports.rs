@@ -30,7 +30,8 @@ fn to_c(r: Result) -> c_int {
 /// `regs` is null or the registers of the context that crashed.
 #[no_mangle]
 pub unsafe extern "C" fn __crash_kexec(regs: *mut bindings::pt_regs) {
-    // SAFETY: by the function's contract.
+    // SAFETY: `regs` is null or the registers of the context that crashed (this function's
+    // `# Safety`), which is all `crash_kexec_now` asks.
     unsafe { panic::crash_kexec_now(regs) }
 }
 
@@ -42,7 +43,8 @@ pub unsafe extern "C" fn __crash_kexec(regs: *mut bindings::pt_regs) {
 /// `regs` is null or the registers of the context that crashed.
 #[no_mangle]
 pub unsafe extern "C" fn crash_kexec_rust(regs: *mut bindings::pt_regs) {
-    // SAFETY: by the function's contract.
+    // SAFETY: `regs` is null or the registers of the context that crashed (this function's
+    // `# Safety`), which is all `crash_kexec_once` asks.
     unsafe { panic::crash_kexec_once(regs) }
 }
 
@@ -53,7 +55,8 @@ pub unsafe extern "C" fn crash_kexec_rust(regs: *mut bindings::pt_regs) {
 /// `p` is a live task.
 #[no_mangle]
 pub unsafe extern "C" fn kexec_should_crash(p: *mut bindings::task_struct) -> c_int {
-    // SAFETY: by the function's contract.
+    // SAFETY: `p` is a live task (this function's `# Safety`), which is all `should_crash`
+    // asks.
     c_int::from(unsafe { panic::should_crash(p) })
 }
 
@@ -70,7 +73,8 @@ pub extern "C" fn kexec_crash_loaded() -> c_int {
 /// `regs` points to the registers to save.
 #[no_mangle]
 pub unsafe extern "C" fn crash_save_cpu(regs: *mut bindings::pt_regs, cpu: c_int) {
-    // SAFETY: by the function's contract.
+    // SAFETY: `regs` points to the registers to save (this function's `# Safety`), which is
+    // all `cpu_notes::save` asks; it checks `cpu` itself.
     unsafe { cpu_notes::save(regs, cpu) }
 }
 
@@ -81,7 +85,8 @@ pub unsafe extern "C" fn crash_save_cpu(regs: *mut bindings::pt_regs, cpu: c_int
 /// `image` is an image being loaded, that only the caller uses.
 #[no_mangle]
 pub unsafe extern "C" fn kimage_crash_copy_vmcoreinfo(image: *mut bindings::kimage) -> c_int {
-    // SAFETY: by the function's contract.
+    // SAFETY: `image` is an image being loaded that only the caller uses (this function's
+    // `# Safety`), which is what `copy_into_image` asks.
     to_c(unsafe { vmcoreinfo::copy_into_image(image) })
 }
 
@@ -90,7 +95,8 @@ pub unsafe extern "C" fn kimage_crash_copy_vmcoreinfo(image: *mut bindings::kima
 /// # Safety
 ///
 /// `mem` is a `struct crash_mem` with room for `max_nr_ranges` ranges and at least
-/// `nr_ranges` ranges in it; `addr` and `sz` are writable.
+/// `nr_ranges` ranges in it, that nothing else uses during the call; `addr` and `sz` are
+/// writable.
 #[no_mangle]
 pub unsafe extern "C" fn crash_prepare_elf64_headers(
     mem: *mut bindings::crash_mem,
@@ -98,10 +104,12 @@ pub unsafe extern "C" fn crash_prepare_elf64_headers(
     addr: *mut *mut c_void,
     sz: *mut c_ulong,
 ) -> c_int {
-    // SAFETY: by the function's contract.
+    // SAFETY: `mem` has room for `max_nr_ranges` ranges, holds `nr_ranges` and is the
+    // caller's alone during the call (this function's `# Safety`): what `headers::prepare`
+    // asks.
     match unsafe { headers::prepare(mem, need_kernel_map != 0) } {
         Ok((buf, size)) => {
-            // SAFETY: by the function's contract.
+            // SAFETY: `addr` and `sz` are writable (this function's `# Safety`).
             unsafe {
                 *addr = buf;
                 *sz = size as c_ulong;
@@ -117,14 +125,16 @@ pub unsafe extern "C" fn crash_prepare_elf64_headers(
 /// # Safety
 ///
 /// `mem` is a `struct crash_mem` with room for `max_nr_ranges` ranges and at least
-/// `nr_ranges` ranges in it.
+/// `nr_ranges` ranges in it, that nothing else uses during the call.
 #[no_mangle]
 pub unsafe extern "C" fn crash_exclude_mem_range(
     mem: *mut bindings::crash_mem,
     mstart: c_ulonglong,
     mend: c_ulonglong,
 ) -> c_int {
-    // SAFETY: by the function's contract.
+    // SAFETY: `mem` has room for `max_nr_ranges` ranges, holds `nr_ranges` and is the
+    // caller's alone during the call (this function's `# Safety`): what `headers::exclude`
+    // asks.
     to_c(unsafe { headers::exclude(mem, mstart, mend) })
 }
 
@@ -166,7 +176,9 @@ pub unsafe extern "C" fn append_elf_note(
     data: *const c_void,
     data_len: usize,
 ) -> *mut u32 {
-    // SAFETY: by the function's contract; C may pass a null `data` with no bytes.
+    // SAFETY: `name` is a NUL-terminated string and `data` is `data_len` readable bytes (this
+    // function's `# Safety`), both left alone during the call; C may pass a null `data` with
+    // no bytes, which is not read.
     let (name, desc) = unsafe {
         (
             CStr::from_char_ptr(name).as_bytes(),
@@ -180,7 +192,8 @@ pub unsafe extern "C" fn append_elf_note(
     let Some(size) = note::note_size(name.len(), desc.len()) else {
         return buf;
     };
-    // SAFETY: by the function's contract the note fits at `buf`.
+    // SAFETY: `buf` has room for the note (this function's `# Safety`), which is `size`
+    // bytes: `note_size` of this name and descriptor.
     let out = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), size) };
     match note::append_note(out, name, ntype, desc) {
         Some(_) => buf.wrapping_add(size / 4),
@@ -195,7 +208,8 @@ pub unsafe extern "C" fn append_elf_note(
 /// `buf` has room for a note header.
 #[no_mangle]
 pub unsafe extern "C" fn final_note(buf: *mut u32) {
-    // SAFETY: by the function's contract.
+    // SAFETY: `buf` has room for a note header, `NOTE_HEAD` bytes (this function's
+    // `# Safety`).
     let out = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), note::NOTE_HEAD) };
     let _ = note::final_note(out);
 }
@@ -207,7 +221,8 @@ pub unsafe extern "C" fn final_note(buf: *mut u32) {
 /// `ptr` is null or a mapped page that stays mapped until this is called again with null.
 #[no_mangle]
 pub unsafe extern "C" fn crash_update_vmcoreinfo_safecopy(ptr: *mut c_void) {
-    // SAFETY: by the function's contract.
+    // SAFETY: `ptr` is null or a mapped page that stays mapped until this is called again
+    // with null (this function's `# Safety`), which is what `set_safecopy` asks.
     unsafe { vmcoreinfo::set_safecopy(ptr.cast()) }
 }
 
@@ -228,7 +243,8 @@ pub unsafe extern "C" fn crash_vmcoreinfo_append(
     buf: *const kernel::ffi::c_char,
     len: usize,
 ) -> bool {
-    // SAFETY: by the function's contract.
+    // SAFETY: `buf` is `len` readable bytes (this function's `# Safety`); glue.c's
+    // `vmcoreinfo_append_str()` formats them on its stack and keeps them for the call.
     let line = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), len) };
     vmcoreinfo::append(line)
 }

@@ -31,7 +31,9 @@ const _: () = assert!(core::mem::align_of::<Range>() == core::mem::align_of::<bi
 /// `mem` is a `struct crash_mem` with room for `max_nr_ranges` ranges and at least
 /// `nr_ranges` ranges in it, that only the caller uses while the slice lives.
 unsafe fn ranges<'a>(mem: *mut bindings::crash_mem) -> (&'a mut [Range], usize) {
-    // SAFETY: by the function's contract; `Range` has `struct range`'s layout.
+    // SAFETY: `mem` has room for `max_nr_ranges` ranges and holds at least `nr_ranges`, and
+    // only the caller uses it while the slice lives (this function's `# Safety`): the slice's
+    // `entries()` length is the larger of the two. `Range` has `struct range`'s layout.
     unsafe {
         let nr = (*mem).nr_ranges;
         let len = elfcore::entries(nr, (*mem).max_nr_ranges);
@@ -46,7 +48,7 @@ unsafe fn ranges<'a>(mem: *mut bindings::crash_mem) -> (&'a mut [Range], usize) 
 ///
 /// As for [`ranges`].
 pub(crate) unsafe fn exclude(mem: *mut bindings::crash_mem, start: u64, end: u64) -> Result {
-    // SAFETY: by the function's contract.
+    // SAFETY: `mem` is as `ranges` asks (this function's `# Safety` is that one).
     let (all, mut nr) = unsafe { ranges(mem) };
     let r = elfcore::exclude(all, &mut nr, start, end);
     // SAFETY: as above; `nr` is at most `max_nr_ranges`.
@@ -70,7 +72,7 @@ pub(crate) unsafe fn prepare(
     mem: *mut bindings::crash_mem,
     kernel_map: bool,
 ) -> Result<(*mut c_void, usize)> {
-    // SAFETY: by the function's contract.
+    // SAFETY: `mem` is as `ranges` asks (this function's `# Safety` is that one).
     let (all, nr) = unsafe { ranges(mem) };
     let used = all.get(..nr).ok_or(EINVAL)?;
     let cpus = sys::possible_cpus().count();
@@ -95,8 +97,7 @@ pub(crate) unsafe fn prepare(
         machine: EM_X86_64,
         osabi: OSABI,
         cpu_note_size: core::mem::size_of::<bindings::note_buf_t>() as u64,
-        // SAFETY: no preconditions (C's or the architecture's function).
-        vmcoreinfo_note: unsafe { bindings::paddr_vmcoreinfo_note() },
+        vmcoreinfo_note: sys::paddr_vmcoreinfo_note(),
         vmcoreinfo_size: vmcoreinfo::NOTE_SIZE as u64,
         kernel_text: text,
         page_offset: sys::page_offset(),

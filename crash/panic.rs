@@ -45,7 +45,8 @@ pub(crate) unsafe fn crash_kexec_now(regs: *mut bindings::pt_regs) {
     if !image.is_null() {
         // SAFETY: all-zero is a valid `pt_regs`.
         let mut fixed: bindings::pt_regs = unsafe { core::mem::zeroed() };
-        // SAFETY: `fixed` is ours; `regs` by the function's contract. The image stays loaded:
+        // SAFETY: `fixed` is ours; `regs` is null or the registers of the context that
+        // crashed (this function's `# Safety`), as `setup_regs` asks. The image stays loaded:
         // we hold the lock every loader takes, and it is never released on this path.
         unsafe {
             setup_regs(&mut fixed, regs);
@@ -109,7 +110,7 @@ const _: () = {
 #[inline(always)]
 unsafe fn setup_regs(fixed: &mut bindings::pt_regs, regs: *const bindings::pt_regs) {
     if !regs.is_null() {
-        // SAFETY: by the function's contract.
+        // SAFETY: `regs` is not null, so it points to registers (this function's `# Safety`).
         *fixed = unsafe { regs.read() };
         return;
     }
@@ -174,7 +175,8 @@ pub(crate) unsafe fn crash_kexec_once(regs: *mut bindings::pt_regs) {
         )
         .is_ok()
     {
-        // SAFETY: by the function's contract.
+        // SAFETY: `regs` is null or the registers of the context that crashed (this
+        // function's `# Safety`, the same as `crash_kexec_now`'s).
         unsafe { crash_kexec_now(regs) };
         // Let a later panic() or crash_kexec() through.
         panic_cpu().store(PANIC_CPU_INVALID, Ordering::Relaxed);
@@ -192,7 +194,8 @@ pub(crate) unsafe fn should_crash(p: *mut bindings::task_struct) -> bool {
     if unsafe { bindings::crash_kexec_post_notifiers } {
         return false;
     }
-    // SAFETY: `p` by the function's contract; `panic_on_oops` is a plain int.
+    // SAFETY: `p` is a live task (this function's `# Safety`), as `task_pid` and
+    // `is_global_init()` ask; `panic_on_oops` is a plain int.
     // The four panic()s of make_task_dead(), one for each condition.
     sys::in_interrupt()
         || unsafe {

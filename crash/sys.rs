@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Safe wrappers of the kernel calls the crash path makes that have no preconditions, and the
-//! per-CPU and CPU-mask accessors (C macros, through `rust/helpers/crash.c`).
+//! Safe wrappers of the C calls the crash part makes that ask nothing of their caller, each
+//! with the one `// SAFETY:` that says why, and the per-CPU and CPU-mask accessors (C macros,
+//! through `rust/helpers/crash.c`).
 
 use kernel::bindings;
-use kernel::ffi::{c_int, c_uint};
+use kernel::ffi::{c_int, c_long, c_uint, c_ulong};
 
 /// `raw_smp_processor_id()`.
 pub(crate) fn this_cpu() -> c_uint {
-    // SAFETY: no preconditions; it reads this CPU's number.
+    // SAFETY: x86's `raw_smp_processor_id()` is `this_cpu_read(pcpu_hot.cpu_number)`, one
+    // `%gs`-relative load of this CPU's own per-CPU data: it dereferences nothing of the
+    // caller's and is safe in any context, NMI and the panic path included.
     unsafe { bindings::raw_smp_processor_id() }
 }
 
@@ -37,13 +40,18 @@ pub(crate) fn possible_cpus() -> impl Iterator<Item = c_uint> {
 
 /// `ktime_get_real_seconds()`.
 pub(crate) fn real_seconds() -> i64 {
-    // SAFETY: no preconditions; safe from any context, the panic path included.
+    // SAFETY: on 64-bit `ktime_get_real_seconds()` returns the timekeeper's `xtime_sec` with
+    // one aligned load, taking no lock and no seqcount: it cannot wait or fault, and is safe
+    // in any context, NMI and the panic path included (C's `crash_save_vmcoreinfo()` calls it
+    // there).
     unsafe { bindings::ktime_get_real_seconds() }
 }
 
 /// `in_interrupt()`.
 pub(crate) fn in_interrupt() -> bool {
-    // SAFETY: no preconditions; it reads this CPU's preempt count.
+    // SAFETY: `in_interrupt()` masks this CPU's preempt count (`pcpu_hot.preempt_count`, one
+    // `%gs`-relative load) with the NMI, hardirq and softirq bits: a read of this CPU's own
+    // data, safe in any context.
     unsafe { bindings::in_interrupt() }
 }
 
@@ -54,12 +62,62 @@ pub(crate) fn in_interrupt() -> bool {
 ///
 /// `tsk` is a live task.
 pub(crate) unsafe fn task_pid(tsk: *mut bindings::task_struct) -> bindings::pid_t {
-    // SAFETY: by the function's contract.
+    // SAFETY: `tsk` is a live task (this function's `# Safety`); the helper reads only its
+    // `pid`.
     unsafe { bindings::crash_task_pid(tsk) }
 }
 
 /// `PAGE_OFFSET`: where the direct map puts physical address 0, fixed at boot.
 pub(crate) fn page_offset() -> u64 {
-    // SAFETY: no preconditions.
+    // SAFETY: the helper returns `__va(0)`, that is `page_offset_base` (a constant without
+    // `CONFIG_DYNAMIC_MEMORY_LAYOUT`): a `__ro_after_init` variable set in early boot (KASLR),
+    // read by value; nothing is dereferenced.
     unsafe { bindings::PAGE_OFFSET() as u64 }
+}
+
+/// `paddr_vmcoreinfo_note()`: the physical address of the VMCOREINFO note, for the elfcorehdr.
+#[inline]
+pub(crate) fn paddr_vmcoreinfo_note() -> u64 {
+    // SAFETY: glue.c's `__weak` default returns `__pa(vmcoreinfo_note)` and Xen PV's override
+    // (`arch/x86/xen/mmu_pv.c`) translates the same address through the p2m table: both read
+    // the note's address, which the initcall set, and dereference nothing of the caller's; the
+    // callers run in process context.
+    unsafe { bindings::paddr_vmcoreinfo_note() }
+}
+
+/// `VMALLOC_START`: where the vmalloc area starts, fixed in early boot.
+#[inline]
+pub(crate) fn vmalloc_start() -> c_ulong {
+    // SAFETY: the helper returns `VMALLOC_START`, that is `vmalloc_base` (a constant without
+    // `CONFIG_DYNAMIC_MEMORY_LAYOUT`): a `__ro_after_init` variable set in early boot (KASLR),
+    // read by value; nothing is dereferenced.
+    unsafe { bindings::VMALLOC_START() }
+}
+
+/// `vmemmap`: where the virtual `struct page` array starts, fixed in early boot.
+#[cfg(CONFIG_SPARSEMEM_VMEMMAP)]
+#[inline]
+pub(crate) fn vmemmap() -> c_ulong {
+    // SAFETY: the helper returns `vmemmap`, that is `vmemmap_base` (a constant without
+    // `CONFIG_DYNAMIC_MEMORY_LAYOUT`) as a pointer: a `__ro_after_init` variable set in early
+    // boot (KASLR), read by value; nothing is dereferenced.
+    unsafe { bindings::vmemmap() }
+}
+
+/// `NR_SECTION_ROOTS`: how many roots `mem_section` has.
+#[inline]
+pub(crate) fn nr_section_roots() -> c_ulong {
+    // SAFETY: the helper computes `NR_SECTION_ROOTS` from `MAX_PHYSMEM_BITS` (see
+    // `max_physmem_bits`) and constants: arithmetic, reading at most a CPU feature bit fixed at
+    // boot.
+    unsafe { bindings::NR_SECTION_ROOTS() }
+}
+
+/// `MAX_PHYSMEM_BITS`: 52 with 5-level paging, else 46.
+#[inline]
+pub(crate) fn max_physmem_bits() -> c_long {
+    // SAFETY: the helper returns `pgtable_l5_enabled() ? 52 : 46`: a constant, or with
+    // `CONFIG_X86_5LEVEL` a test of the LA57 CPU feature bit, fixed at boot; nothing else is
+    // read.
+    unsafe { bindings::MAX_PHYSMEM_BITS() }
 }

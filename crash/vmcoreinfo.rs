@@ -39,7 +39,9 @@ pub(crate) const NOTE_SIZE: usize = NOTE_HEAD * 2 + ((NAME.len() + 1 + 3) & !3) 
 /// at boot, when a crash image is loaded or unloaded, and on the panic path, which other CPUs
 /// have left by then.
 unsafe fn text() -> Option<Text<'static>> {
-    // SAFETY: by the function's contract; the buffer is `BYTES` long once allocated.
+    // SAFETY: nothing else uses the buffer while the result lives (this function's
+    // `# Safety`); `vmcoreinfo_data` is null or a page, `BYTES` long: the one `init` allocates,
+    // or the safe copy `set_safecopy` was given.
     unsafe {
         let data = ptr::addr_of!(vmcoreinfo_data).read();
         if data.is_null() {
@@ -86,7 +88,9 @@ fn update_note() {
 /// `copy` is null or a mapped page that stays mapped until this is called again with null.
 pub(crate) unsafe fn set_safecopy(copy: *mut u8) {
     if !copy.is_null() {
-        // SAFETY: by the function's contract and as for `append`.
+        // SAFETY: `text()` asks that nothing else use the buffer meanwhile: this runs when a
+        // crash image is loaded or freed, one of the times its `# Safety` lists, and C
+        // appends only at boot (as for `append`).
         if let Some(t) = unsafe { text() } {
             let src = t.as_bytes();
             // SAFETY: `copy` is a page and the text at most a page; they do not overlap.
@@ -125,7 +129,8 @@ pub(crate) fn save_on_crash() {
 ///
 /// `image` is a crash or normal image being loaded, that only the caller uses.
 pub(crate) unsafe fn copy_into_image(image: *mut bindings::kimage) -> Result {
-    // SAFETY: by the function's contract.
+    // SAFETY: `image` is an image being loaded that only the caller uses (this function's
+    // `# Safety`), so it may be borrowed uniquely for the call.
     let image = unsafe { &mut *image };
     if image.type_() != bindings::KEXEC_TYPE_CRASH {
         return Ok(());
@@ -274,10 +279,7 @@ fn write_keys() {
     );
     symbol("swapper_pg_dir", ptr::addr_of!(bindings::init_top_pgt));
     symbol("_stext", ptr::addr_of!(bindings::_stext));
-    // SAFETY: no preconditions.
-    info!("NUMBER(VMALLOC_START)=0x{:x}\n", unsafe {
-        bindings::VMALLOC_START()
-    });
+    info!("NUMBER(VMALLOC_START)=0x{:x}\n", sys::vmalloc_start());
     #[cfg(not(CONFIG_NUMA))]
     {
         symbol("mem_map", ptr::addr_of!(bindings::mem_map));
@@ -286,25 +288,20 @@ fn write_keys() {
             ptr::addr_of!(bindings::contig_page_data),
         );
     }
-    // SAFETY: no preconditions.
     #[cfg(CONFIG_SPARSEMEM_VMEMMAP)]
-    symbol("vmemmap", unsafe { bindings::vmemmap() } as *const c_void);
+    symbol("vmemmap", sys::vmemmap() as *const c_void);
     // SAFETY: a pointer set before initcalls run.
     symbol("mem_section", unsafe {
         ptr::addr_of!(bindings::mem_section).read()
     });
-    // SAFETY: no preconditions.
-    length("mem_section", unsafe { bindings::NR_SECTION_ROOTS() }
-        as u64);
+    length("mem_section", sys::nr_section_roots() as u64);
     size("mem_section", size_of::<mem_section>());
     offset(
         "mem_section.section_mem_map",
         offset_of!(mem_section, section_mem_map),
     );
     number("SECTION_SIZE_BITS", bindings::SECTION_SIZE_BITS as i64);
-    // SAFETY: no preconditions.
-    number("MAX_PHYSMEM_BITS", unsafe { bindings::MAX_PHYSMEM_BITS() }
-        as i64);
+    number("MAX_PHYSMEM_BITS", sys::max_physmem_bits() as i64);
     size("page", size_of::<page>());
     size("pglist_data", size_of::<pglist_data>());
     size("zone", size_of::<zone>());

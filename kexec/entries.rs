@@ -55,9 +55,11 @@ impl Entries {
     /// `image`'s entry list is well formed and stays so while the walk goes on: no page the
     /// walk has not passed is freed.
     pub(crate) unsafe fn new(image: *mut bindings::kimage) -> Self {
-        // INVARIANT: `head` is the first slot of a well-formed list, by the contract.
+        // INVARIANT: `head` is the first slot of a well-formed list (this function's
+        // `# Safety`).
         Self {
-            // SAFETY: `image` is valid by the function's contract.
+            // SAFETY: `image`'s entry list is well formed (this function's `# Safety`), so
+            // `image` is a live image; only the address of its `head` is taken.
             next: unsafe { ptr::addr_of_mut!((*image).head) },
         }
     }
@@ -110,7 +112,8 @@ impl Sources {
     /// As for [`Entries::new`].
     pub(crate) unsafe fn new(image: *mut bindings::kimage) -> Self {
         Self {
-            // SAFETY: by the function's contract.
+            // SAFETY: `image`'s entry list is well formed and no page the walk has not passed
+            // is freed while it goes on (this function's `# Safety`, `Entries::new`'s).
             entries: unsafe { Entries::new(image) },
             dest: 0,
         }

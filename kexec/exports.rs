@@ -61,7 +61,8 @@ fn to_c(r: Result) -> c_int {
 /// uses.
 #[no_mangle]
 pub unsafe extern "C" fn kimage_free_page_list(list: *mut bindings::list_head) {
-    // SAFETY: by the function's contract.
+    // SAFETY: `list` is an initialised list head of pages from `kimage_alloc_pages()` that
+    // nothing else uses (this function's `# Safety`), which is what `free_page_list` asks.
     unsafe { pages::free_page_list(list) };
 }
 
@@ -72,7 +73,8 @@ pub unsafe extern "C" fn kimage_free_page_list(list: *mut bindings::list_head) {
 /// `image` is a valid image its caller owns.
 #[no_mangle]
 pub unsafe extern "C" fn sanity_check_segment_list(image: *mut bindings::kimage) -> c_int {
-    // SAFETY: by the function's contract.
+    // SAFETY: `image` is a valid image its caller owns (this function's `# Safety`), so
+    // nothing writes it while it is borrowed for the call.
     to_c(image::sanity_check(unsafe { &*image }))
 }
 
@@ -93,7 +95,8 @@ pub unsafe extern "C" fn kimage_is_destination_range(
     start: c_ulong,
     end: c_ulong,
 ) -> c_int {
-    // SAFETY: by the function's contract.
+    // SAFETY: `image` is a valid image (this function's `# Safety`), which its caller holds
+    // while it asks, so nothing writes it while it is borrowed for the call.
     c_int::from(image::is_destination(unsafe { &*image }, start, end))
 }
 
@@ -107,7 +110,8 @@ pub unsafe extern "C" fn kimage_alloc_control_pages(
     image: *mut bindings::kimage,
     order: c_uint,
 ) -> *mut bindings::page {
-    // SAFETY: by the function's contract.
+    // SAFETY: `image` is a valid image its caller owns (this function's `# Safety`), so
+    // nothing else uses it while it is borrowed uniquely for the call.
     control::alloc_control_pages(unsafe { &mut *image }, order)
 }
 
@@ -118,7 +122,8 @@ pub unsafe extern "C" fn kimage_alloc_control_pages(
 /// `image` is a valid image its caller owns.
 #[no_mangle]
 pub unsafe extern "C" fn kimage_terminate(image: *mut bindings::kimage) {
-    // SAFETY: by the function's contract.
+    // SAFETY: `image` is a valid image its caller owns (this function's `# Safety`), so
+    // nothing else uses it while it is borrowed uniquely for the call.
     entries::terminate(unsafe { &mut *image });
 }
 
@@ -129,7 +134,8 @@ pub unsafe extern "C" fn kimage_terminate(image: *mut bindings::kimage) {
 /// `image` is null or an image nothing else uses any more.
 #[no_mangle]
 pub unsafe extern "C" fn kimage_free(image: *mut bindings::kimage) {
-    // SAFETY: by the function's contract.
+    // SAFETY: `image` is null or an image nothing else uses any more (this function's
+    // `# Safety`), which is what `image::free` asks.
     unsafe { image::free(image) };
 }
 
@@ -144,14 +150,20 @@ pub unsafe extern "C" fn kimage_load_segment(
     image: *mut bindings::kimage,
     segment: *mut bindings::kexec_segment,
 ) -> c_int {
-    // SAFETY: by the function's contract; read before `image` is borrowed, as it points into it.
+    // SAFETY: `segment` is one of `image`'s segments (this function's `# Safety`), so it is
+    // readable; it is copied before `image` is borrowed, as it points into it.
     let seg = unsafe { *segment };
-    // SAFETY: by the function's contract.
+    // SAFETY: `image` is a valid image its caller owns (this function's `# Safety`), so
+    // nothing else uses it while it is borrowed uniquely; `segment` is only compared with it
+    // from here on, never dereferenced.
     let image = unsafe { &mut *image };
     let Some(i) = image.segment.iter().position(|s| core::ptr::eq(s, segment)) else {
         return EINVAL.to_errno();
     };
-    // SAFETY: by the function's contract the buffer for the image's mode holds `bufsz` bytes.
+    // SAFETY: either member of the union is a pointer, so reading it is sound; the one for
+    // the image's mode (`kbuf` in file mode, else `buf`) holds `bufsz` bytes (this function's
+    // `# Safety`): a file-mode `kbuf` is kernel memory `kexec_file_load` keeps for the call, a
+    // `buf` a user address that `UserSlice` checks on every read.
     let mut src = unsafe {
         match (image.file_mode() != 0, seg.__bindgen_anon_1) {
             (true, b) if b.kbuf.is_null() => Source::Kernel(&[]),
@@ -173,7 +185,8 @@ pub unsafe extern "C" fn kimage_map_segment(
     addr: c_ulong,
     size: c_ulong,
 ) -> *mut c_void {
-    // SAFETY: by the function's contract.
+    // SAFETY: `image` is a valid, loaded image (this function's `# Safety`), so its entry
+    // list is well formed: what `segment::map` asks.
     unsafe { segment::map(image, addr, size) }
 }
 
@@ -184,7 +197,9 @@ pub unsafe extern "C" fn kimage_map_segment(
 /// `buf` came from [`kimage_map_segment`].
 #[no_mangle]
 pub unsafe extern "C" fn kimage_unmap_segment(buf: *mut c_void) {
-    // SAFETY: by the function's contract.
+    // SAFETY: `buf` came from `kimage_map_segment` (this function's `# Safety`): null, which
+    // `vunmap()` ignores, or the `vmap()` mapping `segment::map` made, which only its caller
+    // uses and which is unmapped here once.
     unsafe { bindings::vunmap(buf) };
 }
 
@@ -204,7 +219,8 @@ pub unsafe extern "C" fn do_kexec_load(
     let segs: &[bindings::kexec_segment] = if nr_segments == 0 || segments.is_null() {
         &[]
     } else {
-        // SAFETY: by the function's contract.
+        // SAFETY: `segments` points to `nr_segments` segments (this function's `# Safety`),
+        // `kernel/kexec.c`'s own copy, which it keeps for the call; neither is null or 0 here.
         unsafe { core::slice::from_raw_parts(segments, nr_segments) }
     };
     to_c(load::do_load(entry, segs, flags))
@@ -240,7 +256,9 @@ pub extern "C" fn kexec_rust_sysctl_init() -> c_int {
 /// `image` is a checked image with its control code page, owned by the caller.
 #[no_mangle]
 pub unsafe extern "C" fn machine_kexec_prepare(image: *mut bindings::kimage) -> c_int {
-    // SAFETY: by the function's contract.
+    // SAFETY: `image` is a checked image with its control code page, owned by the caller
+    // (this function's `# Safety`): nothing else uses it while it is borrowed uniquely, and
+    // `prepare` finds the control page it needs.
     to_c(machine_kexec::prepare(unsafe { &mut *image }))
 }
 
@@ -251,7 +269,8 @@ pub unsafe extern "C" fn machine_kexec_prepare(image: *mut bindings::kimage) -> 
 /// `image` is an image being freed.
 #[no_mangle]
 pub unsafe extern "C" fn machine_kexec_cleanup(image: *mut bindings::kimage) {
-    // SAFETY: by the function's contract.
+    // SAFETY: `image` is an image being freed (this function's `# Safety`): only its freer
+    // uses it now, so it may be borrowed uniquely for the call.
     machine_kexec::cleanup(unsafe { &mut *image });
 }
 
@@ -262,7 +281,9 @@ pub unsafe extern "C" fn machine_kexec_cleanup(image: *mut bindings::kimage) {
 /// `image` is a loaded image; the machine is shut down for it.
 #[no_mangle]
 pub unsafe extern "C" fn machine_kexec(image: *mut bindings::kimage) {
-    // SAFETY: by the function's contract.
+    // SAFETY: `image` is a loaded image and the machine is shut down for it (this function's
+    // `# Safety`), which is what `machine_kexec::machine_kexec` asks; with the machine shut
+    // down nothing else uses the image.
     unsafe { machine_kexec::machine_kexec(&mut *image) };
 }
 
@@ -273,7 +294,8 @@ pub unsafe extern "C" fn machine_kexec(image: *mut bindings::kimage) {
 /// The caller holds the kexec lock.
 #[no_mangle]
 pub unsafe extern "C" fn arch_kexec_protect_crashkres() {
-    // SAFETY: by the function's contract.
+    // SAFETY: the caller holds the kexec lock (this function's `# Safety`), which is what
+    // `mark_crashkres` asks.
     unsafe { machine_kexec::mark_crashkres(true) };
 }
 
@@ -284,7 +306,8 @@ pub unsafe extern "C" fn arch_kexec_protect_crashkres() {
 /// The caller holds the kexec lock.
 #[no_mangle]
 pub unsafe extern "C" fn arch_kexec_unprotect_crashkres() {
-    // SAFETY: by the function's contract.
+    // SAFETY: the caller holds the kexec lock (this function's `# Safety`), which is what
+    // `mark_crashkres` asks.
     unsafe { machine_kexec::mark_crashkres(false) };
 }
 
@@ -299,7 +322,8 @@ pub unsafe extern "C" fn arch_kexec_post_alloc_pages(
     pages: c_uint,
     _gfp: bindings::gfp_t,
 ) -> c_int {
-    // SAFETY: by the function's contract.
+    // SAFETY: `vaddr` is the direct-map address of `pages` pages owned by an image (this
+    // function's `# Safety`), which is what `post_alloc_pages` asks.
     unsafe { machine_kexec::post_alloc_pages(vaddr, pages) }
 }
 
@@ -310,6 +334,8 @@ pub unsafe extern "C" fn arch_kexec_post_alloc_pages(
 /// As for [`arch_kexec_post_alloc_pages`].
 #[no_mangle]
 pub unsafe extern "C" fn arch_kexec_pre_free_pages(vaddr: *mut c_void, pages: c_uint) {
-    // SAFETY: by the function's contract.
+    // SAFETY: `vaddr` is the direct-map address of `pages` pages owned by an image (this
+    // function's `# Safety`, as for `arch_kexec_post_alloc_pages`), which is what
+    // `pre_free_pages` asks.
     unsafe { machine_kexec::pre_free_pages(vaddr, pages) };
 }

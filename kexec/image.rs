@@ -132,7 +132,8 @@ pub(crate) unsafe fn free(image: *mut bindings::kimage) {
     if image.is_null() {
         return;
     }
-    // SAFETY: by the function's contract we own the image and every page it names.
+    // SAFETY: `image` is not null, and nothing else uses it any more (this function's
+    // `# Safety`): we own the image and every page it names, and free each once.
     unsafe {
         let copy = (*image).vmcoreinfo_data_copy;
         if !copy.is_null() {

@@ -43,7 +43,9 @@ const PAGES_NR: usize = 4;
 ///
 /// `data` is the image being prepared.
 unsafe extern "C" fn alloc_pgt_page(data: *mut c_void) -> *mut c_void {
-    // SAFETY: by the function's contract.
+    // SAFETY: `data` is the image being prepared (this function's `# Safety`), which
+    // `init_pgtable` passes as `x86_mapping_info.context` for `alloc_control_pages` to take
+    // its control pages from.
     let page = control::alloc_control_pages(unsafe { &mut *data.cast() }, 0);
     if page.is_null() {
         return ptr::null_mut();
@@ -72,7 +74,9 @@ fn ident_map(
 /// `res` is a resource and `arg` the [`Walk`] that `map_acpi_tables` passes.
 #[cfg(CONFIG_ACPI)]
 unsafe extern "C" fn map_region(res: *mut bindings::resource, arg: *mut c_void) -> c_int {
-    // SAFETY: by the function's contract.
+    // SAFETY: `res` is a resource and `arg` the `Walk` that `map_acpi_tables` passes (this
+    // function's `# Safety`): `walk_iomem_res_desc()` hands over the resource it is visiting,
+    // and the `Walk` lives across that call, used by nothing else meanwhile.
     let (res, walk) = unsafe { (&*res, &mut *arg.cast::<Walk>()) };
     // SAFETY: as in `ident_map`.
     unsafe {
@@ -412,7 +416,9 @@ pub(crate) unsafe fn post_alloc_pages(vaddr: *mut c_void, pages: c_uint) -> c_in
     if !host_mem_encrypted() {
         return 0;
     }
-    // SAFETY: by the function's contract.
+    // SAFETY: `vaddr` is the direct-map address of `pages` pages owned by an image (this
+    // function's `# Safety`): the mapping `set_memory_decrypted()` changes is of pages no one
+    // else reads or writes.
     unsafe { bindings::set_memory_decrypted(vaddr as c_ulong, pages as c_int) }
 }
 
@@ -425,6 +431,8 @@ pub(crate) unsafe fn pre_free_pages(vaddr: *mut c_void, pages: c_uint) {
     if !host_mem_encrypted() {
         return;
     }
-    // SAFETY: by the function's contract.
+    // SAFETY: `vaddr` is the direct-map address of `pages` pages owned by an image (this
+    // function's `# Safety`, as for `post_alloc_pages`): the mapping `set_memory_encrypted()`
+    // changes is of pages no one else reads or writes.
     unsafe { bindings::set_memory_encrypted(vaddr as c_ulong, pages as c_int) };
 }

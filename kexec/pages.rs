@@ -48,7 +48,10 @@ pub(crate) fn alloc_pages(gfp: bindings::gfp_t, order: c_uint) -> *mut bindings:
 ///
 /// `page` heads pages from [`alloc_pages`] that nothing uses any more.
 pub(crate) unsafe fn free_pages(page: *mut bindings::page) {
-    // SAFETY: by the function's contract; the order was stored at allocation.
+    // SAFETY: `page` heads pages from `alloc_pages` that nothing uses any more (this
+    // function's `# Safety`): `kexec_mark_pages()` stored their order in `page_private`, so
+    // the count re-encrypted and the order `kexec_unmark_pages()` returns for `__free_pages()`
+    // are those of the allocation.
     unsafe {
         if machine_kexec::host_mem_encrypted() {
             let count = 1u32 << bindings::page_private(page);
@@ -65,7 +68,8 @@ pub(crate) unsafe fn free_pages(page: *mut bindings::page) {
 ///
 /// The entry names a page from [`alloc_pages`] that nothing uses any more.
 pub(crate) unsafe fn free_entry(entry: c_ulong) {
-    // SAFETY: by the function's contract.
+    // SAFETY: the entry names a page from `alloc_pages` that nothing uses any more (this
+    // function's `# Safety`), and its frame's `struct page` heads it: what `free_pages` asks.
     unsafe { free_pages(pfn_page(entry >> bindings::PAGE_SHIFT)) };
 }
 
@@ -75,7 +79,8 @@ pub(crate) unsafe fn free_entry(entry: c_ulong) {
 ///
 /// `list` is an initialised list head and `page` is on no list.
 pub(crate) unsafe fn list_push(list: *mut bindings::list_head, page: *mut bindings::page) {
-    // SAFETY: by the function's contract.
+    // SAFETY: `list` is an initialised list head and `page` is on no list (this function's
+    // `# Safety`), so linking its `lru` in after the head breaks no other list.
     unsafe { bindings::list_add(page_lru(page), list) };
 }
 
@@ -85,8 +90,10 @@ pub(crate) unsafe fn list_push(list: *mut bindings::list_head, page: *mut bindin
 ///
 /// `list` is an initialised list head of pages from [`alloc_pages`] that nothing else uses.
 pub(crate) unsafe fn free_page_list(list: *mut bindings::list_head) {
-    // SAFETY: by the function's contract the list is well formed; each page is unlinked
-    // before it is freed, and the next one is read after the unlink from the head.
+    // SAFETY: `list` is an initialised list head of pages from `alloc_pages` that nothing
+    // else uses (this function's `# Safety`), so the list is well formed and each page may be
+    // freed; each is unlinked before it is freed, and the next one is read after the unlink
+    // from the head.
     unsafe {
         loop {
             let lru = (*list).next;

@@ -201,7 +201,8 @@ pub(crate) unsafe fn map(
             return ptr::null_mut();
         }
     };
-    // SAFETY: by the function's contract; nothing is freed during the walk.
+    // SAFETY: `image` is a valid image with a well-formed entry list (this function's
+    // `# Safety`), and nothing is freed during the walk: what `Sources::new` asks.
     for s in unsafe { Sources::new(image) } {
         if pages.len() == npages {
             break;

@@ -21,7 +21,9 @@ extern "C" {
 
 /// Notes that `/proc/vmcore` was opened, so that a callback registered later is warned about.
 pub(crate) fn mark_opened() {
-    // SAFETY: takes and releases a spinlock in glue.c; no preconditions.
+    // SAFETY: glue.c's `vmcore_cb_mark_opened()` sets `vmcore_opened` under `vmcore_cb_lock`,
+    // which it takes and releases itself; it dereferences nothing of the caller's. The caller,
+    // `open()` of the proc entry, holds no lock that a `vmcore_cb` registration takes.
     unsafe { vmcore_cb_mark_opened() }
 }
 
@@ -39,7 +41,10 @@ pub(crate) struct ReadGuard {
 impl ReadGuard {
     /// Enters a read section; it may sleep inside, and ends when the guard is dropped.
     pub(crate) fn new() -> Self {
-        // SAFETY: no preconditions; paired with the unlock in `drop`.
+        // SAFETY: `vmcore_cb_read_lock()` is `srcu_read_lock(&vmcore_cb_srcu)` on a static
+        // SRCU struct, callable in any task context; its one requirement, that the index be
+        // handed back to `srcu_read_unlock()` once by this task, is the type invariant, kept by
+        // `drop`.
         let idx = unsafe { vmcore_cb_read_lock() };
         // INVARIANT: `idx` is from `vmcore_cb_read_lock()`.
         ReadGuard {

@@ -65,7 +65,7 @@ pub(crate) fn publish(vm: KBox<Vmcore>) {
 pub(crate) unsafe fn published<'a>() -> Option<&'a Vmcore> {
     // SAFETY: a non-null pointer in `VMCORE` is a leaked `KBox<Vmcore>` that is only read and
     // stays alive until `unpublish()`, which first removes the proc entry and so waits for
-    // the caller's read or mmap (the function's contract).
+    // the caller's read or mmap (this function's `# Safety`).
     unsafe { VMCORE.load(Ordering::Acquire).as_ref() }
 }
 

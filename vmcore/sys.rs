@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Safe wrappers for the kernel calls the provider makes that have no preconditions, or whose
-//! preconditions a slice argument states: one `// SAFETY:` here instead of one at each call.
+//! Safe wrappers for the kernel calls the provider makes that ask nothing of their caller, or
+//! whose requirements a slice argument states: one `// SAFETY:` here, saying why the call is
+//! safe, instead of one at each call.
 
 use kernel::bindings;
 use kernel::ffi::c_int;
@@ -9,32 +10,44 @@ use kernel::prelude::*;
 
 /// Gives the CPU away if something else should run (`cond_resched()`).
 pub(crate) fn cond_resched() {
-    // SAFETY: no preconditions; callers run in process context.
+    // SAFETY: `cond_resched()` schedules only when a reschedule is due, the preempt count is
+    // 0 and interrupts are on, and touches nothing of the caller's. Calling it under a
+    // spinlock would be a sleep in atomic context, a deadlock and not memory unsafety (the
+    // kernel crate makes sleeping calls safe on the same terms); the callers are reads of
+    // `/proc/vmcore`, in process context with no spinlock held.
     unsafe { bindings::cond_resched() }
 }
 
 /// Whether old memory must be read and mapped encrypted (`cc_platform_has(CC_ATTR_MEM_ENCRYPT)`).
 pub(crate) fn mem_encrypted() -> bool {
-    // SAFETY: no preconditions; reads platform flags.
+    // SAFETY: `cc_platform_has(CC_ATTR_MEM_ENCRYPT)` switches on `cc_vendor`
+    // (`__ro_after_init`) and, for AMD, tests `sme_me_mask` and `sev_status`, set in early
+    // boot: plain reads, `noinstr`, safe in any context.
     unsafe { bindings::vmcore_mem_encrypted() }
 }
 
 /// Whether an elfcorehdr was passed and not yet consumed (`is_vmcore_usable()`).
 pub(crate) fn is_vmcore_usable() -> bool {
-    // SAFETY: no preconditions; reads the `elfcorehdr=` globals early boot code set.
+    // SAFETY: `is_vmcore_usable()` compares `elfcorehdr_addr`, which early boot code set from
+    // `elfcorehdr=`, with two constants: one aligned 64-bit read. After boot only this part's
+    // initcall writes it (`elfcorehdr_alloc`, `vmcore_unusable`), on the thread that reads it.
     unsafe { bindings::is_vmcore_usable() != 0 }
 }
 
 /// Marks the elfcorehdr consumed (`vmcore_unusable()`).
 #[cfg(CONFIG_PROC_VMCORE_RUST)]
 pub(crate) fn vmcore_unusable() {
-    // SAFETY: no preconditions; writes the `elfcorehdr=` global at initcall time.
+    // SAFETY: `vmcore_unusable()` stores `ELFCORE_ADDR_ERR` in `elfcorehdr_addr`, one aligned
+    // 64-bit write, as C's `vmcore_init()` does; its one caller is this part's initcall,
+    // which runs once, so no other write races with it.
     unsafe { bindings::vmcore_unusable() }
 }
 
 /// The page frame of the zero page (`my_zero_pfn()`), mapped where old memory is not RAM.
 pub(crate) fn zero_pfn() -> u64 {
-    // SAFETY: no preconditions; reads the zero page's address.
+    // SAFETY: without `__HAVE_COLOR_ZERO_PAGE` (x86 has none) `my_zero_pfn()` returns
+    // `zero_pfn`, the zero page's frame, which an early initcall set: a read by value, `addr`
+    // unused, nothing dereferenced.
     let pfn = unsafe { bindings::my_zero_pfn(0) };
     pfn as u64
 }

@@ -64,8 +64,10 @@ impl Window {
         else {
             return false;
         };
-        // SAFETY: by the function's contract the range is old memory the header describes;
-        // `ioremap_cache()` refuses the capture kernel's own RAM.
+        // SAFETY: `start..end` is old memory the dump describes, RAM of the crashed kernel
+        // within one PT_LOAD of the checked elfcorehdr (this function's `# Safety`), which
+        // nothing in the capture kernel uses; `ioremap_cache()` refuses the capture kernel's
+        // own RAM.
         let v = unsafe { bindings::ioremap_cache(start, len) };
         if v.is_null() {
             return false;

@@ -91,6 +91,51 @@ PARTS_DIRS = ("kexec", "vmcore", "crash")
 MAX_LINES = 600
 
 
+# A `// SAFETY:` comment must say why its `unsafe` holds: the `# Safety` clause or invariant it
+# relies on, or, for a call that asks nothing, what the call does and where it may be made.
+# These phrases point at a reason without giving it.
+_SAFETY_START = re.compile(r"(?<!/)//\s*SAFETY:")
+_COMMENT_LINE = re.compile(r"^\s*//(?![/!])(.*)$")
+_TAGGED = re.compile(r"^\s*[A-Z][A-Z_]*:")
+VAGUE_SAFETY = re.compile(r"\bfunction['\u2019]s\s+contract\b|\bby\s+the\s+contract\b"
+                          r"|\bno\s+preconditions?\b", re.IGNORECASE)
+
+
+def safety_comments(text):
+    """[(line number, text)] of each `// SAFETY:` comment of a Rust source, its text joined with
+    the plain `//` lines that continue it (up to code, a blank line, a doc comment or another
+    tagged comment such as `// INVARIANT:`)."""
+    lines = text.splitlines()
+    found = []
+    i = 0
+    while i < len(lines):
+        m = _SAFETY_START.search(lines[i])
+        if not m:
+            i += 1
+            continue
+        parts = [lines[i][m.end():]]
+        i += 1
+        while i < len(lines) and (c := _COMMENT_LINE.match(lines[i])) \
+                and not _TAGGED.match(c.group(1)):
+            parts.append(c.group(1))
+            i += 1
+        found.append((i - len(parts) + 1, " ".join(p.strip() for p in parts)))
+    return found
+
+
+def vague_safety(text):
+    """Line numbers of the `// SAFETY:` comments of `text` that name no reason: those that
+    say "by the function's contract", "by the contract" or "no preconditions" (any case, the
+    phrase possibly broken across comment lines)."""
+    return [n for n, body in safety_comments(text) if VAGUE_SAFETY.search(body)]
+
+
+def vague_safety_in(part):
+    """`file:line` of every vague `// SAFETY:` comment of a part's Rust files."""
+    return [f"{f.name}:{n}" for f in sorted((ROOT / part).glob("*.rs"))
+            for n in vague_safety(f.read_text())]
+
+
 def run_structure_checks():
     rows = []
     for part in PARTS_DIRS:
@@ -102,6 +147,10 @@ def run_structure_checks():
         stray = [f.name for f in files if f.name != "exports.rs" and "#[no_mangle]" in f.read_text()]
         rows.append(Row("structure", f"{part}: #[no_mangle] only in exports.rs", not stray,
                         "also in " + ", ".join(stray) if stray else ""))
+        vague = vague_safety_in(part)
+        rows.append(Row("structure", f"{part}: SAFETY comments name their reason", not vague,
+                        "no reason named (\"by the function's contract\", \"no "
+                        "preconditions\"): " + ", ".join(vague) if vague else ""))
     return rows
 
 
