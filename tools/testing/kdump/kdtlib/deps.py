@@ -71,8 +71,16 @@ def apt_policy(policy_output):
 def source_versions():
     """(installed, candidate) of the kernel source package, as apt knows them now."""
     res = subprocess.run(["apt-cache", "policy", SOURCE_PACKAGE], stdout=subprocess.PIPE,
-                         stderr=subprocess.DEVNULL, text=True)
+                         stderr=subprocess.DEVNULL, text=True, env=_apt_env())
     return apt_policy(res.stdout)
+
+
+def newer(candidate, installed):
+    """Whether Debian version `candidate` is newer than `installed` (dpkg's ordering), so
+    that a newer one installed by hand (a backport) is left alone."""
+    if installed is None:
+        return True
+    return subprocess.run(["dpkg", "--compare-versions", candidate, "gt", installed]).returncode == 0
 
 
 def installed_source_version():
@@ -83,14 +91,18 @@ def installed_source_version():
 
 
 def _apt_env():
-    return dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    # LC_ALL=C: apt's output is parsed (apt_policy, apt_side_effects), and it is translated.
+    return dict(os.environ, DEBIAN_FRONTEND="noninteractive", LC_ALL="C")
 
 
-def _apt_update():
-    run(_sudo() + ["apt-get", "update"], env=_apt_env(), log=BUILD / "logs" / "deps.log")
+def _apt_update(sudo=None):
+    # Error-Mode=any: apt-get update exits 0 when it cannot reach a mirror, only warning.
+    run((_sudo() if sudo is None else sudo) + ["apt-get", "-o", "APT::Update::Error-Mode=any",
+                                               "update"],
+        env=_apt_env(), log=BUILD / "logs" / "deps.log")
 
 
-def _apt_install(pkgs):
+def _apt_install(pkgs, sudo=None):
     """apt-get install `pkgs`, first naming what it would remove or change on the machine."""
     env = _apt_env()
     cmd = ["apt-get", "install", "-y", "--no-install-recommends"] + pkgs
@@ -101,32 +113,38 @@ def _apt_install(pkgs):
         progress(f"deps: note: apt removes {what}, which was installed (a dependency of the above)")
     for what in changed:
         progress(f"deps: note: apt changes the installed {what}")
-    run(_sudo() + cmd, env=env, log=BUILD / "logs" / "deps.log")
+    run((_sudo() if sudo is None else sudo) + cmd, env=env, log=BUILD / "logs" / "deps.log")
 
 
 def refresh_source(updated=False):
     """Bring the kernel source package to Debian's current version (apt-get update first,
     unless `updated`).
 
-    Where the package registry cannot be reached, the installed source is kept and said so:
-    the tree still builds and tests, on what the machine has."""
+    Where that cannot be done (no mirror, apt busy, no password-less sudo), an installed source
+    is kept and said so: the tree still builds and tests, on what the machine has."""
     progress(f"deps: asking apt for Debian's current {SOURCE_PACKAGE}")
+    installed = installed_source_version()
+    # sudo -n: a README command does not stop to ask for a password for this.
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
     try:
         if not updated:
-            _apt_update()
-    except KdtError as e:
-        progress(f"deps: note: apt-get update failed, keeping the installed {SOURCE_PACKAGE} "
-                 f"{installed_source_version()}: {str(e).splitlines()[0]}")
-        return
-    installed, candidate = source_versions()
-    if candidate is None:
-        raise KdtError(f"apt offers no {SOURCE_PACKAGE}: is bookworm-security in the apt sources?")
-    if installed != candidate:
-        progress(f"deps: {SOURCE_PACKAGE} {installed or '(not installed)'} -> {candidate}, "
-                 "Debian's current one")
-        _apt_install([SOURCE_PACKAGE])
-    else:
-        progress(f"deps: {SOURCE_PACKAGE} {installed} is Debian's current one")
+            _apt_update(sudo)
+        installed, candidate = source_versions()
+        if candidate is None:
+            raise KdtError(f"apt offers no {SOURCE_PACKAGE}: is bookworm-security in the apt "
+                           "sources?")
+        if newer(candidate, installed):
+            progress(f"deps: {SOURCE_PACKAGE} {installed or '(not installed)'} -> {candidate}, "
+                     "Debian's current one")
+            _apt_install([SOURCE_PACKAGE], sudo)
+        else:
+            progress(f"deps: {SOURCE_PACKAGE} {installed} is Debian's current one"
+                     + ("" if installed == candidate else f" or newer (apt offers {candidate})"))
+    except (KdtError, OSError) as e:
+        if installed is None:
+            raise
+        progress(f"deps: note: could not ask apt ({str(e).splitlines()[0]}); keeping the "
+                 f"installed {SOURCE_PACKAGE} {installed}")
 
 
 def rust_src_present():

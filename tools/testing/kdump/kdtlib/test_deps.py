@@ -2,8 +2,10 @@
 """Unit tests of what `make deps` reports before apt changes a machine."""
 
 import unittest
+from unittest import mock
 
 from . import deps
+from .common import KdtError
 
 # What `apt-get -s install qemu-system-x86` printed on a fresh machine of the CI kind, which
 # ships a backported qemu-utils 10.0 (shortened).
@@ -58,6 +60,25 @@ class SourcePolicy(unittest.TestCase):
         self.assertEqual(deps.apt_policy(POLICY.replace("6.12.117-1~deb12u1\n  Cand",
                                                         "(none)\n  Cand")),
                          (None, "6.12.118-1~deb12u1"))
+
+    def test_only_a_newer_candidate_is_installed(self):
+        self.assertTrue(deps.newer("6.12.118-1~deb12u1", "6.12.117-1~deb12u1"))
+        self.assertTrue(deps.newer("6.12.118-1~deb12u1", None))
+        self.assertFalse(deps.newer("6.12.118-1~deb12u1", "6.12.118-1~deb12u1"))
+        self.assertFalse(deps.newer("6.12.118-1~deb12u1", "6.12.120-1~bpo12+1"))
+
+    def test_no_mirror_keeps_an_installed_source(self):
+        def fail(*_):
+            raise KdtError("command failed (exit 100): apt-get update")
+        with mock.patch.object(deps, "_apt_update", fail), \
+                mock.patch.object(deps, "progress", lambda msg: None), \
+                mock.patch.object(deps, "installed_source_version", lambda: "6.12.117-1~deb12u1"):
+            deps.refresh_source()
+        with mock.patch.object(deps, "_apt_update", fail), \
+                mock.patch.object(deps, "progress", lambda msg: None), \
+                mock.patch.object(deps, "installed_source_version", lambda: None):
+            with self.assertRaises(KdtError):
+                deps.refresh_source()
 
     def test_the_source_is_one_of_the_packages(self):
         self.assertIn(deps.SOURCE_PACKAGE, deps.APT_PACKAGES)

@@ -65,6 +65,19 @@ class FailedPatch(unittest.TestCase):
         # Nothing was half applied.
         self.assertNotIn("line two", (self.src / "kernel" / "demo.c").read_text())
 
+    def test_a_change_already_in_the_tree_is_named(self):
+        applied = ORIGINAL.replace("line 2\n", "line two\n").replace("line 21\n",
+                                                                      "line twenty-one\n")
+        (self.src / "kernel" / "demo.c").write_text(applied)
+        with self.assertRaises(KdtError) as cm:
+            self._apply()
+        self.assertIn("kernel/demo.c: already in the tree", str(cm.exception).splitlines()[0])
+
+    def test_a_missing_file_is_named(self):
+        with self.assertRaises(KdtError) as cm:
+            self._apply()
+        self.assertIn("kernel/demo.c: not in the tree", str(cm.exception).splitlines()[0])
+
     def test_kernel_version_reads_the_makefile(self):
         self.assertEqual(tree.kernel_version(self.src), "6.12.199")
         self.assertIsNone(tree.kernel_version(self.src / "kernel"))

@@ -91,7 +91,9 @@ def _unpack(old=None):
     shutil.rmtree(tmp, ignore_errors=True)
     shutil.rmtree(SRC, ignore_errors=True)
     tmp.mkdir(parents=True)
-    run(["tar", "-xf", str(TARBALL), "-C", str(tmp), "--strip-components=1"])
+    # --touch: a stable update's files carry Debian's dates, older than objects a flavour
+    # built from the previous source; kbuild goes by mtime, and would keep those objects.
+    run(["tar", "-xf", str(TARBALL), "-C", str(tmp), "--strip-components=1", "--touch"])
     tmp.rename(SRC)
     APPLIED.mkdir()
     state = {"tarball": _tarball_id(), "patches": []}
@@ -110,7 +112,7 @@ def failed_hunks(patch_text, dry_output):
             headers[current] = []
         elif line.startswith("@@ ") and current is not None:
             headers[current].append(line)
-    out, current = [], None
+    out, current, missing = [], None, False
     for line in dry_output.splitlines():
         m = re.match(r"checking file (\S+)", line)
         if m:
@@ -122,8 +124,15 @@ def failed_hunks(patch_text, dry_output):
             hunks = headers.get(current, [])
             head = f" ({hunks[n - 1]})" if 0 < n <= len(hunks) else ""
             out.append(f"{current} hunk #{n}{head} at line {m.group(2)}")
+        elif line.startswith("Reversed (or previously applied) patch detected"):
+            # Upstream took the same change into the stable update.
+            out.append(f"{current}: already in the tree (previously applied or reversed)")
         elif "can't find file to patch" in line:
-            out.append("a file it patches is not in the tree")
+            # patch shows the patch's header of that file next, as "|+++ b/path".
+            missing = True
+        elif missing and line.startswith("|+++ "):
+            out.append(f"{line[5:].split(chr(9))[0].split('/', 1)[-1]}: not in the tree")
+            missing = False
     return out
 
 
