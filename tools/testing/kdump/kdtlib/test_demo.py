@@ -52,6 +52,18 @@ class DemoSummary(unittest.TestCase):
         with self.assertRaisesRegex(cli.KdtError, "no 'makedumpfile -d 31'"):
             cli.demo_summary(res, 300.0, _parts(), "")
 
+    def test_the_crash_time_may_be_missing(self):
+        res = _result()
+        del res.details["crash to capture userspace"]
+        text = "\n".join(cli.demo_summary(res, 300.0, _parts(), ""))
+        self.assertIn("crash to capture userspace: not measured", text.replace("  ", ""))
+
+    def test_an_inlined_rust_frame_counts_by_its_source(self):
+        res = _result()
+        res.details["backtrace"] = BACKTRACE.replace("crash_dump::panic::crash_kexec_now",
+                                                     "__crash_kexec")
+        cli.demo_summary(res, 300.0, _parts(), "")
+
     def test_a_part_not_from_rust_is_named(self):
         parts = _parts()
         parts["crash"] = Row("crash", "rust", False, "rust_code=False (want True)")
@@ -60,7 +72,8 @@ class DemoSummary(unittest.TestCase):
 
     def test_a_backtrace_without_the_rust_crash_path_fails(self):
         res = _result()
-        res.details["backtrace"] = BACKTRACE.replace("crash_dump::panic::", "")
+        res.details["backtrace"] = BACKTRACE.replace("crash_dump::panic::", "").replace(
+            "kdump/crash/panic.rs", "kernel/crash_core.c")
         with self.assertRaisesRegex(cli.KdtError, "no frame of the Rust crash path"):
             cli.demo_summary(res, 300.0, _parts(), "")
 

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
-"""Unit tests of the crashed-stack checks: 6.12 stable's names for the panic entry are both
-accepted, and a stack without the NMI handler or any panic entry still fails."""
+"""Unit tests of the crashed-stack checks: an NMI panic's stack may name the panic entry as
+6.12.117 or 6.12.118 does, and a stack without the NMI handler or any panic entry still fails;
+the other panics still require panic() itself."""
 
 import unittest
 
@@ -31,6 +32,13 @@ class PanicEntry(unittest.TestCase):
     def test_sysrq_still_needs_its_handler(self):
         self.assertEqual(scenarios._absent(["vpanic", "panic"], scenarios.STACK_MUST_HAVE),
                          ["'sysrq_handle_crash'"])
+
+    def test_a_sysrq_stack_still_needs_panic_itself(self):
+        # panic() stays on these stacks in 6.12.118 too: vpanic alone is not enough there.
+        frames = ["crash_kexec_now", "vpanic", "sysrq_handle_crash"]
+        self.assertEqual(scenarios._absent(frames, scenarios.STACK_MUST_HAVE), ["'panic'"])
+        for kind in ("sysrq", "warning", "cpu3", "two"):
+            self.assertIn("panic", scenarios.TRIGGERS[kind][3])
 
 
 if __name__ == "__main__":
