@@ -14,8 +14,8 @@ mod tests {
 
     use crate::panic;
 
-    /// The sequence number the kernel log's next record will get.
-    fn log_next_seq() -> u64 {
+    /// An iterator over the kernel log, its end the record the log's next one will get.
+    fn log_iter() -> bindings::kmsg_dump_iter {
         let mut iter = bindings::kmsg_dump_iter {
             cur_seq: 0,
             next_seq: 0,
@@ -23,18 +23,13 @@ mod tests {
         // SAFETY: `iter` is ours; `kmsg_dump_rewind()` only writes it, from the ring buffer's
         // positions, which it reads locklessly.
         unsafe { bindings::kmsg_dump_rewind(&mut iter) };
-        iter.next_seq
+        iter
     }
 
     /// How many kernel log records from sequence number `from` on hold `needle` (another CPU
     /// may log meanwhile: only the records that say it count).
     fn records_saying(from: u64, needle: &[u8]) -> usize {
-        let mut iter = bindings::kmsg_dump_iter {
-            cur_seq: 0,
-            next_seq: 0,
-        };
-        // SAFETY: as in `log_next_seq`.
-        unsafe { bindings::kmsg_dump_rewind(&mut iter) };
+        let mut iter = log_iter();
         iter.cur_seq = from;
         let mut line = [0u8; 512];
         let mut len = 0usize;
@@ -72,7 +67,7 @@ mod tests {
         if ImageSlot::Crash.is_loaded() {
             return Err(EEXIST);
         }
-        let before = log_next_seq();
+        let before = log_iter().next_seq;
         for _ in 0..3 {
             // SAFETY: null registers are allowed (`# Safety` of `crash_kexec_now`); no crash
             // image is loaded and none can be while `lock` is held, so it returns.

@@ -194,11 +194,11 @@ pub(crate) unsafe fn should_crash(p: *mut bindings::task_struct) -> bool {
     if unsafe { bindings::crash_kexec_post_notifiers } {
         return false;
     }
+    // The four panic()s of make_task_dead(), one for each condition.
+    if sys::in_interrupt() {
+        return true;
+    }
     // SAFETY: `p` is a live task (this function's `# Safety`), as `task_pid` and
     // `is_global_init()` ask; `panic_on_oops` is a plain int.
-    // The four panic()s of make_task_dead(), one for each condition.
-    sys::in_interrupt()
-        || unsafe {
-            sys::task_pid(p) == 0 || bindings::is_global_init(p) || bindings::panic_on_oops != 0
-        }
+    unsafe { sys::task_pid(p) == 0 || bindings::is_global_init(p) || bindings::panic_on_oops != 0 }
 }

@@ -49,7 +49,8 @@ next_cmdline() {
 # kexec-tools built before kexec_load sees it (tools/testing/kdump/elfcorehdr/), and
 # purgatory's digest check is skipped (it was taken before the rewrite).
 load_crash_kernel() {
-	if [ "$(param kdt.break)" = no-crash-kernel ]; then
+	# kdt.crash=none: a scenario that panics with no crash kernel loaded, on purpose.
+	if [ "$(param kdt.break)" = no-crash-kernel ] || [ "$(param kdt.crash)" = none ]; then
 		say load_rc=skipped kexec_crash_loaded=$(cat /sys/kernel/kexec_crash_loaded)
 		return
 	fi

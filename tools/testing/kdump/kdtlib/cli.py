@@ -516,8 +516,7 @@ def demo_summary(res, build_secs, parts, source):
     ({part: Row} as _provider_rows makes them). Raises KdtError naming whatever the summary
     cannot state: a fact the run did not report, a part the flavour does not take from Rust,
     a backtrace that does not run through the Rust crash path."""
-    d = res.details
-    d = dict(DEMO_OPTIONAL, **{k: v for k, v in d.items() if v not in (None, "")})
+    d = dict(DEMO_OPTIONAL, **{k: v for k, v in res.details.items() if v not in (None, "")})
     problems = [f"the kdump run reported no '{key}'"
                 for key in [k for _, k in DEMO_FACTS] + ["vmcore", "ELF"] if key not in d]
     problems += [f"no provider row for the {part} part" for part in PROVIDERS if part not in parts]

@@ -376,32 +376,36 @@ MIDLOAD_LOADERS = {"l": "kexec -l", "s-l": "kexec -s -l", "p": "kexec -p (reload
 KDUMP_SKIPPED = "kdump skipped: the kexec lock is held"
 
 
-def midload_attempt(flavour, loader, seed):
+def midload_attempt(flavour, loader, seed, extra="", name=None, crash_loaded=True,
+                    mem_mib=TRIGGER_MEM_MIB, brk=""):
     """One panic at a random moment (drawn from `seed`) of a loop of `loader` loads; returns
-    whether the capture kernel came up and whether the first kernel said kdump was skipped."""
-    run, d, _ = _boot(flavour, "midload", f"kdt.loader={loader} kdt.seed={seed}",
-                      name=f"midload-{loader}", mem_mib=TRIGGER_MEM_MIB,
+    whether the capture kernel came up, whether any second kernel booted and whether the first
+    kernel said kdump was skipped. `extra` adds guest parameters (guest/scenarios/midload);
+    with `crash_loaded` false no crash kernel is loaded first."""
+    run, d, _ = _boot(flavour, "midload", f"kdt.loader={loader} kdt.seed={seed} {extra}".strip(),
+                      name=name or f"midload-{loader}", brk=brk, mem_mib=mem_mib,
                       crashkernel=TWIN_CRASHKERNEL)
     _expect_exit(run)
     first = run.boots[0]
     if first.get("error"):
         raise Check(f"midload {MIDLOAD_LOADERS[loader]}: {first.get('error')}; see "
                     f"{d / 'serial.log'}")
-    _fact(first, "kexec_crash_loaded", "1", "no crash kernel loaded before the loop")
+    _fact(first, "kexec_crash_loaded", "1" if crash_loaded else "0",
+          "the crash kernel loaded (or not) before the loop")
     # The guest's own "crashing" line may die in the tty's buffer; the kernel's does not.
     if run.find(PANIC_LINE) is None:
         raise Check(f"the guest never crashed; see {d / 'serial.log'}")
     captured = len(run.boots) > 1 and run.boots[1].get("captured") == "yes"
     said = run.find(KDUMP_SKIPPED) is not None
-    return {"captured": captured, "said_skipped": said,
+    return {"captured": captured, "second_boot": len(run.boots) > 1, "said_skipped": said,
             "load_period": float(first.get("load_period", "0")),
             "delay_us": int(first.get("delay_us", "0")), "log": str(d / "serial.log")}
 
 
 # A panic with no crash kernel loaded while another CPU holds the kexec lock: C's
 # kexec_file_load (kexec -s -l, on both flavours) holds it for the whole call, reading and
-# hashing an initrd made big, and the panic comes half a load after one starts (on a 1 GiB guest: a load
-# has the file, its copy in the kernel and the image's pages, and the image it replaces).
+# hashing an initrd made big, and the panic comes half a load after one starts. A 1 GiB guest:
+# a load has the file, its copy in the kernel, the image's pages and the image it replaces.
 NO_KDUMP_ATTEMPTS = 2
 NO_KDUMP_INITRD_MIB = 32
 
@@ -413,36 +417,25 @@ def no_kdump(flavour, brk=""):
     there is the KUnit case rust_crash.a_panic_with_no_crash_kernel_says_nothing_of_the_held_lock:
     a millisecond is not seen from the serial console.) The "crash-loaded" fault loads a crash
     kernel first, so the lock held by the loop makes the Rust crash path skip kdump, and say so."""
-    crash = "loaded" if brk == "crash-loaded" else "none"
-    runs = []
-    for n in range(1, NO_KDUMP_ATTEMPTS + 1):
-        run, d, _ = _boot(flavour, "midload", f"kdt.loader=s-l kdt.at=mid-load kdt.crash={crash} "
-                          f"kdt.initrd_mib={NO_KDUMP_INITRD_MIB}",
-                          name="no-kdump" if n == 1 else f"no-kdump-{n}", brk=brk,
-                          crashkernel=TWIN_CRASHKERNEL)
-        _expect_exit(run)
-        first = run.boots[0]
-        if first.get("error"):
-            raise Check(f"attempt {n}: {first.get('error')}; see {d / 'serial.log'}")
-        _fact(first, "kexec_crash_loaded", "1" if crash == "loaded" else "0",
-              "a crash kernel loaded before the loop")
-        if run.find(PANIC_LINE) is None:
-            raise Check(f"attempt {n}: the guest never crashed; see {d / 'serial.log'}")
-        runs.append((n, run, d, float(first.get("load_period", "0"))))
+    loaded = brk == "crash-loaded"
+    extra = (f"kdt.at=mid-load kdt.initrd_mib={NO_KDUMP_INITRD_MIB}"
+             + ("" if loaded else " kdt.crash=none"))
+    runs = [midload_attempt(flavour, "s-l", n, extra, crash_loaded=loaded, mem_mib=MEM_MIB,
+                            name="no-kdump" if n == 1 else f"no-kdump-{n}", brk=brk)
+            for n in range(1, NO_KDUMP_ATTEMPTS + 1)]
     # Every attempt's line first: with the fault, the one that found the lock held says so.
-    for n, run, d, _ in runs:
-        if run.find(KDUMP_SKIPPED) is not None:
+    for n, r in enumerate(runs, 1):
+        if r["said_skipped"]:
             raise Check(f"attempt {n}: the kernel said '{KDUMP_SKIPPED}'"
-                        + (" with no crash kernel loaded" if crash == "none" else "")
-                        + f"; see {d / 'serial.log'}")
-    for n, run, d, _ in runs:
-        if len(run.boots) > 1:
-            raise Check(f"attempt {n}: a second kernel booted after the panic; see "
-                        f"{d / 'serial.log'}")
+                        + ("" if loaded else " with no crash kernel loaded") + f"; see {r['log']}")
+    for n, r in enumerate(runs, 1):
+        if r["second_boot"]:
+            raise Check(f"attempt {n}: a second kernel booted after the panic; see {r['log']}")
     return {"attempts": f"{len(runs)} panics half-way through kexec -s -l loads of a "
                         f"{NO_KDUMP_INITRD_MIB} MiB initrd (periods "
-                        + ", ".join(f"{p:.2f}" for *_, p in runs) + " s): no line, rebooted",
-            "log": runs[-1][2] / "serial.log"}
+                        + ", ".join(f"{r['load_period']:.2f}" for r in runs)
+                        + " s): no line, rebooted",
+            "log": runs[-1]["log"]}
 
 
 # VMCOREINFO keys whose values are this boot's or this build's (KASLR addresses, the build ID,
