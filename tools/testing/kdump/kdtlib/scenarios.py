@@ -330,13 +330,47 @@ def _must_run_through(frames, want, whose):
                     f"{' <- '.join(frames[:10])}")
 
 
+# What sysrq prints as it enters the crash handler, before it calls panic().
+SYSRQ_ENTERED = "sysrq: Trigger a crash"
+# How often `two` is booted again when one CPU never reached the sysrq handler (see trigger()).
+TWO_ATTEMPTS = 3
+
+
+class NotRaced(Check):
+    """The two CPUs of `two` did not both reach the sysrq handler: the race was not run."""
+
+
 def trigger(flavour, kind, brk=""):
     """kexec -p, one kind of crash (TRIGGERS) on a 4-CPU guest, capture; the dump must hold
-    every online CPU's registers, and its crashed stack run through what crashed."""
+    every online CPU's registers, and its crashed stack run through what crashed.
+
+    `two` tests two CPUs in panic() at once, which only happens when both got into the sysrq
+    handler before the winner's NMI stopped the other. A guest CPU is a host thread: on a busy
+    2-core host one can be off the host CPU for the milliseconds that takes, and then nothing
+    raced. Such a boot is not a result; it is booted again, up to TWO_ATTEMPTS times, and every
+    boot that did race is held to the whole check."""
+    if kind != "two":
+        return _trigger_once(flavour, kind, brk, f"trigger-{kind}")
+    missed = []
+    for attempt in range(1, TWO_ATTEMPTS + 1):
+        name = "trigger-two" if attempt == 1 else f"trigger-two-{attempt}"
+        try:
+            details = _trigger_once(flavour, kind, brk, name)
+        except NotRaced as e:
+            missed.append(str(e))
+            continue
+        if missed:
+            details["attempts"] = f"{attempt}: {'; '.join(missed)}"
+        return details
+    raise Check(f"{TWO_ATTEMPTS} boots, and in none did both CPUs reach the sysrq handler: "
+                f"{'; '.join(missed)}")
+
+
+def _trigger_once(flavour, kind, brk, name):
     what, extra, line, want = TRIGGERS[kind]
     on_fact = {"nmi_now": lambda monitor: monitor.command("nmi")} if kind == "nmi" else None
     run, d, img = _boot(flavour, "trigger", f"kdt.trigger={kind} {extra}", disk=True,
-                        name=f"trigger-{kind}", brk=brk, mem_mib=TRIGGER_MEM_MIB,
+                        name=name, brk=brk, mem_mib=TRIGGER_MEM_MIB,
                         crashkernel=TWIN_CRASHKERNEL, cpus=TRIGGER_CPUS, on_fact=on_fact)
     first, cap = _crash_and_capture(run, "")
     _fact(first, "cpus_online", f"0-{TRIGGER_CPUS - 1}", "CPUs online before the crash")
@@ -347,6 +381,11 @@ def trigger(flavour, kind, brk=""):
     seen = dump_dmesg(vmcore, d, line)
     if kind == "two" and len(seen) != 1:
         raise Check(f"{len(seen)} CPUs went on through panic(), not one: {seen}")
+    if kind == "two":
+        entered = dump_dmesg(vmcore, d, SYSRQ_ENTERED)
+        if len(entered) < 2:
+            vmcore.unlink()
+            raise NotRaced(f"{d.name}: only {len(entered)} CPU reached the sysrq handler")
     _, vmlinux = kbuild.artefacts(flavour)
     view = check_cpus(vmcore, vmlinux, d, TRIGGER_CPUS, brk)
     crashed = view["crashed"]
