@@ -8,9 +8,9 @@ use kernel::bindings;
 use kernel::ffi::{c_uint, c_ulong};
 use kernel::page::PAGE_SIZE;
 
+use crate::arch;
 use crate::crashkres::CrashRegion;
-use crate::image::{self, KEXEC_TYPE_DEFAULT};
-use crate::machine_kexec;
+use crate::kimage::{self, KEXEC_TYPE_DEFAULT};
 use crate::memmap::{page_pfn, page_virt, pfn_page};
 use crate::pages;
 use crate::segments;
@@ -35,7 +35,7 @@ fn alloc_normal(image: &mut bindings::kimage, order: c_uint) -> *mut bindings::p
         let epfn = pfn + count;
         let addr = pfn << bindings::PAGE_SHIFT;
         let eaddr = (epfn << bindings::PAGE_SHIFT).wrapping_sub(1);
-        if epfn >= limit_pfn || image::is_destination(image, addr, eaddr) {
+        if epfn >= limit_pfn || kimage::is_destination(image, addr, eaddr) {
             // SAFETY: `pages` is fresh and on no list.
             unsafe { pages::list_push(&mut extra, pages) };
             continue;
@@ -54,7 +54,7 @@ fn alloc_normal(image: &mut bindings::kimage, order: c_uint) -> *mut bindings::p
 /// by [`segments::crash_control_hole`].
 fn alloc_crash(image: &mut bindings::kimage, order: c_uint) -> *mut bindings::page {
     let size = (PAGE_SIZE as u64) << order;
-    let (s, n) = image::to_pure(image::segments_of(image));
+    let (s, n) = kimage::to_pure(kimage::segments_of(image));
     // Crash images are built under the kexec lock (kexec_file_load, and the Rust loader from
     // the moment it drops the old crash image), so the region is stable here. C compares with
     // `crashk_res.end` itself, not its boot-physical form.
@@ -71,7 +71,7 @@ fn alloc_crash(image: &mut bindings::kimage, order: c_uint) -> *mut bindings::pa
     let pages = pfn_page((start >> bindings::PAGE_SHIFT) as c_ulong);
     // Decrypted if SME is on, as C does.
     // SAFETY: the pages are crashkernel memory reserved for the image being built.
-    unsafe { machine_kexec::post_alloc_pages(page_virt(pages), 1 << order) };
+    unsafe { arch::post_alloc_pages(page_virt(pages), 1 << order) };
     pages
 }
 

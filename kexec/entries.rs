@@ -5,7 +5,8 @@
 //! `IND_DESTINATION` sets where the next pages go, each `IND_SOURCE` names a page holding the
 //! next destination page's bytes, `IND_INDIRECTION` continues the list in another page, and
 //! `IND_DONE` (or an empty slot while the list is built) ends it. [`Entries`] is the one walk
-//! over it; [`Sources`] adds the destination each source page lands at.
+//! over it; [`Sources`] adds the destination each source page lands at. [`alloc_page`] finds
+//! each source page a place that is no other page's destination, looking the list up.
 
 use core::ptr;
 use kernel::bindings;
@@ -13,8 +14,10 @@ use kernel::ffi::c_ulong;
 use kernel::page::PAGE_SIZE;
 use kernel::prelude::*;
 
-use crate::memmap::{page_addr, page_virt, phys_virt};
-use crate::pages;
+use crate::kimage;
+use crate::memmap::{lru_page, page_addr, page_lru, page_virt, pfn_page, phys_virt, BootBase};
+use crate::pages::{alloc_pages, list_push};
+use crate::sys;
 
 /// `kimage_entry_t` flags (`include/linux/kexec.h`).
 pub(crate) const IND_DESTINATION: c_ulong = 1 << 0;
@@ -151,7 +154,7 @@ pub(crate) fn add_entry(image: &mut bindings::kimage, entry: c_ulong) -> Result 
             image.entry = image.entry.add(1);
         }
         if image.entry == image.last_entry {
-            let page = pages::alloc_page(image, bindings::GFP_KERNEL, NO_DEST);
+            let page = alloc_page(image, bindings::GFP_KERNEL, NO_DEST);
             if page.is_null() {
                 return Err(ENOMEM);
             }
@@ -183,4 +186,77 @@ pub(crate) fn dst_used(image: &mut bindings::kimage, page: c_ulong) -> Option<So
     // SAFETY: the image's entry list is well formed while it is being built, and nothing is
     // freed during the walk.
     unsafe { Sources::new(image) }.find(|s| s.dest == page)
+}
+
+/// `KEXEC_SOURCE_MEMORY_LIMIT`: fixed at boot by the paging mode, and read for every page.
+static SOURCE_LIMIT: BootBase = BootBase::new(sys::source_memory_limit);
+
+/// A page allocated earlier for exactly `dest`, taken off `dest_pages`.
+///
+/// The list is walked by comparing list links with the one of `dest`'s page, so the walk
+/// makes no call per page: it can be long, and runs once per page of the image.
+fn take_dest_page(image: &mut bindings::kimage, dest: c_ulong) -> Option<*mut bindings::page> {
+    let head: *mut bindings::list_head = &mut image.dest_pages;
+    // Address arithmetic: only compared with links of the list, never dereferenced unless it
+    // is one.
+    let want = page_lru(pfn_page(dest >> bindings::PAGE_SHIFT));
+    // SAFETY: `dest_pages` is a well-formed list of our pages.
+    unsafe {
+        let mut pos = (*head).next;
+        while pos != head {
+            if pos == want {
+                bindings::list_del(pos);
+                return Some(lru_page(pos));
+            }
+            pos = (*pos).next;
+        }
+    }
+    None
+}
+
+/// `kimage_alloc_page()`: a page to hold data for `dest`. A source page is either its own
+/// destination or no destination at all: a page that is some other segment's destination is
+/// kept for later (`dest_pages`), or swapped with the source page already filled for it.
+pub(crate) fn alloc_page(
+    image: &mut bindings::kimage,
+    gfp: bindings::gfp_t,
+    dest: c_ulong,
+) -> *mut bindings::page {
+    if dest != NO_DEST {
+        if let Some(page) = take_dest_page(image, dest) {
+            return page;
+        }
+    }
+    let src_limit = SOURCE_LIMIT.get();
+    loop {
+        let page = alloc_pages(gfp, 0);
+        if page.is_null() {
+            return page;
+        }
+        let addr = page_addr(page);
+        if addr >> bindings::PAGE_SHIFT > src_limit >> bindings::PAGE_SHIFT {
+            // SAFETY: fresh page on no list.
+            unsafe { list_push(&mut image.unusable_pages, page) };
+            continue;
+        }
+        let last = addr + (PAGE_SIZE as c_ulong - 1);
+        if addr == dest || !kimage::is_destination(image, addr, last) {
+            return page;
+        }
+        // The page is another destination: if its source is already filled, move that data
+        // here (it is now in place) and use the old source page instead.
+        if let Some(old) = dst_used(image, addr) {
+            let old_page = pfn_page(old.src >> bindings::PAGE_SHIFT);
+            // SAFETY: `old.slot` is a live source slot of our list; its page is ours, and
+            // `page` is fresh.
+            unsafe {
+                bindings::copy_highpage(page, old_page);
+                *old.slot = addr | (*old.slot & !PAGE_MASK);
+            }
+            // x86_64 has no highmem: the old page always honours `gfp`.
+            return old_page;
+        }
+        // SAFETY: fresh page on no list.
+        unsafe { list_push(&mut image.dest_pages, page) };
+    }
 }

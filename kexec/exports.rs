@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The C entry points of the kexec core and of its x86_64 glue: the functions
-//! `kernel/kexec_core.c` and `arch/x86/kernel/machine_kexec_64.c` provided, under their names
-//! and signatures (`include/linux/kexec.h`, `kernel/kexec_internal.h`), plus
-//! `do_kexec_load()` for `kernel/kexec.c`. Each converts its raw arguments,
+//! The C entry points of the kexec core: the functions `kernel/kexec_core.c` provided, under
+//! their names and signatures (`include/linux/kexec.h`, `kernel/kexec_internal.h`), plus
+//! `do_kexec_load()` for `kernel/kexec.c`. The x86_64 hooks are in `x86_64/exports.rs`. Each converts its raw arguments,
 //! calls the Rust function behind it and maps the error to a negative errno.
 
 use core::ptr;
@@ -14,7 +13,7 @@ use kernel::prelude::*;
 use kernel::uaccess::UserSlice;
 
 use crate::segment::Source;
-use crate::{control, entries, image, load, machine_kexec, pages, reboot, segment, sysctl};
+use crate::{control, entries, image, kimage, load, pages, reboot, segment, sysctl};
 
 // The C variables the kexec core defines. The lock and the slots are used through
 // `kernel::kexec` (which declares them); `kexec_in_progress` is set by `kernel_kexec()`.
@@ -97,7 +96,7 @@ pub unsafe extern "C" fn kimage_is_destination_range(
 ) -> c_int {
     // SAFETY: `image` is a valid image (this function's `# Safety`), which its caller holds
     // while it asks, so nothing writes it while it is borrowed for the call.
-    c_int::from(image::is_destination(unsafe { &*image }, start, end))
+    c_int::from(kimage::is_destination(unsafe { &*image }, start, end))
 }
 
 /// `kimage_alloc_control_pages()`.
@@ -235,7 +234,7 @@ pub extern "C" fn kexec_load_permitted(image_type: c_int) -> bool {
 /// `kernel_kexec()`: returns only on failure.
 #[no_mangle]
 pub extern "C" fn kernel_kexec() -> c_int {
-    to_c(reboot::kernel_kexec())
+    to_c(reboot::kernel_kexec(&kexec_in_progress))
 }
 
 #[cfg(CONFIG_SYSCTL)]
@@ -247,95 +246,4 @@ pub extern "C" fn kexec_rust_sysctl_init() -> c_int {
     // SAFETY: an initcall runs once, at init.
     unsafe { sysctl::register() };
     0
-}
-
-/// `machine_kexec_prepare()`.
-///
-/// # Safety
-///
-/// `image` is a checked image with its control code page, owned by the caller.
-#[no_mangle]
-pub unsafe extern "C" fn machine_kexec_prepare(image: *mut bindings::kimage) -> c_int {
-    // SAFETY: `image` is a checked image with its control code page, owned by the caller
-    // (this function's `# Safety`): nothing else uses it while it is borrowed uniquely, and
-    // `prepare` finds the control page it needs.
-    to_c(machine_kexec::prepare(unsafe { &mut *image }))
-}
-
-/// `machine_kexec_cleanup()`.
-///
-/// # Safety
-///
-/// `image` is an image being freed.
-#[no_mangle]
-pub unsafe extern "C" fn machine_kexec_cleanup(image: *mut bindings::kimage) {
-    // SAFETY: `image` is an image being freed (this function's `# Safety`): only its freer
-    // uses it now, so it may be borrowed uniquely for the call.
-    machine_kexec::cleanup(unsafe { &mut *image });
-}
-
-/// `machine_kexec()`.
-///
-/// # Safety
-///
-/// `image` is a loaded image; the machine is shut down for it.
-#[no_mangle]
-pub unsafe extern "C" fn machine_kexec(image: *mut bindings::kimage) {
-    // SAFETY: `image` is a loaded image and the machine is shut down for it (this function's
-    // `# Safety`), which is what `machine_kexec::machine_kexec` asks; with the machine shut
-    // down nothing else uses the image.
-    unsafe { machine_kexec::machine_kexec(&mut *image) };
-}
-
-/// `arch_kexec_protect_crashkres()`.
-///
-/// # Safety
-///
-/// The caller holds the kexec lock.
-#[no_mangle]
-pub unsafe extern "C" fn arch_kexec_protect_crashkres() {
-    // SAFETY: the caller holds the kexec lock (this function's `# Safety`), which is what
-    // `mark_crashkres` asks.
-    unsafe { machine_kexec::mark_crashkres(true) };
-}
-
-/// `arch_kexec_unprotect_crashkres()`.
-///
-/// # Safety
-///
-/// The caller holds the kexec lock.
-#[no_mangle]
-pub unsafe extern "C" fn arch_kexec_unprotect_crashkres() {
-    // SAFETY: the caller holds the kexec lock (this function's `# Safety`), which is what
-    // `mark_crashkres` asks.
-    unsafe { machine_kexec::mark_crashkres(false) };
-}
-
-/// `arch_kexec_post_alloc_pages()`.
-///
-/// # Safety
-///
-/// `vaddr` is the direct-map address of `pages` pages owned by an image.
-#[no_mangle]
-pub unsafe extern "C" fn arch_kexec_post_alloc_pages(
-    vaddr: *mut c_void,
-    pages: c_uint,
-    _gfp: bindings::gfp_t,
-) -> c_int {
-    // SAFETY: `vaddr` is the direct-map address of `pages` pages owned by an image (this
-    // function's `# Safety`), which is what `post_alloc_pages` asks.
-    unsafe { machine_kexec::post_alloc_pages(vaddr, pages) }
-}
-
-/// `arch_kexec_pre_free_pages()`.
-///
-/// # Safety
-///
-/// As for [`arch_kexec_post_alloc_pages`].
-#[no_mangle]
-pub unsafe extern "C" fn arch_kexec_pre_free_pages(vaddr: *mut c_void, pages: c_uint) {
-    // SAFETY: `vaddr` is the direct-map address of `pages` pages owned by an image (this
-    // function's `# Safety`, as for `arch_kexec_post_alloc_pages`), which is what
-    // `pre_free_pages` asks.
-    unsafe { machine_kexec::pre_free_pages(vaddr, pages) };
 }

@@ -7,40 +7,18 @@
 
 use core::ptr;
 use kernel::bindings;
-use kernel::ffi::{c_uint, c_ulong};
+use kernel::ffi::c_ulong;
 use kernel::page::PAGE_SIZE;
 use kernel::prelude::*;
 
+use crate::arch;
 use crate::control;
 use crate::crashkres::CrashRegion;
 use crate::entries::{Entries, IND_INDIRECTION, IND_SOURCE};
-use crate::machine_kexec;
+use crate::kimage::{segments_of, to_pure, KEXEC_TYPE_CRASH, KEXEC_TYPE_DEFAULT};
 use crate::pages;
-use crate::segments::{self, Machine, Refusal, Segment};
+use crate::segments::{self, Machine, Refusal};
 use crate::sys;
-
-pub(crate) const KEXEC_TYPE_DEFAULT: c_uint = 0;
-pub(crate) const KEXEC_TYPE_CRASH: c_uint = 1;
-
-/// Up to 16 segments as the pure checks take them, and how many there are.
-pub(crate) fn to_pure(segments: &[bindings::kexec_segment]) -> ([Segment; 16], usize) {
-    let mut out = [Segment::default(); 16];
-    let n = segments.len().min(out.len());
-    for (o, s) in out.iter_mut().zip(segments) {
-        *o = Segment {
-            bufsz: s.bufsz as u64,
-            mem: s.mem as u64,
-            memsz: s.memsz as u64,
-        };
-    }
-    (out, n)
-}
-
-/// The image's segments.
-pub(crate) fn segments_of(image: &bindings::kimage) -> &[bindings::kexec_segment] {
-    let n = image.nr_segments.min(image.segment.len());
-    image.segment.get(..n).unwrap_or(&[])
-}
 
 /// The machine a (crash, if `crash` is given) image is checked against.
 pub(crate) fn machine(crash: Option<CrashRegion>) -> Machine {
@@ -107,14 +85,6 @@ pub(crate) fn alloc() -> *mut bindings::kimage {
     image
 }
 
-/// `kimage_is_destination_range()`: whether `[start, end]` meets a segment's destination.
-pub(crate) fn is_destination(image: &bindings::kimage, start: c_ulong, end: c_ulong) -> bool {
-    segments_of(image).iter().any(|s| {
-        let last = s.mem.wrapping_add(s.memsz as c_ulong).wrapping_sub(1);
-        end >= s.mem && start <= last
-    })
-}
-
 // Without KEXEC_FILE it is a static inline that does nothing, and no image is in file mode.
 #[cfg(CONFIG_KEXEC_FILE)]
 extern "C" {
@@ -157,7 +127,7 @@ pub(crate) unsafe fn free(image: *mut bindings::kimage) {
         if ind & IND_INDIRECTION != 0 {
             pages::free_entry(ind);
         }
-        machine_kexec::cleanup(&mut *image);
+        arch::cleanup(&mut *image);
         pages::free_page_list(&mut (*image).control_pages);
         #[cfg(CONFIG_KEXEC_FILE)]
         if (*image).file_mode() != 0 {

@@ -13,22 +13,31 @@
 //!
 //! - [`segments`]: what is checked, with which errno, and where a crash image's control pages
 //!   go; pure Rust shared with the host tests.
-//! - [`image`], [`entries`], [`pages`], [`control`], [`segment`]: the image, its entry list,
-//!   its pages, its control pages, and a segment's bytes into it.
+//! - [`kimage`]: what every module reads of an image (its kind, its segments, the destination
+//!   test); [`image`], [`entries`], [`pages`], [`control`], [`segment`]: the image, its entry
+//!   list and where its source pages go, its pages, its control pages, and a segment's bytes
+//!   into it.
 //! - [`load`]: `kexec_load(2)`, building an image and publishing it; [`reboot`]: `kexec -e`;
 //!   [`sysctl`]: the load limits.
-//! - [`machine_kexec`]: the x86_64 identity map and jump; [`memmap`]: page arithmetic.
+//! - [`arch`]: the one door to the architecture, the kernel's kexec hooks; [`x86_64`] provides
+//!   them on x86_64 (the identity map and the jump); [`memmap`]: page arithmetic.
+//!
+//! The modules use one another in one direction only (`make check` fails on a cycle): the
+//! leaves ([`sys`], [`memmap`], [`arch`], [`segments`], [`kimage`]) below what builds an
+//! image, that below [`load`], [`reboot`] and [`exports`]. The architecture's code is reached
+//! only through [`arch`], and reaches the core only through its C interface.
 //!
 //! The kexec lock and the image slots are `kernel::kexec`'s; this crate defines the symbols
 //! behind them ([`exports`]), as `kernel/kexec_core.c` does.
 
+mod arch;
 mod control;
 mod crashkres;
 mod entries;
 pub mod exports;
 mod image;
+mod kimage;
 mod load;
-mod machine_kexec;
 mod memmap;
 mod pages;
 mod reboot;
@@ -38,6 +47,8 @@ mod sys;
 mod sysctl;
 #[cfg(CONFIG_KUNIT)]
 mod tests;
+#[cfg(CONFIG_X86_64)]
+pub mod x86_64;
 
 /// Prefix of this crate's kernel log lines, C's `KBUILD_MODNAME` for kexec_core.c.
 const __LOG_PREFIX: &[u8] = b"kexec_core\0";

@@ -22,10 +22,11 @@ use kernel::page::PAGE_SIZE;
 use kernel::prelude::*;
 use kernel::uaccess::UserSlice;
 
+use crate::arch;
 use crate::crashkres::CrashRegion;
 use crate::entries;
 use crate::image::{self, Building};
-use crate::machine_kexec;
+use crate::kimage;
 use crate::segment::{self, Source};
 use crate::segments;
 use crate::sys;
@@ -110,7 +111,7 @@ fn build(
     if crash.is_some() && unsafe { bindings::arch_crash_hotplug_support(i, flags) } != 0 {
         i.set_hotplug_support(1);
     }
-    machine_kexec::prepare(i)?;
+    arch::prepare(i)?;
     // SAFETY: `i` is our checked image; after machine_kexec_prepare(), as C does.
     to_result(unsafe { bindings::kimage_crash_copy_vmcoreinfo(i) })?;
     let mut staged = match crash {
@@ -165,7 +166,7 @@ fn load_normal(entry: c_ulong, segs: &[bindings::kexec_segment], flags: c_ulong)
 fn precheck_crash(entry: c_ulong, segs: &[bindings::kexec_segment]) -> Result<CrashRegion> {
     let region = CrashRegion::snapshot();
     image::checked(segments::check_crash_entry(entry as u64, region.boot()))?;
-    let (all, n) = image::to_pure(segs);
+    let (all, n) = kimage::to_pure(segs);
     let used = all.get(..n).ok_or(EINVAL)?;
     image::checked(segments::check_segments(
         used,
@@ -231,7 +232,7 @@ pub(crate) fn replace_crash(
     }
     // The crash kernel's memory is about to be rewritten: drop the image living there.
     if ImageSlot::Crash.is_loaded() {
-        machine_kexec::protect_crashkres(false, lock);
+        arch::protect_crashkres(false, lock);
     }
     let old = ImageSlot::Crash.take(lock);
     // SAFETY: unreachable now, and the crash path needs the lock we hold to read the slot.
@@ -244,7 +245,7 @@ pub(crate) fn replace_crash(
         }),
     };
     if ImageSlot::Crash.is_loaded() {
-        machine_kexec::protect_crashkres(true, lock);
+        arch::protect_crashkres(true, lock);
     }
     r
 }

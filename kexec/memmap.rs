@@ -8,7 +8,11 @@
 //! they are arithmetic over two bases fixed early in boot, by KASLR and the paging mode: the
 //! `struct page` array (`vmemmap`, `CONFIG_SPARSEMEM_VMEMMAP`) and the direct map of all
 //! memory (`PAGE_OFFSET`; there is no highmem). Boot addresses are physical addresses (x86 has
-//! no `phys_to_boot_phys()` of its own). `rust/helpers/kexec.c` refuses to build if one of
+//! no `phys_to_boot_phys()` of its own).
+//!
+//! Elsewhere (arm64, built only) the `struct page` arithmetic holds as it does on every
+//! `SPARSEMEM_VMEMMAP` kernel, but the direct map is not one base (arm64's `__va()` subtracts
+//! the start of memory and ORs the base), so [`phys_virt`] asks C. `rust/helpers/kexec.c` refuses to build if one of
 //! these stops holding, and the `rust_kexec` KUnit suite compares every function here with
 //! the C inline it stands for.
 
@@ -50,6 +54,7 @@ impl BootBase {
 static MEMMAP: BootBase = BootBase::new(sys::memmap_base);
 
 /// `__va(0)`: where the direct map starts.
+#[cfg(CONFIG_X86_64)]
 static DIRECT_MAP: BootBase = BootBase::new(sys::direct_map_base);
 
 const PAGE_SHIFT: u32 = bindings::PAGE_SHIFT;
@@ -81,8 +86,17 @@ pub(crate) fn page_virt(page: *mut bindings::page) -> *mut c_void {
 }
 
 /// `boot_phys_to_virt()`.
+#[cfg(CONFIG_X86_64)]
 pub(crate) fn phys_virt(phys: c_ulong) -> *mut c_void {
     DIRECT_MAP.get().wrapping_add(phys) as *mut c_void
+}
+
+/// `boot_phys_to_virt()`.
+#[cfg(not(CONFIG_X86_64))]
+pub(crate) fn phys_virt(phys: c_ulong) -> *mut c_void {
+    // SAFETY: `boot_phys_to_virt()` is address arithmetic over boot-time constants; nothing at
+    // either address is touched.
+    unsafe { bindings::boot_phys_to_virt(phys) }
 }
 
 /// `&page->lru`.

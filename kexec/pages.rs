@@ -1,17 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Pages of an image: allocated reserved, kept on the image's lists, and placed so that no
-//! source page is another page's destination (`kimage_alloc_page()`).
+//! Pages of an image: allocated reserved, kept on the image's lists and freed. Where a source
+//! page may go is the entry list's business (`entries::alloc_page`).
 
 use core::ptr;
 use kernel::bindings;
 use kernel::ffi::{c_uint, c_ulong};
-use kernel::page::PAGE_SIZE;
 
-use crate::entries::{self, NO_DEST, PAGE_MASK};
-use crate::image;
-use crate::machine_kexec;
-use crate::memmap::{lru_page, page_addr, page_lru, page_virt, pfn_page, BootBase};
+use crate::arch;
+use crate::memmap::{lru_page, page_lru, page_virt, pfn_page};
 use crate::sys;
 
 /// `kimage_alloc_pages()`: `1 << order` reserved pages, zeroed if `gfp` asks, or null.
@@ -32,7 +29,7 @@ pub(crate) fn alloc_pages(gfp: bindings::gfp_t, order: c_uint) -> *mut bindings:
     // contiguous; nobody else knows them yet.
     unsafe {
         bindings::kexec_mark_pages(pages, order);
-        machine_kexec::post_alloc_pages(page_virt(pages), count as c_uint);
+        arch::post_alloc_pages(page_virt(pages), count as c_uint);
         if gfp & bindings::__GFP_ZERO != 0 {
             for i in 0..count {
                 bindings::clear_highpage(pages.add(i));
@@ -53,9 +50,9 @@ pub(crate) unsafe fn free_pages(page: *mut bindings::page) {
     // the count re-encrypted and the order `kexec_unmark_pages()` returns for `__free_pages()`
     // are those of the allocation.
     unsafe {
-        if machine_kexec::host_mem_encrypted() {
+        if arch::host_mem_encrypted() {
             let count = 1u32 << bindings::page_private(page);
-            machine_kexec::pre_free_pages(page_virt(page), count);
+            arch::pre_free_pages(page_virt(page), count);
         }
         let order = bindings::kexec_unmark_pages(page);
         bindings::__free_pages(page, order);
@@ -103,78 +100,5 @@ pub(crate) unsafe fn free_page_list(list: *mut bindings::list_head) {
             bindings::list_del(lru);
             free_pages(lru_page(lru));
         }
-    }
-}
-
-/// `KEXEC_SOURCE_MEMORY_LIMIT`: fixed at boot by the paging mode, and read for every page.
-static SOURCE_LIMIT: BootBase = BootBase::new(sys::source_memory_limit);
-
-/// A page allocated earlier for exactly `dest`, taken off `dest_pages`.
-///
-/// The list is walked by comparing list links with the one of `dest`'s page, so the walk
-/// makes no call per page: it can be long, and runs once per page of the image.
-fn take_dest_page(image: &mut bindings::kimage, dest: c_ulong) -> Option<*mut bindings::page> {
-    let head: *mut bindings::list_head = &mut image.dest_pages;
-    // Address arithmetic: only compared with links of the list, never dereferenced unless it
-    // is one.
-    let want = page_lru(pfn_page(dest >> bindings::PAGE_SHIFT));
-    // SAFETY: `dest_pages` is a well-formed list of our pages.
-    unsafe {
-        let mut pos = (*head).next;
-        while pos != head {
-            if pos == want {
-                bindings::list_del(pos);
-                return Some(lru_page(pos));
-            }
-            pos = (*pos).next;
-        }
-    }
-    None
-}
-
-/// `kimage_alloc_page()`: a page to hold data for `dest`. A source page is either its own
-/// destination or no destination at all: a page that is some other segment's destination is
-/// kept for later (`dest_pages`), or swapped with the source page already filled for it.
-pub(crate) fn alloc_page(
-    image: &mut bindings::kimage,
-    gfp: bindings::gfp_t,
-    dest: c_ulong,
-) -> *mut bindings::page {
-    if dest != NO_DEST {
-        if let Some(page) = take_dest_page(image, dest) {
-            return page;
-        }
-    }
-    let src_limit = SOURCE_LIMIT.get();
-    loop {
-        let page = alloc_pages(gfp, 0);
-        if page.is_null() {
-            return page;
-        }
-        let addr = page_addr(page);
-        if addr >> bindings::PAGE_SHIFT > src_limit >> bindings::PAGE_SHIFT {
-            // SAFETY: fresh page on no list.
-            unsafe { list_push(&mut image.unusable_pages, page) };
-            continue;
-        }
-        let last = addr + (PAGE_SIZE as c_ulong - 1);
-        if addr == dest || !image::is_destination(image, addr, last) {
-            return page;
-        }
-        // The page is another destination: if its source is already filled, move that data
-        // here (it is now in place) and use the old source page instead.
-        if let Some(old) = entries::dst_used(image, addr) {
-            let old_page = pfn_page(old.src >> bindings::PAGE_SHIFT);
-            // SAFETY: `old.slot` is a live source slot of our list; its page is ours, and
-            // `page` is fresh.
-            unsafe {
-                bindings::copy_highpage(page, old_page);
-                *old.slot = addr | (*old.slot & !PAGE_MASK);
-            }
-            // x86_64 has no highmem: the old page always honours `gfp`.
-            return old_page;
-        }
-        // SAFETY: fresh page on no list.
-        unsafe { list_push(&mut image.dest_pages, page) };
     }
 }

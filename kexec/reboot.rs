@@ -2,22 +2,23 @@
 
 //! `kernel_kexec()`: `kexec -e`, through `reboot(LINUX_REBOOT_CMD_KEXEC)`.
 
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::bindings;
 use kernel::kexec::{ImageSlot, KexecGuard};
 use kernel::prelude::*;
 
-use crate::machine_kexec;
+use crate::arch;
 
 /// Shuts the machine down and boots the loaded image. Returns only on failure: `EBUSY` if a
-/// load holds the lock, `EINVAL` if nothing is loaded.
-pub(crate) fn kernel_kexec() -> Result {
+/// load holds the lock, `EINVAL` if nothing is loaded. `in_progress` (C's `kexec_in_progress`)
+/// is set once the machine starts shutting down for the new kernel.
+pub(crate) fn kernel_kexec(in_progress: &AtomicBool) -> Result {
     let lock = KexecGuard::try_lock().ok_or(EBUSY)?;
     let image = ImageSlot::Kexec.load();
     if image.is_null() {
         return Err(EINVAL);
     }
-    crate::exports::kexec_in_progress.store(true, Ordering::Release);
+    in_progress.store(true, Ordering::Release);
     // SAFETY: process context, as reboot(2) calls us; no locks held but the kexec lock.
     unsafe {
         bindings::kernel_restart_prepare(kernel::c_str!("kexec reboot").as_char_ptr().cast_mut());
@@ -36,7 +37,7 @@ pub(crate) fn kernel_kexec() -> Result {
     // SAFETY: the image stays published and loaded while we hold `lock`, and the machine is
     // shut down for it; machine_kexec() does not return for an image without
     // preserve_context, which this kernel cannot load.
-    unsafe { machine_kexec::machine_kexec(&mut *image) };
+    unsafe { arch::machine_kexec(&mut *image) };
     drop(lock);
     Ok(())
 }

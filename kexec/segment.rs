@@ -13,11 +13,10 @@ use kernel::page::PAGE_SIZE;
 use kernel::prelude::*;
 use kernel::uaccess::UserSliceReader;
 
-use crate::entries::{add_entry, Sources, IND_DESTINATION, IND_SOURCE, PAGE_MASK};
-use crate::image::KEXEC_TYPE_DEFAULT;
-use crate::machine_kexec;
+use crate::arch;
+use crate::entries::{self, add_entry, Sources, IND_DESTINATION, IND_SOURCE, PAGE_MASK};
+use crate::kimage::KEXEC_TYPE_DEFAULT;
 use crate::memmap::{page_addr, page_virt, pfn_page, phys_virt};
-use crate::pages;
 use crate::sys;
 
 /// Where a segment's bytes come from.
@@ -96,7 +95,7 @@ fn load_normal(
     add_entry(image, (seg.mem & PAGE_MASK) | IND_DESTINATION)?;
     let gfp = sys::gfp_highuser();
     for c in chunks(seg) {
-        let page = pages::alloc_page(image, gfp, c.maddr);
+        let page = entries::alloc_page(image, gfp, c.maddr);
         if page.is_null() {
             return Err(ENOMEM);
         }
@@ -131,13 +130,13 @@ fn load_normal(
 /// is in the direct map (no highmem, so no kmap), x86_64 has no `kexec_flush_icache_page()`,
 /// and the memory-encryption hooks run only when memory is encrypted.
 fn load_crash(seg: &bindings::kexec_segment, src: &mut Source<'_>) -> Result {
-    let encrypted = machine_kexec::host_mem_encrypted();
+    let encrypted = arch::host_mem_encrypted();
     for c in chunks(seg) {
         // The segment was checked to lie in the crashkernel region.
         let vaddr = phys_virt(c.maddr & PAGE_MASK);
         if encrypted {
             // SAFETY: crashkernel memory reserved for the image being loaded.
-            unsafe { machine_kexec::post_alloc_pages(vaddr, 1) };
+            unsafe { arch::post_alloc_pages(vaddr, 1) };
         }
         // SAFETY: the page at `vaddr` is crashkernel memory reserved for the image, which
         // nothing else writes while the kexec lock is held; `off + mchunk <= PAGE_SIZE`.
@@ -158,7 +157,7 @@ fn load_crash(seg: &bindings::kexec_segment, src: &mut Source<'_>) -> Result {
         };
         if encrypted {
             // SAFETY: as above.
-            unsafe { machine_kexec::pre_free_pages(vaddr, 1) };
+            unsafe { arch::pre_free_pages(vaddr, 1) };
         }
         r?;
         sys::cond_resched();

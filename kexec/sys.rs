@@ -107,6 +107,7 @@ pub(crate) fn memmap_base() -> usize {
 }
 
 /// `__va(0)`: where the direct map starts (fixed early in boot).
+#[cfg(CONFIG_X86_64)]
 pub(crate) fn direct_map_base() -> usize {
     // SAFETY: `__va(0)` is `page_offset_base`, a `__ro_after_init` variable set in early boot
     // (a constant without `CONFIG_DYNAMIC_MEMORY_LAYOUT`): read by value; nothing at that

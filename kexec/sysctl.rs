@@ -17,7 +17,7 @@ use kernel::ffi::c_void;
 #[cfg(CONFIG_SYSCTL)]
 use kernel::prelude::*;
 
-use crate::image::KEXEC_TYPE_CRASH;
+use crate::kimage::KEXEC_TYPE_CRASH;
 use crate::sys;
 
 /// `kernel.kexec_load_disabled`: once 1, stays 1.

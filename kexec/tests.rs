@@ -12,11 +12,12 @@ mod rust_kexec {
     use kernel::page::PAGE_SIZE;
     use kernel::prelude::*;
 
+    use crate::arch;
     use crate::crashkres::CrashRegion;
     use crate::entries::{self, Sources};
-    use crate::image::{alloc_init, is_destination};
+    use crate::image::alloc_init;
+    use crate::kimage::is_destination;
     use crate::load::{replace_crash, CrashBytes};
-    use crate::machine_kexec;
     use crate::memmap::{lru_page, page_addr, page_lru, page_pfn, page_virt, pfn_page, phys_virt};
     use crate::pages::{alloc_pages, free_pages};
     use crate::segment::{self, Source};
@@ -85,7 +86,7 @@ mod rust_kexec {
         let Ok(mut b) = b else { return };
         let i = b.get();
         assert!(!i.control_code_page.is_null() && !i.swap_page.is_null());
-        assert!(machine_kexec::prepare(i).is_ok());
+        assert!(arch::prepare(i).is_ok());
         assert!(!i.arch.pgd.is_null());
         assert!(segment::load(i, 0, &mut Source::Kernel(&data)).is_ok());
         assert!(segment::load(i, 1, &mut Source::Kernel(&[])).is_ok());

@@ -25,18 +25,20 @@
 #include <linux/sched/signal.h>
 #include <linux/vmalloc.h>
 
-/* KEXEC_CORE_RUST depends on X86_64: these exist there. */
+#ifdef CONFIG_X86_64
 #include <asm/cpu.h>
 #include <asm/debugreg.h>
 #include <asm/desc.h>
 #include <asm/init.h>
 #include <asm/segment.h>
+#endif
 /*
  * kdump/kexec/memmap.rs computes page <-> frame <-> address itself from these
  * two bases, as the inlines below do on x86_64; the inlines stay as the KUnit
  * suite's reference for that arithmetic.
  */
-#if !defined(CONFIG_SPARSEMEM_VMEMMAP) || defined(CONFIG_HIGHMEM) || defined(phys_to_boot_phys)
+#if defined(CONFIG_X86_64) && \
+	(!defined(CONFIG_SPARSEMEM_VMEMMAP) || defined(CONFIG_HIGHMEM) || defined(phys_to_boot_phys))
 #error "kexec/memmap.rs assumes a virtual memmap, no highmem and boot == physical addresses"
 #endif
 
@@ -200,12 +202,38 @@ unsigned long rust_helper_KEXEC_CRASH_CONTROL_MEMORY_LIMIT(void)
 	return KEXEC_CRASH_CONTROL_MEMORY_LIMIT;
 }
 
-/* x86_64 machine_kexec glue (kdump/kexec/machine_kexec.rs). */
-
 bool rust_helper_kexec_host_mem_encrypt(void)
 {
 	return cc_platform_has(CC_ATTR_HOST_MEM_ENCRYPT);
 }
+
+/*
+ * The architecture hooks kdump/kexec/arch.rs calls. linux/kexec.h makes each a
+ * static inline default unless the architecture defines it; where it does
+ * (x86_64, in Rust), bindgen's declaration of the function is used instead.
+ */
+int rust_helper_arch_kexec_post_alloc_pages(void *vaddr, unsigned int pages, gfp_t gfp)
+{
+	return arch_kexec_post_alloc_pages(vaddr, pages, gfp);
+}
+
+void rust_helper_arch_kexec_pre_free_pages(void *vaddr, unsigned int pages)
+{
+	arch_kexec_pre_free_pages(vaddr, pages);
+}
+
+void rust_helper_arch_kexec_protect_crashkres(void)
+{
+	arch_kexec_protect_crashkres();
+}
+
+void rust_helper_arch_kexec_unprotect_crashkres(void)
+{
+	arch_kexec_unprotect_crashkres();
+}
+
+#ifdef CONFIG_X86_64
+/* x86_64 machine_kexec glue (kdump/kexec/x86_64/machine_kexec.rs). */
 
 /* The identity map's flags, as init_pgtable() sets them. */
 void rust_helper_kexec_ident_map_flags(struct x86_mapping_info *info)
@@ -319,4 +347,5 @@ unsigned long rust_helper_kexec_jump(unsigned long head, unsigned long *page_lis
 	return relocate_kernel(head, (unsigned long)page_list, start, preserve,
 			       host_mem_enc);
 }
+#endif /* CONFIG_X86_64 */
 #endif /* CONFIG_KEXEC_CORE_RUST */

@@ -5,6 +5,7 @@ import os
 import re
 import subprocess
 import time
+from pathlib import Path
 
 from .common import BUILD, HOST_CRATE, ROOT, SRC, progress, tool_env
 from .report import Row
@@ -130,27 +131,121 @@ def vague_safety(text):
     return [n for n, body in safety_comments(text) if VAGUE_SAFETY.search(body)]
 
 
+def part_files(part):
+    """A part's Rust files, those of its submodules (an arch directory) included."""
+    return sorted((ROOT / part).rglob("*.rs"))
+
+
+def _rel(part, f):
+    return str(f.relative_to(ROOT / part))
+
+
 def vague_safety_in(part):
     """`file:line` of every vague `// SAFETY:` comment of a part's Rust files."""
-    return [f"{f.name}:{n}" for f in sorted((ROOT / part).glob("*.rs"))
+    return [f"{_rel(part, f)}:{n}" for f in part_files(part)
             for n in vague_safety(f.read_text())]
+
+
+# A module's use of another module of its crate: `crate::a::b`, `super::a` or `self::a`, in a
+# `use` or a path; `use crate::{a, b::c}` names each path in the braces. Line comments (doc
+# comments too) are left out first.
+_CRATE_PATH = re.compile(r"\b(crate|super|self)::((?:[a-z_][a-z0-9_]*::)*[a-z_][a-z0-9_]*)")
+_USE_GROUP = re.compile(r"\buse\s+(crate|super|self)::\{([^}]*)\}", re.DOTALL)
+_LINE_COMMENT = re.compile(r"//.*$", re.MULTILINE)
+
+
+def module_of(rel):
+    """The module path of a crate file from its path under the part: `x86_64/exports.rs` ->
+    ("x86_64", "exports"); `x86_64.rs` and `x86_64/mod.rs` -> ("x86_64",)."""
+    parts = list(Path(rel).with_suffix("").parts)
+    if parts[-1] == "mod":
+        parts.pop()
+    return tuple(parts)
+
+
+def module_uses(text, me, modules):
+    """The modules of `modules` (tuples) that the source `text` of module `me` names through
+    `crate::`, `super::` or `self::`, each resolved to the longest module path that exists."""
+    text = _LINE_COMMENT.sub("", text)
+    paths = [(m.group(1), m.group(2)) for m in _CRATE_PATH.finditer(text)]
+    for m in _USE_GROUP.finditer(text):
+        for item in m.group(2).split(","):
+            name = item.split(" as ")[0].strip()
+            if name and name != "self":
+                paths.append((m.group(1), name))
+    found = set()
+    for root, rest in paths:
+        base = {"crate": (), "super": me[:-1], "self": me}[root]
+        names = tuple(rest.split("::"))
+        for n in range(len(names), 0, -1):
+            if base + names[:n] in modules:
+                found.add(base + names[:n])
+                break
+    found.discard(me)
+    return found
+
+
+def import_graph(files):
+    """{module: modules it uses} for a crate given as {path under the part: source text}. A
+    module's use of its own submodules is its nesting, not a dependency, and is left out."""
+    mods = {module_of(rel): text for rel, text in files.items()}
+    return {me: {u for u in module_uses(text, me, set(mods)) if u[:len(me)] != me}
+            for me, text in mods.items()}
+
+
+def import_cycles(graph):
+    """The strongly connected components of more than one module (Tarjan's), each sorted."""
+    index, low, stack, on, out = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while not comp or comp[-1] != v:
+                comp.append(stack.pop())
+                on.discard(comp[-1])
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return sorted(out)
+
+
+def cycles_in(part):
+    """The import cycles among a part's modules, each as its modules' names."""
+    files = {_rel(part, f): f.read_text() for f in part_files(part)}
+    return [", ".join("::".join(m) for m in comp) for comp in import_cycles(import_graph(files))]
 
 
 def run_structure_checks():
     rows = []
     for part in PARTS_DIRS:
-        files = sorted((ROOT / part).glob("*.rs"))
-        long = [f"{f.name} ({n} lines)" for f in files
+        files = part_files(part)
+        long = [f"{_rel(part, f)} ({n} lines)" for f in files
                 if (n := len(f.read_text().splitlines())) > MAX_LINES]
         rows.append(Row("structure", f"{part}: files under {MAX_LINES} lines", not long,
                         ", ".join(long) if long else f"{len(files)} files"))
-        stray = [f.name for f in files if f.name != "exports.rs" and "#[no_mangle]" in f.read_text()]
+        stray = [_rel(part, f) for f in files
+                 if f.name != "exports.rs" and "#[no_mangle]" in f.read_text()]
         rows.append(Row("structure", f"{part}: #[no_mangle] only in exports.rs", not stray,
                         "also in " + ", ".join(stray) if stray else ""))
         vague = vague_safety_in(part)
         rows.append(Row("structure", f"{part}: SAFETY comments name their reason", not vague,
                         "no reason named (\"by the function's contract\", \"no "
                         "preconditions\"): " + ", ".join(vague) if vague else ""))
+        cycles = cycles_in(part)
+        rows.append(Row("structure", f"{part}: no import cycle among its modules", not cycles,
+                        "cycles: " + "; ".join(f"{{{c}}}" for c in cycles) if cycles else ""))
     return rows
 
 

@@ -2,7 +2,9 @@
 
 //! The x86_64 `machine_kexec` glue, in Rust: what
 //! [`arch/x86/kernel/machine_kexec_64.c`](srctree/arch/x86/kernel/machine_kexec_64.c) does for
-//! the kexec core, which that file then leaves out.
+//! the kexec core, which that file then leaves out. The core reaches it only through the
+//! kernel's hooks ([`super::exports`]), and it reaches the core only through the core's C
+//! interface (`kimage_alloc_control_pages()`), as the C does.
 //!
 //! - [`prepare`] (`machine_kexec_prepare()`) builds the identity-mapped page tables the relocation
 //!   code runs on (all mapped memory, every segment, the UEFI system and configuration tables, the
@@ -18,15 +20,13 @@
 //! `rust/helpers/kexec.c`; everything else is here.
 
 use core::ptr;
-use core::sync::atomic::{AtomicU8, Ordering};
 use kernel::bindings;
 use kernel::error::to_result;
 use kernel::ffi::{c_int, c_uint, c_ulong, c_void};
-use kernel::kexec::{ImageSlot, KexecGuard};
+use kernel::kexec::ImageSlot;
 use kernel::prelude::*;
 
-use crate::control;
-use crate::image::KEXEC_TYPE_DEFAULT;
+use crate::arch::host_mem_encrypted;
 use crate::memmap::{page_addr, page_virt, pfn_page};
 use crate::sys;
 
@@ -44,9 +44,9 @@ const PAGES_NR: usize = 4;
 /// `data` is the image being prepared.
 unsafe extern "C" fn alloc_pgt_page(data: *mut c_void) -> *mut c_void {
     // SAFETY: `data` is the image being prepared (this function's `# Safety`), which
-    // `init_pgtable` passes as `x86_mapping_info.context` for `alloc_control_pages` to take
-    // its control pages from.
-    let page = control::alloc_control_pages(unsafe { &mut *data.cast() }, 0);
+    // `init_pgtable` passes as `x86_mapping_info.context`: `kimage_alloc_control_pages()`
+    // takes its control pages from it, as it does for C's `alloc_pgt_page()`.
+    let page = unsafe { bindings::kimage_alloc_control_pages(data.cast(), 0) };
     if page.is_null() {
         return ptr::null_mut();
     }
@@ -320,7 +320,7 @@ pub(crate) unsafe fn machine_kexec(image: &mut bindings::kimage) {
         page_list[PA_TABLE_PAGE] = bindings::__pa(image.arch.pgd.cast());
     }
     page_list[VA_CONTROL_PAGE] = control as c_ulong;
-    if image.type_() == KEXEC_TYPE_DEFAULT {
+    if image.type_() == bindings::KEXEC_TYPE_DEFAULT {
         page_list[PA_SWAP_PAGE] = page_addr(image.swap_page);
     }
     // SAFETY: the entry list, the page list and the tables are complete; the helper reloads
@@ -382,27 +382,6 @@ pub(crate) unsafe fn mark_crashkres(protect: bool) {
             res.end,
             protect,
         );
-    }
-}
-
-/// Makes crashkernel memory read-only (`protect`) or writable again, for a Rust caller.
-pub(crate) fn protect_crashkres(protect: bool, _lock: &KexecGuard) {
-    // SAFETY: `_lock` is the kexec lock.
-    unsafe { mark_crashkres(protect) };
-}
-
-/// `cc_platform_has(CC_ATTR_HOST_MEM_ENCRYPT)`, asked once: it is settled at boot, and the
-/// kexec core asks for every page it allocates or frees.
-pub(crate) fn host_mem_encrypted() -> bool {
-    // 0: not asked yet, 1: no, 2: yes.
-    static ENCRYPTED: AtomicU8 = AtomicU8::new(0);
-    match ENCRYPTED.load(Ordering::Relaxed) {
-        0 => {
-            let yes = sys::host_mem_encrypt();
-            ENCRYPTED.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
-            yes
-        }
-        v => v == 2,
     }
 }
 

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The x86_64 kexec hooks, under their C names: what `arch/x86/kernel/machine_kexec_64.c`
+//! defines for `kernel/kexec_core.c`, defined here for whichever core calls them (the Rust
+//! core through [`crate::arch`], C's `kernel/kexec_file.c` and the crash path directly).
+
+use kernel::bindings;
+use kernel::ffi::{c_int, c_uint, c_void};
+
+/// The C return value of a result: 0 or a negative errno.
+fn to_c(r: kernel::error::Result) -> c_int {
+    match r {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// `machine_kexec_prepare()`.
+///
+/// # Safety
+///
+/// `image` is a checked image with its control code page, owned by the caller.
+#[no_mangle]
+pub unsafe extern "C" fn machine_kexec_prepare(image: *mut bindings::kimage) -> c_int {
+    // SAFETY: `image` is a checked image with its control code page, owned by the caller
+    // (this function's `# Safety`): nothing else uses it while it is borrowed uniquely, and
+    // `prepare` finds the control page it needs.
+    to_c(super::machine_kexec::prepare(unsafe { &mut *image }))
+}
+
+/// `machine_kexec_cleanup()`.
+///
+/// # Safety
+///
+/// `image` is an image being freed.
+#[no_mangle]
+pub unsafe extern "C" fn machine_kexec_cleanup(image: *mut bindings::kimage) {
+    // SAFETY: `image` is an image being freed (this function's `# Safety`): only its freer
+    // uses it now, so it may be borrowed uniquely for the call.
+    super::machine_kexec::cleanup(unsafe { &mut *image });
+}
+
+/// `machine_kexec()`.
+///
+/// # Safety
+///
+/// `image` is a loaded image; the machine is shut down for it.
+#[no_mangle]
+pub unsafe extern "C" fn machine_kexec(image: *mut bindings::kimage) {
+    // SAFETY: `image` is a loaded image and the machine is shut down for it (this function's
+    // `# Safety`), which is what `super::machine_kexec::machine_kexec` asks; with the machine shut
+    // down nothing else uses the image.
+    unsafe { super::machine_kexec::machine_kexec(&mut *image) };
+}
+
+/// `arch_kexec_protect_crashkres()`.
+///
+/// # Safety
+///
+/// The caller holds the kexec lock.
+#[no_mangle]
+pub unsafe extern "C" fn arch_kexec_protect_crashkres() {
+    // SAFETY: the caller holds the kexec lock (this function's `# Safety`), which is what
+    // `mark_crashkres` asks.
+    unsafe { super::machine_kexec::mark_crashkres(true) };
+}
+
+/// `arch_kexec_unprotect_crashkres()`.
+///
+/// # Safety
+///
+/// The caller holds the kexec lock.
+#[no_mangle]
+pub unsafe extern "C" fn arch_kexec_unprotect_crashkres() {
+    // SAFETY: the caller holds the kexec lock (this function's `# Safety`), which is what
+    // `mark_crashkres` asks.
+    unsafe { super::machine_kexec::mark_crashkres(false) };
+}
+
+/// `arch_kexec_post_alloc_pages()`.
+///
+/// # Safety
+///
+/// `vaddr` is the direct-map address of `pages` pages owned by an image.
+#[no_mangle]
+pub unsafe extern "C" fn arch_kexec_post_alloc_pages(
+    vaddr: *mut c_void,
+    pages: c_uint,
+    _gfp: bindings::gfp_t,
+) -> c_int {
+    // SAFETY: `vaddr` is the direct-map address of `pages` pages owned by an image (this
+    // function's `# Safety`), which is what `post_alloc_pages` asks.
+    unsafe { super::machine_kexec::post_alloc_pages(vaddr, pages) }
+}
+
+/// `arch_kexec_pre_free_pages()`.
+///
+/// # Safety
+///
+/// As for [`arch_kexec_post_alloc_pages`].
+#[no_mangle]
+pub unsafe extern "C" fn arch_kexec_pre_free_pages(vaddr: *mut c_void, pages: c_uint) {
+    // SAFETY: `vaddr` is the direct-map address of `pages` pages owned by an image (this
+    // function's `# Safety`, as for `arch_kexec_post_alloc_pages`), which is what
+    // `pre_free_pages` asks.
+    unsafe { super::machine_kexec::pre_free_pages(vaddr, pages) };
+}
