@@ -13,8 +13,8 @@ import re
 import subprocess
 
 from . import debian, kbuild, qemu
-from .scenarios import (PANIC_LINE, Check, _boot_text, _expect_exit, _run_dir,
-                        check_stack)
+from .dumpcheck import PANIC_LINE, Check, check_stack
+from .scenarios import boot_text, expect_exit, run_dir
 
 MEM_MIB = 1024
 # Debian's own crashkernel= (kdump-tools' /etc/default/grub.d/kdump-tools.cfg): 128 MiB
@@ -50,13 +50,13 @@ def cmdline(mode, host="debian"):
 
 def kdump_tools_lines(run, index):
     """What kdump-tools printed on the console during boot `index` (its log lines)."""
-    return [line.strip() for line in _boot_text(run, index).splitlines()
+    return [line.strip() for line in boot_text(run, index).splitlines()
             if "kdump-tools" in line or "kdump-config" in line]
 
 
 def first_boot_ready(run):
     """The first boot's kdump-tools state; raises Check unless it loaded a crash kernel."""
-    _expect_exit(run)
+    expect_exit(run)
     first = run.boots[0]
     if first.get("debian_boot") is None:
         raise Check("Debian did not reach the test's unit (no 'KDT: debian_boot' on the console; "
@@ -108,7 +108,7 @@ def check_saved(stampdir, vmlinux, d, flattened=False):
 
 
 def local(flavour, brk=""):
-    d = _run_dir(flavour, "debian-local")
+    d = run_dir(flavour, "debian-local")
     bz, vmlinux = kbuild.artefacts(flavour)
     img = debian.disk_for_run(flavour, d / "disk.img",
                               {"/etc/default/kdump-tools": kdump_defaults()})
