@@ -6,14 +6,11 @@ import os
 import threading
 import time
 
-from . import (bench, callgraph, debscen, deps, fleet, hosttest, kbuild, kunit, layout,
-               report, scenarios, series, symbols, tree)
+from . import (bench, callgraph, deps, fleet, hosttest, kbuild, kunit, layout, registry, report,
+               scenarios, series, symbols, tree)
 from . import debian as debian_guest
 from .common import FLAVOURS, TEST_FLAVOURS, KdtError, die, progress
 from .report import Row
-
-# The Debian guest's scenarios (kdtlib/debscen.py), which build on the scenarios' checks.
-scenarios.SCENARIOS.update(debscen.SCENARIOS)
 
 # Scenarios `make check` runs on every flavour, in this order.
 CHECK_SCENARIOS = ["reboot", "reboot-s", "unload", "kdump", "kdump-s", "errno", "cycles", "race",
@@ -131,13 +128,7 @@ def _selftest_rows(flavours=("c",)):
     for name, fault, expect, timeout, flavour in SELFTESTS:
         if flavour not in flavours:
             continue
-        saved = scenarios.TIMEOUT
-        if timeout:
-            scenarios.TIMEOUT = timeout
-        try:
-            res = scenarios.run_scenario(name, flavour, fault)
-        finally:
-            scenarios.TIMEOUT = saved
+        res = registry.run_scenario(name, flavour, fault, timeout=timeout)
         ok = not res.ok and expect in res.reason
         why = (f"failed as it must: {res.reason}" if ok else
                "passed with its check broken" if res.ok else
@@ -269,7 +260,7 @@ def cmd_run(args):
     results = []
     for flavour in args.flavour:
         for name in args.scenarios:
-            res = scenarios.run_scenario(name, flavour, args.brk)
+            res = registry.run_scenario(name, flavour, args.brk)
             report.show_result(res, verbose=True)
             results.append(res)
     return report.summary(results)
@@ -280,7 +271,7 @@ def cmd_scenarios(args):
     rows = []
     for flavour in FLAVOURS:
         kbuild.build(flavour)
-        rows += [_scenario_row(scenarios.run_scenario(n, flavour)) for n in CHECK_SCENARIOS]
+        rows += [_scenario_row(registry.run_scenario(n, flavour)) for n in CHECK_SCENARIOS]
     return report.table(rows)
 
 
@@ -294,7 +285,7 @@ def cmd_selftest(args):
             flavours.append(extra)
     if "rust" in flavours and not scenarios.errno_table_path("c").exists():
         # The errno self-test compares with the C flavour's table.
-        scenarios.run_scenario("errno", "c")
+        registry.run_scenario("errno", "c")
     return report.table(_selftest_rows(flavours))
 
 
@@ -414,7 +405,7 @@ def cmd_configs(args):
         if not _build_row(flavour, rows):
             continue
         rows.append(_layout_row(flavour))
-        rows += [_scenario_row(scenarios.run_scenario(n, flavour))
+        rows += [_scenario_row(registry.run_scenario(n, flavour))
                  for n in CONFIG_SCENARIOS.get(flavour, [])]
     progress(f"configs: done in {(time.monotonic() - t0) / 60:.1f} min")
     return report.table(rows)
@@ -459,15 +450,15 @@ def cmd_check(args):
         if flavour not in built:
             continue
         names = CHECK_SCENARIOS + (RUST_SCENARIOS if flavour == "rust" else [])
-        rows += [_scenario_row(scenarios.run_scenario(n, flavour)) for n in names]
+        rows += [_scenario_row(registry.run_scenario(n, flavour)) for n in names]
     if "rust" in built:
         rows.append(_clippy_row())
         rows += _panic_path_rows()
         rows += [_layout_row("rust"), _layout_row("rust", selftest=True)]
     if "twin" in built:
-        rows += [_scenario_row(scenarios.run_scenario(n, "twin")) for n in TWIN_SCENARIOS]
+        rows += [_scenario_row(registry.run_scenario(n, "twin")) for n in TWIN_SCENARIOS]
     if "lockdep" in built:
-        rows += [_scenario_row(scenarios.run_scenario(n, "lockdep")) for n in LOCKDEP_SCENARIOS]
+        rows += [_scenario_row(registry.run_scenario(n, "lockdep")) for n in LOCKDEP_SCENARIOS]
     rows += _selftest_rows(built)
     if "rust" in built:
         krows, _, _ = kunit.run_kunit()
@@ -478,7 +469,7 @@ def cmd_check(args):
     if "rust" in built:
         debian.join()
         if _debian_rows(debian, rows):
-            rows += [_scenario_row(scenarios.run_scenario(n, "debian"))
+            rows += [_scenario_row(registry.run_scenario(n, "debian"))
                      for n in DEBIAN_SCENARIOS]
     progress(f"check: done in {(time.monotonic() - t0) / 60:.1f} min")
     return report.table(rows, notes=[f"check: {source}"])
@@ -551,7 +542,7 @@ def cmd_demo(args):
     progress(f"demo: {source}")
     build_secs = kbuild.build("rust")
     progress("demo: booting the Rust flavour, loading a crash kernel, crashing it (sysrq-c)")
-    res = scenarios.run_scenario("kdump", "rust")
+    res = registry.run_scenario("kdump", "rust")
     if not res.ok:
         report.show_result(res)
         return 1
@@ -590,7 +581,7 @@ def main(argv):
                    choices=FLAVOURS + TEST_FLAVOURS)
     b.set_defaults(fn=cmd_build)
     r = sub.add_parser("run", help="run QEMU scenarios on built flavours")
-    r.add_argument("scenarios", nargs="+", choices=list(scenarios.SCENARIOS))
+    r.add_argument("scenarios", nargs="+", choices=list(registry.SCENARIOS))
     r.add_argument("--flavour", action="append", choices=FLAVOURS + TEST_FLAVOURS)
     r.add_argument("--break", dest="brk", default="",
                    choices=["", "no-crash-kernel", "no-vmcore", "backtrace", "hang", "differ",

@@ -107,13 +107,13 @@ def check_saved(stampdir, vmlinux, d, flattened=False):
     return details
 
 
-def local(flavour, brk=""):
+def local(flavour, brk="", timeout=None):
     d = run_dir(flavour, "debian-local")
     bz, vmlinux = kbuild.artefacts(flavour)
     img = debian.disk_for_run(flavour, d / "disk.img",
                               {"/etc/default/kdump-tools": kdump_defaults()})
     run = qemu.run(kernel=bz, initrd=None, cmdline=cmdline("local"), log=d / "serial.log",
-                   mem_mib=MEM_MIB, cpus=2, disk=img, timeout=TIMEOUT, nic=NIC)
+                   mem_mib=MEM_MIB, cpus=2, disk=img, timeout=timeout or TIMEOUT, nic=NIC)
     first = first_boot_ready(run)
     if first.get("crashing") is None:
         raise Check("the test's unit did not crash the kernel")
@@ -144,5 +144,6 @@ def local(flavour, brk=""):
 
 SCENARIOS = {
     "debian-local": ("Debian 12 + kdump-tools: loaded at boot, crash, dump and dmesg saved in "
-                     "/var/crash, drgn backtrace", lambda f, b: local(f, brk=b)),
+                     "/var/crash, drgn backtrace",
+                     lambda f, b, t: local(f, brk=b, timeout=t)),
 }

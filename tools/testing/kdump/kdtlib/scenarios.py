@@ -1,15 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0
 """QEMU scenarios: each boots a flavour, lets the guest drive stock kexec-tools, and checks
-on the host what the guest reported and what it carried out. A scenario returns a Result that
-says pass or fail, why, and how long it took.
+on the host what the guest reported and what it carried out. A scenario returns its details,
+or raises Check with the reason it fails; registry.run_scenario() runs one by name and makes
+the Result that says pass or fail, why, and how long it took.
 """
 
 import collections
 import os
 import secrets
 import shutil
-import time
-import traceback
 from pathlib import Path
 
 from . import elfcore, initramfs, kbuild, qemu
@@ -21,23 +20,6 @@ from .dumpcheck import (PANIC_ENTRY, PANIC_LINE, Check, carried_vmcore, check_cp
 MEM_MIB = int(os.environ.get("KDT_MEM_MIB", "1024"))
 CRASHKERNEL = os.environ.get("KDT_CRASHKERNEL", "256M")
 TIMEOUT = int(os.environ.get("KDT_TIMEOUT", "240"))
-
-
-class Result:
-    def __init__(self, name, flavour):
-        self.name = name
-        self.flavour = flavour
-        self.ok = False
-        self.reason = ""
-        self.secs = 0.0
-        self.details = {}
-        self.log = None
-
-    def fail(self, reason):
-        self.ok = False
-        self.reason = reason
-        return self
-
 
 
 def run_dir(flavour, name):
@@ -58,7 +40,7 @@ def run_name(name, brk):
 
 
 def boot(flavour, scenario, extra="", disk=False, name=None, brk="", mem_mib=None, disk_mib=None,
-          crashkernel=CRASHKERNEL, target=None, cpus=2, on_fact=None, max_mib=None):
+          crashkernel=CRASHKERNEL, target=None, cpus=2, on_fact=None, max_mib=None, timeout=None):
     """Boot `flavour`; the kernel it kexecs into is its own, or `target` flavour's."""
     bz, _ = kbuild.artefacts(flavour)
     if target and target != flavour:
@@ -74,7 +56,7 @@ def boot(flavour, scenario, extra="", disk=False, name=None, brk="", mem_mib=Non
             f.truncate((disk_mib or (mem_mib or MEM_MIB) + 64) << 20)
     run = qemu.run(kernel=bz, initrd=initrd, cmdline=_cmdline(scenario, extra, crashkernel),
                    log=d / "serial.log",
-                   mem_mib=mem_mib or MEM_MIB, disk=img, timeout=TIMEOUT, cpus=cpus,
+                   mem_mib=mem_mib or MEM_MIB, disk=img, timeout=timeout or TIMEOUT, cpus=cpus,
                    on_fact=on_fact, max_mib=max_mib)
     return run, d, img
 
@@ -92,11 +74,12 @@ def _fact(boot, key, want, what):
         raise Check(f"{what}: {key}={got if got is not None else '(not reported)'}, expected {want}")
 
 
-def reboot(flavour, kexec_flags="", brk=""):
+def reboot(flavour, kexec_flags="", brk="", timeout=None):
     """kexec -l + kexec -e into the same kernel; the second kernel sees the marker."""
     marker = secrets.token_hex(6)
     extra = f"kdt.marker={marker} kdt.kexec_flags={kexec_flags}"
-    run, d, _ = boot(flavour, "reboot", extra, name="reboot" + (kexec_flags or ""), brk=brk)
+    run, d, _ = boot(flavour, "reboot", extra, name="reboot" + (kexec_flags or ""), brk=brk,
+                     timeout=timeout)
     expect_exit(run)
     first = run.boots[0]
     _fact(first, "load_rc", "0", "kexec -l failed")
@@ -111,9 +94,9 @@ def reboot(flavour, kexec_flags="", brk=""):
             "load": f"{first.get('load_secs')} s", "log": d / "serial.log"}
 
 
-def unload(flavour, brk=""):
+def unload(flavour, brk="", timeout=None):
     """kexec -u and kexec -p -u clear kexec_loaded and kexec_crash_loaded."""
-    run, d, _ = boot(flavour, "unload", brk=brk)
+    run, d, _ = boot(flavour, "unload", brk=brk, timeout=timeout)
     expect_exit(run)
     b = run.boots[0]
     _fact(b, "l_loaded", "1", "kexec -l did not set /sys/kernel/kexec_loaded")
@@ -169,11 +152,11 @@ def _errno_results(run):
     return out
 
 
-def hotplug(flavour, brk=""):
+def hotplug(flavour, brk="", timeout=None):
     """kexec -s -p, CPU 1 offline, online and offline again (each change rewrites the loaded
     elfcorehdr through the crash hotplug handler), a crash on CPU 0; the capture must show
     what was online at the crash: one NT_PRSTATUS note, and PT_LOADs covering all RAM."""
-    run, d, img = boot(flavour, "hotplug", disk=True, brk=brk)
+    run, d, img = boot(flavour, "hotplug", disk=True, brk=brk, timeout=timeout)
     first, cap = _crash_and_capture(run, "", "-s")
     _fact(first, "crash_hotplug", "1", "the loaded crash image has no crash hotplug support "
           "(/sys/devices/system/cpu/crash_hotplug)")
@@ -202,13 +185,13 @@ def _plug_dimm(monitor):
             + monitor.command("device_add pc-dimm,id=kdtdimm1,memdev=kdtmem1"))
 
 
-def memhotplug(flavour, brk=""):
+def memhotplug(flavour, brk="", timeout=None):
     """kexec -s -p, then a DIMM plugged in: the kernel onlines it and the crash hotplug
     handler rewrites the loaded elfcorehdr; after a crash the capture's PT_LOADs must cover
     the new memory, which the header loaded before it did not know."""
     run, d, img = boot(flavour, "memhotplug", "memhp_default_state=online", disk=True,
-                        brk=brk, disk_mib=MEM_MIB + DIMM_MIB + 64, max_mib=4 * MEM_MIB,
-                        on_fact={"dimm_now": _plug_dimm})
+                        brk=brk, timeout=timeout, disk_mib=MEM_MIB + DIMM_MIB + 64,
+                        max_mib=4 * MEM_MIB, on_fact={"dimm_now": _plug_dimm})
     first, cap = _crash_and_capture(run, "", "-s")
     _fact(first, "crash_hotplug", "1", "the loaded crash image has no memory hotplug support "
           "(/sys/devices/system/memory/crash_hotplug)")
@@ -271,7 +254,7 @@ class NotRaced(Check):
     """The two CPUs of `two` did not both reach the sysrq handler: the race was not run."""
 
 
-def trigger(flavour, kind, brk=""):
+def trigger(flavour, kind, brk="", timeout=None):
     """kexec -p, one kind of crash (TRIGGERS) on a 4-CPU guest, capture; the dump must hold
     every online CPU's registers, and its crashed stack run through what crashed.
 
@@ -281,12 +264,12 @@ def trigger(flavour, kind, brk=""):
     raced. Such a boot is not a result; it is booted again, up to TWO_ATTEMPTS times, and every
     boot that did race is held to the whole check."""
     if kind != "two":
-        return _trigger_once(flavour, kind, brk, f"trigger-{kind}")
+        return _trigger_once(flavour, kind, brk, f"trigger-{kind}", timeout)
     missed = []
     for attempt in range(1, TWO_ATTEMPTS + 1):
         name = "trigger-two" if attempt == 1 else f"trigger-two-{attempt}"
         try:
-            details = _trigger_once(flavour, kind, brk, name)
+            details = _trigger_once(flavour, kind, brk, name, timeout)
         except NotRaced as e:
             missed.append(str(e))
             continue
@@ -297,11 +280,11 @@ def trigger(flavour, kind, brk=""):
                 f"{'; '.join(missed)}")
 
 
-def _trigger_once(flavour, kind, brk, name):
+def _trigger_once(flavour, kind, brk, name, timeout):
     what, extra, line, want = TRIGGERS[kind]
     on_fact = {"nmi_now": lambda monitor: monitor.command("nmi")} if kind == "nmi" else None
     run, d, img = boot(flavour, "trigger", f"kdt.trigger={kind} {extra}", disk=True,
-                        name=name, brk=brk, mem_mib=TRIGGER_MEM_MIB,
+                        name=name, brk=brk, timeout=timeout, mem_mib=TRIGGER_MEM_MIB,
                         crashkernel=TWIN_CRASHKERNEL, cpus=TRIGGER_CPUS, on_fact=on_fact)
     first, cap = _crash_and_capture(run, "")
     _fact(first, "cpus_online", f"0-{TRIGGER_CPUS - 1}", "CPUs online before the crash")
@@ -347,13 +330,13 @@ KDUMP_SKIPPED = "kdump skipped: the kexec lock is held"
 
 
 def midload_attempt(flavour, loader, seed, extra="", name=None, crash_loaded=True,
-                    mem_mib=TRIGGER_MEM_MIB, brk=""):
+                    mem_mib=TRIGGER_MEM_MIB, brk="", timeout=None):
     """One panic at a random moment (drawn from `seed`) of a loop of `loader` loads; returns
     whether the capture kernel came up, whether any second kernel booted and whether the first
     kernel said kdump was skipped. `extra` adds guest parameters (guest/scenarios/midload);
     with `crash_loaded` false no crash kernel is loaded first."""
     run, d, _ = boot(flavour, "midload", f"kdt.loader={loader} kdt.seed={seed} {extra}".strip(),
-                      name=name or f"midload-{loader}", brk=brk, mem_mib=mem_mib,
+                      name=name or f"midload-{loader}", brk=brk, timeout=timeout, mem_mib=mem_mib,
                       crashkernel=TWIN_CRASHKERNEL)
     expect_exit(run)
     first = run.boots[0]
@@ -380,7 +363,7 @@ NO_KDUMP_ATTEMPTS = 2
 NO_KDUMP_INITRD_MIB = 32
 
 
-def no_kdump(flavour, brk=""):
+def no_kdump(flavour, brk="", timeout=None):
     """Panics in the middle of kexec -s -l loads with no crash kernel loaded: there is no
     kdump to wait for, so the kernel must not say kdump was skipped, and no capture kernel may
     come up; each panic goes on to reboot. (That the crash path does not wait for the lock
@@ -391,7 +374,8 @@ def no_kdump(flavour, brk=""):
     extra = (f"kdt.at=mid-load kdt.initrd_mib={NO_KDUMP_INITRD_MIB}"
              + ("" if loaded else " kdt.crash=none"))
     runs = [midload_attempt(flavour, "s-l", n, extra, crash_loaded=loaded, mem_mib=MEM_MIB,
-                            name="no-kdump" if n == 1 else f"no-kdump-{n}", brk=brk)
+                            name="no-kdump" if n == 1 else f"no-kdump-{n}", brk=brk,
+                            timeout=timeout)
             for n in range(1, NO_KDUMP_ATTEMPTS + 1)]
     # Every attempt's line first: with the fault, the one that found the lock held says so.
     for n, r in enumerate(runs, 1):
@@ -427,12 +411,12 @@ def errno_table_path(flavour):
     return BUILD / "runs" / flavour / "errno" / "errno.txt"
 
 
-def errno(flavour, brk=""):
+def errno(flavour, brk="", timeout=None):
     """The kexec_load errno table and seeded random lists from the test loader; the fixed
     cases must give ERRNO_TABLE's errno, a refused load must leave the loaded images in place
     (Rust core), and every case must give the C flavour's errno."""
     extra = f"kdt.seed={ERRNO_SEED} kdt.count={ERRNO_COUNT}"
-    run, d, _ = boot(flavour, "errno", extra, brk=brk)
+    run, d, _ = boot(flavour, "errno", extra, brk=brk, timeout=timeout)
     expect_exit(run)
     b = run.boots[0]
     _fact(b, "errno_rc", "0", "the test loader failed")
@@ -484,9 +468,10 @@ CYCLE_MIB = 16
 LEAK_BOUND_KIB = 768
 
 
-def cycles(flavour, brk=""):
+def cycles(flavour, brk="", timeout=None):
     """400 load/unload cycles of a normal and a crash image; free memory comes back."""
-    run, d, _ = boot(flavour, "cycles", f"kdt.cycles={CYCLES} kdt.mib={CYCLE_MIB}", brk=brk)
+    run, d, _ = boot(flavour, "cycles", f"kdt.cycles={CYCLES} kdt.mib={CYCLE_MIB}", brk=brk,
+                     timeout=timeout)
     expect_exit(run)
     _fact(run.boots[0], "cycles_rc", "0", "a load or unload failed")
     free = {}
@@ -512,7 +497,7 @@ RACE_ATTEMPTS = int(os.environ.get("KDT_RACE_ATTEMPTS", "30"))
 RACE_MIB = 48
 
 
-def race(flavour, brk=""):
+def race(flavour, brk="", timeout=None):
     """kexec -p against a shrinking crashkernel region: never both succeed.
 
     C holds the kexec lock through the whole load, so a shrink in the middle of it is refused
@@ -521,7 +506,7 @@ def race(flavour, brk=""):
     place the image in memory the kernel gave back. The run must also have met a load in
     progress at least once, or it tested nothing."""
     run, d, _ = boot(flavour, "race", f"kdt.attempts={RACE_ATTEMPTS} kdt.mib={RACE_MIB}",
-                      brk=brk)
+                      brk=brk, timeout=timeout)
     expect_exit(run)
     attempts, bad, took = [], [], None
     for _, line in run.lines:
@@ -560,11 +545,11 @@ MMAP_CONTRACT = [
 ]
 
 
-def kdump(flavour, kexec_flags="", brk="", stack_of="crashed", name="kdump"):
+def kdump(flavour, kexec_flags="", brk="", stack_of="crashed", name="kdump", timeout=None):
     """kexec -p, sysrq-c, capture; the dump is checked with readelf-style parsing,
     makedumpfile and drgn on the host."""
     run, d, img = boot(flavour, "kdump", f"kdt.kexec_flags={kexec_flags}", disk=True,
-                        name=name, brk=brk)
+                        name=name, brk=brk, timeout=timeout)
     first, cap = _crash_and_capture(run, "", kexec_flags)
     if cap.get("vmcore") != "present":
         raise Check("the capture kernel has no /proc/vmcore")
@@ -654,11 +639,11 @@ OOPS_MARKS = ("Oops", "BUG:", "WARNING:", "Call Trace", "Kernel panic",
               "general protection fault")
 
 
-def corrupt(flavour, mode, brk=""):
+def corrupt(flavour, mode, brk="", timeout=None):
     """kexec -p with a corrupt elfcorehdr, crash: the capture kernel refuses the header with an
     error naming the field, has no /proc/vmcore, and keeps running."""
     run, d, _ = boot(flavour, "corrupt", f"kdt.elfcorehdr={mode}", name=f"corrupt-{mode}",
-                      brk=brk)
+                      brk=brk, timeout=timeout)
     _, cap = _crash_and_capture(run, mode)
     text = boot_text(run, 1)
     errors = [line.strip() for line in text.splitlines() if "vmcore: elfcorehdr at" in line]
@@ -682,14 +667,15 @@ TWIN_MEM_MIB = int(os.environ.get("KDT_TWIN_MEM_MIB", "512"))
 TWIN_CRASHKERNEL = os.environ.get("KDT_TWIN_CRASHKERNEL", "192M")
 
 
-def twin(flavour, elf32=False, brk=""):
+def twin(flavour, elf32=False, brk="", timeout=None):
     """One crash, both providers: /proc/vmcore (C) and /proc/vmcore-rust, carried out whole,
     must be identical byte for byte, and makedumpfile -d 31 (mmap and --non-mmap) of each in
     the capture kernel must give identical output."""
     name = "twin-elf32" if elf32 else "twin-elf64"
     craft = "elf32" if elf32 else ""
     run, d, img = boot(flavour, "twin", f"kdt.elfcorehdr={craft}", disk=True, name=name,
-                        brk=brk, mem_mib=TWIN_MEM_MIB, disk_mib=2 * TWIN_MEM_MIB + 64,
+                        brk=brk, timeout=timeout, mem_mib=TWIN_MEM_MIB,
+                        disk_mib=2 * TWIN_MEM_MIB + 64,
                         crashkernel=TWIN_CRASHKERNEL)
     _, cap = _crash_and_capture(run, craft)
     for who, path in (("c", "/proc/vmcore"), ("rust", "/proc/vmcore-rust")):
@@ -725,43 +711,48 @@ def _stack_of(brk):
     return "2" if brk == "backtrace" else "crashed"
 
 
+# Each scenario of this module: (what it checks, fn(flavour, brk, timeout)); `brk` names the
+# fault that breaks its check (--break), `timeout` bounds each QEMU run (None: TIMEOUT).
+# kdtlib/registry.py joins this table with the other modules' scenarios.
 SCENARIOS = {
-    "reboot": ("fast reboot: kexec -l + kexec -e, marker seen", lambda f, b: reboot(f, brk=b)),
+    "reboot": ("fast reboot: kexec -l + kexec -e, marker seen",
+               lambda f, b, t: reboot(f, brk=b, timeout=t)),
     "reboot-s": ("fast reboot via kexec_file_load (kexec -s -l, -e)",
-                 lambda f, b: reboot(f, "-s", brk=b)),
+                 lambda f, b, t: reboot(f, "-s", brk=b, timeout=t)),
     "kdump": ("kdump: kexec -p, sysrq-c, capture, makedumpfile, drgn",
-              lambda f, b: kdump(f, brk=b, stack_of=_stack_of(b))),
+              lambda f, b, t: kdump(f, brk=b, stack_of=_stack_of(b), timeout=t)),
     "kdump-s": ("kdump via kexec_file_load (kexec -s -p)",
-                lambda f, b: kdump(f, "-s", brk=b, stack_of=_stack_of(b), name="kdump-s")),
-    "unload": ("unload: kexec -u and kexec -p -u", lambda f, b: unload(f, brk=b)),
+                lambda f, b, t: kdump(f, "-s", brk=b, stack_of=_stack_of(b), name="kdump-s",
+                                      timeout=t)),
+    "unload": ("unload: kexec -u and kexec -p -u",
+               lambda f, b, t: unload(f, brk=b, timeout=t)),
     "errno": ("kexec_load errno table and 2,000 random lists from the test loader",
-              lambda f, b: errno(f, brk=b)),
+              lambda f, b, t: errno(f, brk=b, timeout=t)),
     "cycles": ("400 load/unload cycles (normal and crash image), free memory comes back",
-               lambda f, b: cycles(f, brk=b)),
+               lambda f, b, t: cycles(f, brk=b, timeout=t)),
     "race": ("kexec -p while kexec_crash_size shrinks the region: never both succeed",
-             lambda f, b: race(f, brk=b)),
+             lambda f, b, t: race(f, brk=b, timeout=t)),
     "no-kdump": ("a panic with no crash kernel while kexec -s -l holds the lock: no "
-                 "'kdump skipped', no capture, reboot", lambda f, b: no_kdump(f, brk=b)),
+                 "'kdump skipped', no capture, reboot",
+                 lambda f, b, t: no_kdump(f, brk=b, timeout=t)),
     "hotplug": ("crash hotplug: kexec -s -p, CPU 1 off, on, off, crash; the dump shows CPU 0",
-                lambda f, b: hotplug(f, brk=b)),
+                lambda f, b, t: hotplug(f, brk=b, timeout=t)),
     "memhotplug": ("crash hotplug: kexec -s -p, a DIMM plugged in, crash; the dump covers it",
-                   lambda f, b: memhotplug(f, brk=b)),
+                   lambda f, b, t: memhotplug(f, brk=b, timeout=t)),
+    # No guest: it compares two kdump scenarios' files.
     "vmcoreinfo": ("VMCOREINFO of the kdump dump: C's keys, order and values",
-                   lambda f, b: vmcoreinfo_compare(f, brk=b)),
+                   lambda f, b, t: vmcoreinfo_compare(f, brk=b)),
     "twin": ("C and Rust /proc/vmcore identical (ELF64), whole and via makedumpfile",
-             lambda f, b: twin(f, brk=b)),
+             lambda f, b, t: twin(f, brk=b, timeout=t)),
     "twin-elf32": ("C and Rust /proc/vmcore identical from an ELF32 elfcorehdr",
-                   lambda f, b: twin(f, elf32=True, brk=b)),
+                   lambda f, b, t: twin(f, elf32=True, brk=b, timeout=t)),
+    **{f"trigger-{kind}": (f"{what}: captured, every CPU's registers in the dump",
+                           lambda f, b, t, k=kind: trigger(f, k, brk=b, timeout=t))
+       for kind, (what, *_) in TRIGGERS.items()},
+    **{f"corrupt-{mode}": (f"corrupt elfcorehdr ({mode}) refused: '{text}', no vmcore, no oops",
+                           lambda f, b, t, m=mode: corrupt(f, m, brk=b, timeout=t))
+       for mode, text in CORRUPT.items()},
 }
-for _kind, (_what, *_) in TRIGGERS.items():
-    SCENARIOS[f"trigger-{_kind}"] = (
-        f"{_what}: captured, every CPU's registers in the dump",
-        lambda f, b, k=_kind: trigger(f, k, brk=b))
-for _mode, _text in CORRUPT.items():
-    SCENARIOS[f"corrupt-{_mode}"] = (
-        f"corrupt elfcorehdr ({_mode}) refused: '{_text}', no vmcore, no oops",
-        lambda f, b, m=_mode: corrupt(f, m, brk=b))
-
 
 # What lockdep, RCU-lockdep and the might_sleep() checks print when they find something.
 LOCKDEP_MARKS = ("WARNING:", "BUG:", "DEBUG_LOCKS_WARN_ON", "INFO: possible", "INFO: trying to")
@@ -777,27 +768,3 @@ def lockdep_reports(log):
             lines += marked_lines(path.read_text(errors="replace"), LOCKDEP_MARKS)
     return lines
 
-
-def run_scenario(name, flavour, brk=""):
-    desc, fn = SCENARIOS[name]
-    res = Result(name, flavour)
-    t0 = time.monotonic()
-    try:
-        res.details = fn(flavour, brk) or {}
-        if flavour == "lockdep":
-            reports = lockdep_reports(BUILD / "runs" / flavour / run_name(name, brk)
-                                      / "serial.log")
-            if reports:
-                raise Check(f"lockdep reported: {reports[0]}"
-                            + (f" (and {len(reports) - 1} more lines)" if len(reports) > 1
-                               else ""))
-        res.ok = True
-        res.reason = desc
-    except Check as e:
-        res.fail(str(e))
-    except Exception as e:  # noqa: BLE001 - a harness fault fails this row, not the whole check
-        traceback.print_exc()
-        res.fail(f"harness error: {type(e).__name__}: {e}")
-    res.secs = time.monotonic() - t0
-    res.log = BUILD / "runs" / flavour / run_name(name, brk) / "serial.log"
-    return res
