@@ -9,22 +9,10 @@ import time
 from . import (bench, callgraph, deps, fleet, hosttest, kbuild, kunit, layout, registry, report,
                scenarios, series, symbols, tree)
 from . import debian as debian_guest
-from .common import FLAVOURS, TEST_FLAVOURS, KdtError, die, progress
+from .common import KdtError, die, progress
+from .flavours import CHECK_SCENARIOS, FLAVOURS, MAIN, TEST, providers
+from .flavours import CONFIGS as CONFIG_FLAVOURS
 from .report import Row
-
-# Scenarios `make check` runs on every flavour, in this order.
-CHECK_SCENARIOS = ["reboot", "reboot-s", "unload", "kdump", "kdump-s", "errno", "cycles", "race",
-                   "no-kdump", "hotplug"] + [f"trigger-{k}" for k in scenarios.TRIGGERS]
-# Only on the Rust flavour: its VMCOREINFO against C's (after both kdump scenarios), and, where
-# the Rust /proc/vmcore provider serves, corrupt elfcorehdrs from the test loader.
-RUST_SCENARIOS = ["vmcoreinfo"] + [f"corrupt-{m}" for m in scenarios.CORRUPT]
-# The differential flavour: C and Rust providers in one capture kernel.
-TWIN_SCENARIOS = ["twin", "twin-elf32"]
-# The lockdep flavour: the Rust flavour's kernel paths that take locks and read sections.
-LOCKDEP_SCENARIOS = ["kdump", "reboot", "race", "errno", "hotplug", "trigger-nmi", "trigger-two"]
-# The Debian flavour (the Rust flavour with what Debian's userspace needs): Debian 12 with
-# kdump-tools on a virtio disk.
-DEBIAN_SCENARIOS = ["debian-local"]
 
 # Each: (scenario, fault, text the failure reason must hold, QEMU timeout in seconds, flavour).
 SELFTESTS = [
@@ -49,59 +37,9 @@ SELFTESTS = [
     ("no-kdump", "crash-loaded", "kdump skipped", None, "rust"),
 ]
 
-# What each flavour's kernel must be made of for the crash path, which replaces two C objects.
-_CRASH_PATH = {
-    "c": {"option": "n", "c_object": True, "c_code": True, "rust_code": False},
-    "debian-c": {"option": "n", "c_object": True, "c_code": True, "rust_code": False},
-    "rust": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-    "twin": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-    "rust-acpi": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-    "distro": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-    "minimal": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-    "lockdep": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-    "debian": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-}
-
-# What each flavour's kernel must be made of, per replaced part (kbuild.PARTS).
-PROVIDERS = {
-    "vmcore": {
-        "c": {"option": "n", "c_code": True, "rust_code": False},
-        "debian-c": {"option": "n", "c_code": True, "rust_code": False},
-        "rust": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-        "twin": {"option": "n", "c_code": True, "rust_code": True},
-        "rust-acpi": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-        "distro": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-        "minimal": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-        "lockdep": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-        "debian": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-    },
-    "kexec": {
-        "c": {"option": "n", "c_code": True, "rust_code": False},
-        "debian-c": {"option": "n", "c_code": True, "rust_code": False},
-        "rust": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-        "twin": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-        "rust-acpi": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-        "distro": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-        "minimal": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-        "lockdep": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-        "debian": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-    },
-    # crash_core.o and vmcore_info.o, both replaced by the Rust crash path.
-    "crash": _CRASH_PATH,
-    "vmcore-info": _CRASH_PATH,
-    "kexec-x86": {
-        "c": {"option": "n", "c_code": True, "rust_code": False},
-        "debian-c": {"option": "n", "c_code": True, "rust_code": False},
-        "rust": {"option": "y", "c_code": False, "rust_code": True},
-        "twin": {"option": "y", "c_code": False, "rust_code": True},
-        "rust-acpi": {"option": "y", "c_code": False, "rust_code": True},
-        "distro": {"option": "y", "c_code": False, "rust_code": True},
-        "minimal": {"option": "y", "c_code": False, "rust_code": True},
-        "lockdep": {"option": "y", "c_code": False, "rust_code": True},
-        "debian": {"option": "y", "c_code": False, "rust_code": True},
-    },
-}
-
+# What each flavour's kernel must be made of, per replaced part (kbuild.PARTS), from the
+# flavour records: {part: {flavour: {fact: value}}}.
+PROVIDERS = providers()
 
 def _prepare(fresh_source=False):
     deps.ensure(fresh_source)
@@ -269,7 +207,7 @@ def cmd_run(args):
 def cmd_scenarios(args):
     _prepare()
     rows = []
-    for flavour in FLAVOURS:
+    for flavour in MAIN:
         kbuild.build(flavour)
         rows += [_scenario_row(registry.run_scenario(n, flavour)) for n in CHECK_SCENARIOS]
     return report.table(rows)
@@ -388,12 +326,6 @@ def cmd_clippy(args):
     return report.table([_clippy_row()])
 
 
-# make configs: the kernels users could pick, built with every Rust part on; the
-# distribution-like one also boots and is crashed.
-CONFIG_FLAVOURS = ("distro", "minimal")
-CONFIG_SCENARIOS = {"distro": ["reboot", "kdump", "memhotplug", "debian-local"], "minimal": []}
-
-
 def cmd_configs(args):
     t0 = time.monotonic()
     _prepare()
@@ -406,7 +338,7 @@ def cmd_configs(args):
             continue
         rows.append(_layout_row(flavour))
         rows += [_scenario_row(registry.run_scenario(n, flavour))
-                 for n in CONFIG_SCENARIOS.get(flavour, [])]
+                 for n in FLAVOURS[flavour].scenarios]
     progress(f"configs: done in {(time.monotonic() - t0) / 60:.1f} min")
     return report.table(rows)
 
@@ -446,19 +378,20 @@ def cmd_check(args):
         built += [f for f in ("twin", "lockdep") if _build_row(f, rows)]
         kbuild.seed("debian")
     debian.release(build="rust" in built)
-    for flavour in FLAVOURS:
+    for flavour in MAIN:
         if flavour not in built:
             continue
-        names = CHECK_SCENARIOS + (RUST_SCENARIOS if flavour == "rust" else [])
+        names = FLAVOURS[flavour].scenarios
         rows += [_scenario_row(registry.run_scenario(n, flavour)) for n in names]
     if "rust" in built:
         rows.append(_clippy_row())
         rows += _panic_path_rows()
         rows += [_layout_row("rust"), _layout_row("rust", selftest=True)]
     if "twin" in built:
-        rows += [_scenario_row(registry.run_scenario(n, "twin")) for n in TWIN_SCENARIOS]
+        rows += [_scenario_row(registry.run_scenario(n, "twin")) for n in FLAVOURS["twin"].scenarios]
     if "lockdep" in built:
-        rows += [_scenario_row(registry.run_scenario(n, "lockdep")) for n in LOCKDEP_SCENARIOS]
+        rows += [_scenario_row(registry.run_scenario(n, "lockdep"))
+                 for n in FLAVOURS["lockdep"].scenarios]
     rows += _selftest_rows(built)
     if "rust" in built:
         krows, _, _ = kunit.run_kunit()
@@ -470,7 +403,7 @@ def cmd_check(args):
         debian.join()
         if _debian_rows(debian, rows):
             rows += [_scenario_row(registry.run_scenario(n, "debian"))
-                     for n in DEBIAN_SCENARIOS]
+                     for n in FLAVOURS["debian"].scenarios]
     progress(f"check: done in {(time.monotonic() - t0) / 60:.1f} min")
     return report.table(rows, notes=[f"check: {source}"])
 
@@ -577,12 +510,12 @@ def main(argv):
     sub.add_parser("deps", help="install what the tree needs").set_defaults(fn=cmd_deps)
     sub.add_parser("src", help="prepare build/src").set_defaults(fn=cmd_src)
     b = sub.add_parser("build", help="build kernel flavours")
-    b.add_argument("flavours", nargs="*", default=list(FLAVOURS),
-                   choices=FLAVOURS + TEST_FLAVOURS)
+    b.add_argument("flavours", nargs="*", default=list(MAIN),
+                   choices=MAIN + TEST)
     b.set_defaults(fn=cmd_build)
     r = sub.add_parser("run", help="run QEMU scenarios on built flavours")
     r.add_argument("scenarios", nargs="+", choices=list(registry.SCENARIOS))
-    r.add_argument("--flavour", action="append", choices=FLAVOURS + TEST_FLAVOURS)
+    r.add_argument("--flavour", action="append", choices=MAIN + TEST)
     r.add_argument("--break", dest="brk", default="",
                    choices=["", "no-crash-kernel", "no-vmcore", "backtrace", "hang", "differ",
                             "errno-differs", "lose-cpu", "crash-loaded"],
@@ -612,17 +545,17 @@ def main(argv):
         fn=cmd_demo)
     fl = sub.add_parser("fleet", help="Debian guests with kdump-tools crash at once and ship "
                         "their dumps over SSH to one collector; prints a table")
-    fl.add_argument("--flavour", default="distro", choices=FLAVOURS + TEST_FLAVOURS,
+    fl.add_argument("--flavour", default="distro", choices=MAIN + TEST,
                     help="the kernel the guests boot (default: the distribution-like one)")
     fl.set_defaults(fn=cmd_fleet)
     bn = sub.add_parser("bench", help="C and Rust side by side: /proc/vmcore throughput, "
                         "kexec_load time, kexec -e against a cold boot")
-    bn.add_argument("--flavour", action="append", choices=FLAVOURS)
+    bn.add_argument("--flavour", action="append", choices=MAIN)
     bn.add_argument("--mem", default="1024,2048,4096", help="guest RAM sizes in MiB")
     bn.set_defaults(fn=cmd_bench)
     args = p.parse_args(argv)
     if getattr(args, "flavour", "unset") is None:
-        args.flavour = ["c"] if args.cmd == "run" else list(FLAVOURS)
+        args.flavour = ["c"] if args.cmd == "run" else list(MAIN)
     try:
         return args.fn(args) or 0
     except KdtError as e:
