@@ -3,7 +3,6 @@
 
 import argparse
 import os
-import threading
 import time
 
 from . import (bench, callgraph, deps, fleet, hosttest, kbuild, kunit, layout, registry, report,
@@ -13,6 +12,7 @@ from .common import KdtError, die, progress
 from .flavours import CHECK_SCENARIOS, FLAVOURS, MAIN, TEST, providers
 from .flavours import CONFIGS as CONFIG_FLAVOURS
 from .report import Row
+from .schedule import Failed, Schedule, Task
 
 # Each: (scenario, fault, text the failure reason must hold, QEMU timeout in seconds, flavour).
 SELFTESTS = [
@@ -104,78 +104,6 @@ def _build_row(flavour, rows):
         print(f"FAIL build {flavour}: {e}", flush=True)
         rows.append(Row("build", flavour, False, str(e).splitlines()[0]))
         return False
-
-
-class _Beside(threading.Thread):
-    """fn() in a thread beside the caller's work, at `nice` (Linux keeps a nice value per
-    thread, and the commands the thread starts inherit it); result() waits for it and returns
-    its value, or raises what it raised."""
-
-    def __init__(self, fn, nice=0):
-        super().__init__(daemon=True)
-        self.fn = fn
-        self.nice = nice
-        self.value = None
-        self.exc = None
-        self.start()
-
-    def run(self):
-        os.nice(self.nice)
-        try:
-            self.value = self.fn()
-        except BaseException as e:  # noqa: BLE001 - handed to the caller by result()
-            self.exc = e
-
-    def result(self):
-        self.join()
-        if self.exc is not None:
-            raise self.exc
-        return self.value
-
-
-class _DebianPrep(threading.Thread):
-    """The Debian root file system (debootstrap) at once, then, once released, the Debian
-    flavour's build and its disk image, all at nice 10 in the background; the rows are made
-    when it is joined."""
-
-    def __init__(self):
-        super().__init__(daemon=True)
-        self.secs = 0.0
-        self.error = None
-        self._go = threading.Event()
-        self._build = False
-        self.start()
-
-    def release(self, build=True):
-        """Go on to the kernel and the image (`build`), or stop after the root file system."""
-        self._build = build
-        self._go.set()
-
-    def run(self):
-        # Linux keeps a nice value per thread, and the commands this thread starts inherit it.
-        os.nice(10)
-        try:
-            debian_guest.base()
-            self._go.wait()
-            if not self._build:
-                return
-            self.secs = kbuild.build("debian")
-            debian_guest.image("debian")
-        except KdtError as e:
-            self.error = e
-        except Exception as e:  # noqa: BLE001 - a harness fault fails the row, not the check
-            self.error = f"harness error: {type(e).__name__}: {e}"
-
-
-def _debian_rows(prep, rows):
-    if prep.error is not None:
-        print(f"FAIL build debian: {prep.error}", flush=True)
-        rows.append(Row("build", "debian", False, str(prep.error).splitlines()[0]))
-        return False
-    rows.append(Row("build", "debian", True, "make LLVM=1 bzImage (nice 10, beside the "
-                    "scenarios), Debian guest image", prep.secs))
-    rows += _provider_rows("debian")
-    return True
 
 
 def cmd_deps(args):
@@ -352,60 +280,130 @@ def cmd_series(args):
     return 0
 
 
+def _build_task(flavour, **deps):
+    """Building `flavour`: its build row and provider rows; it fails when the build does."""
+    def build():
+        rows = []
+        if not _build_row(flavour, rows):
+            raise Failed(rows[0].reason, rows)
+        return rows
+    return Task(f"build {flavour}", build, **deps)
+
+
+def _scenario_task(flavour, **deps):
+    """The scenarios `flavour`'s record names, one row each."""
+    return Task(f"scenarios {flavour}", lambda: [_scenario_row(registry.run_scenario(n, flavour))
+                                                 for n in FLAVOURS[flavour].scenarios], **deps)
+
+
+def _guarded(fn):
+    """fn(), its failure a Failed naming it: a harness fault fails the row, not the check."""
+    try:
+        return fn()
+    except KdtError as e:
+        raise Failed(str(e))
+    except Exception as e:  # noqa: BLE001 - a harness fault fails the row, not the check
+        raise Failed(f"harness error: {type(e).__name__}: {e}")
+
+
+def _debian_root():
+    _guarded(debian_guest.base)
+    return []
+
+
+def _debian_failed(flavour, error):
+    print(f"FAIL build {flavour}: {error}", flush=True)
+    return [Row("build", flavour, False, str(error).splitlines()[0])]
+
+
+def _debian_build(flavour):
+    """The Debian flavour's kernel and the Debian guest image made from it."""
+    try:
+        secs = _guarded(lambda: kbuild.build(flavour))
+        _guarded(lambda: debian_guest.image(flavour))
+    except Failed as e:
+        raise Failed(e.why, _debian_failed(flavour, e.why))
+    return [Row("build", flavour, True, "make LLVM=1 bzImage (nice 10, beside the scenarios), "
+                "Debian guest image", secs)] + _provider_rows(flavour)
+
+
+# The flavour make check builds beside the scenarios, with the Debian guest image.
+BESIDE = "debian"
+# The nice value of the work beside the foreground: it takes the CPU the foreground leaves.
+NICE = 10
+
+
+def check_tasks(ok):
+    """`make check`'s phases, in the order of their rows; `ok(name)` says whether a phase ran
+    and succeeded (the schedule's), for the self-tests, which run on the flavours that built."""
+    # The test flavours make check builds before the scenarios: variations of the Rust flavour.
+    tests = [n for n, f in FLAVOURS.items()
+             if f.suite == "check" and not f.main and n != BESIDE]
+    built = ("rust", "c", *tests)
+    return [
+        Task("host tests", hosttest.run_host_tests),
+        Task("harness tests", hosttest.run_harness_tests),
+        Task("style", hosttest.run_style_checks),
+        Task("structure", hosttest.run_structure_checks),
+        # debootstrap (mostly waiting on the mirror) and the series (git and perl, one core)
+        # run beside the fuzzers, which keep one core busy each in turn; at nice 10, so the
+        # fuzzers keep their core.
+        Task("debian root fs", _debian_root, after=("structure",), background=True, nice=NICE),
+        Task("series", _series_rows, after=("structure",), background=True, nice=NICE),
+        Task("fuzz", hosttest.run_fuzz, after=("structure",)),
+        # The kernel builds take both cores: after the fuzzers and the series. The Rust flavour
+        # builds first: the C flavour's first build then starts from a copy of its tree (its
+        # record's tree_seed) and rebuilds only what Rust's options reach.
+        _build_task("rust", after=("fuzz", "series")),
+        _build_task("c", after=("build rust",)),
+        # Every other tiny flavour is built before any scenario runs.
+        *[_build_task(f, needs=("build rust",), after=(prev,))
+          for prev, f in zip([f"build {x}" for x in ("c", *tests)], tests)],
+        # The Debian flavour's tree is copied from build/rust here, before kunit.py builds
+        # there again.
+        Task("seed debian", lambda: kbuild.seed(BESIDE) or [], needs=("build rust",),
+             after=tuple(f"build {f}" for f in built)),
+        # The scenarios run on C first: the Rust flavour's vmcoreinfo row compares with C's
+        # dump, its errno row with C's table.
+        _scenario_task("c", needs=("build c",), after=("seed debian",)),
+        _scenario_task("rust", needs=("build rust",), after=("scenarios c",)),
+        Task("clippy", lambda: [_clippy_row()], needs=("build rust",),
+             after=("scenarios rust",)),
+        Task("panic path", _panic_path_rows, needs=("build rust",), after=("clippy",)),
+        Task("layout", lambda: [_layout_row("rust"), _layout_row("rust", selftest=True)],
+             needs=("build rust",), after=("panic path",)),
+        *[_scenario_task(f, needs=(f"build {f}",), after=(prev,))
+          for prev, f in zip(["layout", *[f"scenarios {x}" for x in tests]], tests)],
+        # The self-tests break the scenarios' checks after the real runs (the errno and
+        # vmcoreinfo ones compare with them), on every flavour that built.
+        Task("selftests", lambda: _selftest_rows([f for f in built if ok(f"build {f}")]),
+             after=tuple(f"scenarios {f}" for f in built) + ("layout",)),
+        Task("kunit", lambda: kunit.run_kunit()[0], needs=("build rust",), after=("selftests",),
+             not_run=lambda name, why: [Row("kunit", "kunit.py", False,
+                                            "not run: the Rust flavour did not build")]),
+        # The Debian flavour's kernel and the Debian guest image are made beside the scenarios,
+        # at a lower priority: it takes the CPU the guests leave (all of it, by vmstat), and no
+        # other build competes with it. Its rows come after kunit's.
+        Task(f"build {BESIDE}", lambda: _debian_build(BESIDE),
+             needs=("build rust", "seed debian", "debian root fs"), background=True, nice=NICE,
+             not_run=lambda name, why: (_debian_failed(BESIDE, why)
+                                        if name == "debian root fs" else [])),
+        # The Debian guest last, when the background work is done.
+        _scenario_task(BESIDE, needs=(f"build {BESIDE}",), after=("kunit",)),
+    ]
+
+
 def cmd_check(args):
     t0 = time.monotonic()
     _prepare(fresh_source=True)
     source = source_line()
     progress(f"check: {source}")
-    rows = (hosttest.run_host_tests() + hosttest.run_harness_tests()
-            + hosttest.run_style_checks() + hosttest.run_structure_checks())
-    # debootstrap (mostly waiting on the mirror) and the series (git and perl, one core) run
-    # beside the fuzzers, which keep one core busy each in turn; at nice 10, so the fuzzers
-    # keep their core.
-    debian = _DebianPrep()
-    series_rows = _Beside(_series_rows, nice=10)
-    fuzz_rows = hosttest.run_fuzz()
-    rows += series_rows.result() + fuzz_rows
-    # The Rust flavour builds first: the C flavour's first build then starts from a copy of
-    # its tree (TREE_SEED) and rebuilds only what Rust's options reach. The scenarios still
-    # run on C first: the Rust flavour's vmcoreinfo row compares with C's dump.
-    built = [f for f in ("rust", "c") if _build_row(f, rows)]
-    # Every other tiny flavour is built before any scenario runs; then the Debian flavour's
-    # kernel and the Debian guest image are made beside the scenarios, at a lower priority:
-    # it takes the CPU the guests leave (all of it, by vmstat), and no other build competes
-    # with it. Its tree is copied from build/rust here, before kunit.py builds there again.
-    if "rust" in built:
-        built += [f for f in ("twin", "lockdep") if _build_row(f, rows)]
-        kbuild.seed("debian")
-    debian.release(build="rust" in built)
-    for flavour in MAIN:
-        if flavour not in built:
-            continue
-        names = FLAVOURS[flavour].scenarios
-        rows += [_scenario_row(registry.run_scenario(n, flavour)) for n in names]
-    if "rust" in built:
-        rows.append(_clippy_row())
-        rows += _panic_path_rows()
-        rows += [_layout_row("rust"), _layout_row("rust", selftest=True)]
-    if "twin" in built:
-        rows += [_scenario_row(registry.run_scenario(n, "twin")) for n in FLAVOURS["twin"].scenarios]
-    if "lockdep" in built:
-        rows += [_scenario_row(registry.run_scenario(n, "lockdep"))
-                 for n in FLAVOURS["lockdep"].scenarios]
-    rows += _selftest_rows(built)
-    if "rust" in built:
-        krows, _, _ = kunit.run_kunit()
-        rows += krows
-    else:
-        rows.append(Row("kunit", "kunit.py", False, "not run: the Rust flavour did not build"))
-    # The Debian guest last, when the background work is done.
-    if "rust" in built:
-        debian.join()
-        if _debian_rows(debian, rows):
-            rows += [_scenario_row(registry.run_scenario(n, "debian"))
-                     for n in FLAVOURS["debian"].scenarios]
+    sched = Schedule(check_tasks(lambda name: sched.ok(name)),
+                     say=lambda msg: progress(f"check: {msg}"))
+    rows = sched.run()
     progress(f"check: done in {(time.monotonic() - t0) / 60:.1f} min")
-    return report.table(rows, notes=[f"check: {source}"])
+    return report.table(rows, notes=["check: phases (start and seconds from the phases' start)",
+                                     *sched.table(), f"check: {source}"])
 
 
 # The demo's summary: what the kdump run measured and found (its details' keys), then which code
