@@ -42,7 +42,8 @@ import subprocess
 
 from . import initramfs, kbuild, qemu, scenarios
 from .common import BUILD, HARNESS, VENV, KdtError, progress
-from .scenarios import CRASHKERNEL, MIDLOAD_LOADERS, Check, midload_attempt
+from .dumpcheck import Check
+from .scenarios import CRASHKERNEL, MIDLOAD_LOADERS, midload_attempt
 
 KEXEC_LOAD_MIB = 16
 KEXEC_LOADS = int(os.environ.get("KDT_BENCH_LOADS", "20"))

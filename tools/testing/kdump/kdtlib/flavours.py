@@ -6,6 +6,8 @@ it). Every command reads these records; adding a flavour is adding one here and 
 fragment (tools/testing/kdump/configs/<name>.config).
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass, field
 
 # Each Rust part that replaces C: its option, the C object it replaces (None where the C file
