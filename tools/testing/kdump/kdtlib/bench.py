@@ -40,9 +40,10 @@ import os
 import statistics
 import subprocess
 
-from . import initramfs, kbuild, qemu
+from . import initramfs, kbuild, qemu, scenarios
 from .common import BUILD, HARNESS, VENV, KdtError, progress
-from .scenarios import CRASHKERNEL, MIDLOAD_LOADERS, Check, _boot, midload_attempt
+from .dumpcheck import Check
+from .scenarios import CRASHKERNEL, MIDLOAD_LOADERS, midload_attempt
 
 KEXEC_LOAD_MIB = 16
 KEXEC_LOADS = int(os.environ.get("KDT_BENCH_LOADS", "20"))
@@ -177,7 +178,7 @@ def _plots(bench_dir):
 def _kexec_loads(flavour, boot):
     progress(f"bench: {flavour} flavour, kexec_load of a {KEXEC_LOAD_MIB} MiB image "
              f"x{KEXEC_LOADS} (boot {boot + 1}/{KEXEC_BOOTS})")
-    run, d, _ = _boot(flavour, "kload",
+    run, d, _ = scenarios.boot(flavour, "kload",
                       f"kdt.mib={KEXEC_LOAD_MIB} kdt.repeats={KEXEC_LOADS} {CLOCK}",
                       name="bench-kload")
     times = []
@@ -228,7 +229,7 @@ def _reboots(flavour):
     cold, warm, steps = [], [], {"shutdown": [], "jump": [], "boot": []}
     for i in range(REBOOTS):
         progress(f"bench: {flavour} flavour, cold boot and kexec -e ({i + 1}/{REBOOTS})")
-        run, d, _ = _boot(flavour, "reboot", "kdt.marker=bench kdt.kexec_flags=",
+        run, d, _ = scenarios.boot(flavour, "reboot", "kdt.marker=bench kdt.kexec_flags=",
                           name="bench-reboot", target="c")
         t_first = run.find("KDT: role=first")
         t_exec = run.find("KDT: executing")
@@ -276,7 +277,7 @@ def _panics(flavours):
     for i in range(PANICS):
         for f in (flavours if i % 2 == 0 else list(reversed(flavours))):
             progress(f"bench: {f} flavour, panic into the crash kernel ({i + 1}/{PANICS})")
-            run, d, img = _boot(f, "kdump", f"kdt.kexec_flags= {CLOCK}", disk=True,
+            run, d, img = scenarios.boot(f, "kdump", f"kdt.kexec_flags= {CLOCK}", disk=True,
                                 name="bench-panic", target="c")
             if img is not None:
                 img.unlink(missing_ok=True)

@@ -112,7 +112,7 @@ def violations(graph, roots):
     out = []
     for name, caller in sorted(_callers(graph, roots).items()):
         for why, pattern in FORBIDDEN:
-            if pattern.search(name) or pattern.search(_short(name)):
+            if pattern.search(name) or pattern.search(short_name(name)):
                 out.append((name, why, caller))
                 break
     return out
@@ -123,7 +123,7 @@ def chain(graph, roots, target):
     parent = _callers(graph, roots)
     out, x = [], target
     while x is not None and x in parent:
-        out.append(_short(x))
+        out.append(short_name(x))
         x = parent[x]
     return list(reversed(out))
 
@@ -152,13 +152,13 @@ def check(objects, roots=ROOTS, inject=None):
         callee, why, _ = bad[0]
         more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
         path = " -> ".join(chain(graph, roots, callee))
-        return False, f"{path}: {_short(callee)} {why}{more}"
-    calls = ", ".join(sorted(_short(c) for c in outside))
+        return False, f"{path}: {short_name(callee)} {why}{more}"
+    calls = ", ".join(sorted(short_name(c) for c in outside))
     return True, (f"{len(seen)} functions reachable from {', '.join(roots)}; "
                   f"they call out only to {calls}")
 
 
-def _short(sym):
+def short_name(sym):
     """A Rust v0 mangled name's last identifier (...5panic15crash_kexec_now -> crash_kexec_now);
     other names as they are."""
     if not sym.startswith("_R"):

@@ -3,31 +3,16 @@
 
 import argparse
 import os
-import threading
 import time
 
-from . import (bench, callgraph, debscen, deps, fleet, hosttest, kbuild, kunit, layout,
-               report, scenarios, series, symbols, tree)
+from . import (bench, callgraph, deps, fleet, hosttest, kbuild, kunit, layout, registry, report,
+               scenarios, series, symbols, tree)
 from . import debian as debian_guest
-from .common import FLAVOURS, TEST_FLAVOURS, KdtError, die, progress
+from .common import KdtError, die, progress
+from .flavours import CHECK_SCENARIOS, FLAVOURS, MAIN, TEST, providers
+from .flavours import CONFIGS as CONFIG_FLAVOURS
 from .report import Row
-
-# The Debian guest's scenarios (kdtlib/debscen.py), which build on the scenarios' checks.
-scenarios.SCENARIOS.update(debscen.SCENARIOS)
-
-# Scenarios `make check` runs on every flavour, in this order.
-CHECK_SCENARIOS = ["reboot", "reboot-s", "unload", "kdump", "kdump-s", "errno", "cycles", "race",
-                   "no-kdump", "hotplug"] + [f"trigger-{k}" for k in scenarios.TRIGGERS]
-# Only on the Rust flavour: its VMCOREINFO against C's (after both kdump scenarios), and, where
-# the Rust /proc/vmcore provider serves, corrupt elfcorehdrs from the test loader.
-RUST_SCENARIOS = ["vmcoreinfo"] + [f"corrupt-{m}" for m in scenarios.CORRUPT]
-# The differential flavour: C and Rust providers in one capture kernel.
-TWIN_SCENARIOS = ["twin", "twin-elf32"]
-# The lockdep flavour: the Rust flavour's kernel paths that take locks and read sections.
-LOCKDEP_SCENARIOS = ["kdump", "reboot", "race", "errno", "hotplug", "trigger-nmi", "trigger-two"]
-# The Debian flavour (the Rust flavour with what Debian's userspace needs): Debian 12 with
-# kdump-tools on a virtio disk.
-DEBIAN_SCENARIOS = ["debian-local"]
+from .schedule import Failed, Schedule, Task
 
 # Each: (scenario, fault, text the failure reason must hold, QEMU timeout in seconds, flavour).
 SELFTESTS = [
@@ -52,59 +37,9 @@ SELFTESTS = [
     ("no-kdump", "crash-loaded", "kdump skipped", None, "rust"),
 ]
 
-# What each flavour's kernel must be made of for the crash path, which replaces two C objects.
-_CRASH_PATH = {
-    "c": {"option": "n", "c_object": True, "c_code": True, "rust_code": False},
-    "debian-c": {"option": "n", "c_object": True, "c_code": True, "rust_code": False},
-    "rust": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-    "twin": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-    "rust-acpi": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-    "distro": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-    "minimal": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-    "lockdep": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-    "debian": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-}
-
-# What each flavour's kernel must be made of, per replaced part (kbuild.PARTS).
-PROVIDERS = {
-    "vmcore": {
-        "c": {"option": "n", "c_code": True, "rust_code": False},
-        "debian-c": {"option": "n", "c_code": True, "rust_code": False},
-        "rust": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-        "twin": {"option": "n", "c_code": True, "rust_code": True},
-        "rust-acpi": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-        "distro": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-        "minimal": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-        "lockdep": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-        "debian": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-    },
-    "kexec": {
-        "c": {"option": "n", "c_code": True, "rust_code": False},
-        "debian-c": {"option": "n", "c_code": True, "rust_code": False},
-        "rust": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-        "twin": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-        "rust-acpi": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-        "distro": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-        "minimal": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-        "lockdep": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-        "debian": {"option": "y", "c_object": False, "c_code": False, "rust_code": True},
-    },
-    # crash_core.o and vmcore_info.o, both replaced by the Rust crash path.
-    "crash": _CRASH_PATH,
-    "vmcore-info": _CRASH_PATH,
-    "kexec-x86": {
-        "c": {"option": "n", "c_code": True, "rust_code": False},
-        "debian-c": {"option": "n", "c_code": True, "rust_code": False},
-        "rust": {"option": "y", "c_code": False, "rust_code": True},
-        "twin": {"option": "y", "c_code": False, "rust_code": True},
-        "rust-acpi": {"option": "y", "c_code": False, "rust_code": True},
-        "distro": {"option": "y", "c_code": False, "rust_code": True},
-        "minimal": {"option": "y", "c_code": False, "rust_code": True},
-        "lockdep": {"option": "y", "c_code": False, "rust_code": True},
-        "debian": {"option": "y", "c_code": False, "rust_code": True},
-    },
-}
-
+# What each flavour's kernel must be made of, per replaced part (kbuild.PARTS), from the
+# flavour records: {part: {flavour: {fact: value}}}.
+PROVIDERS = providers()
 
 def _prepare(fresh_source=False):
     deps.ensure(fresh_source)
@@ -131,13 +66,7 @@ def _selftest_rows(flavours=("c",)):
     for name, fault, expect, timeout, flavour in SELFTESTS:
         if flavour not in flavours:
             continue
-        saved = scenarios.TIMEOUT
-        if timeout:
-            scenarios.TIMEOUT = timeout
-        try:
-            res = scenarios.run_scenario(name, flavour, fault)
-        finally:
-            scenarios.TIMEOUT = saved
+        res = registry.run_scenario(name, flavour, fault, timeout=timeout)
         ok = not res.ok and expect in res.reason
         why = (f"failed as it must: {res.reason}" if ok else
                "passed with its check broken" if res.ok else
@@ -177,78 +106,6 @@ def _build_row(flavour, rows):
         return False
 
 
-class _Beside(threading.Thread):
-    """fn() in a thread beside the caller's work, at `nice` (Linux keeps a nice value per
-    thread, and the commands the thread starts inherit it); result() waits for it and returns
-    its value, or raises what it raised."""
-
-    def __init__(self, fn, nice=0):
-        super().__init__(daemon=True)
-        self.fn = fn
-        self.nice = nice
-        self.value = None
-        self.exc = None
-        self.start()
-
-    def run(self):
-        os.nice(self.nice)
-        try:
-            self.value = self.fn()
-        except BaseException as e:  # noqa: BLE001 - handed to the caller by result()
-            self.exc = e
-
-    def result(self):
-        self.join()
-        if self.exc is not None:
-            raise self.exc
-        return self.value
-
-
-class _DebianPrep(threading.Thread):
-    """The Debian root file system (debootstrap) at once, then, once released, the Debian
-    flavour's build and its disk image, all at nice 10 in the background; the rows are made
-    when it is joined."""
-
-    def __init__(self):
-        super().__init__(daemon=True)
-        self.secs = 0.0
-        self.error = None
-        self._go = threading.Event()
-        self._build = False
-        self.start()
-
-    def release(self, build=True):
-        """Go on to the kernel and the image (`build`), or stop after the root file system."""
-        self._build = build
-        self._go.set()
-
-    def run(self):
-        # Linux keeps a nice value per thread, and the commands this thread starts inherit it.
-        os.nice(10)
-        try:
-            debian_guest.base()
-            self._go.wait()
-            if not self._build:
-                return
-            self.secs = kbuild.build("debian")
-            debian_guest.image("debian")
-        except KdtError as e:
-            self.error = e
-        except Exception as e:  # noqa: BLE001 - a harness fault fails the row, not the check
-            self.error = f"harness error: {type(e).__name__}: {e}"
-
-
-def _debian_rows(prep, rows):
-    if prep.error is not None:
-        print(f"FAIL build debian: {prep.error}", flush=True)
-        rows.append(Row("build", "debian", False, str(prep.error).splitlines()[0]))
-        return False
-    rows.append(Row("build", "debian", True, "make LLVM=1 bzImage (nice 10, beside the "
-                    "scenarios), Debian guest image", prep.secs))
-    rows += _provider_rows("debian")
-    return True
-
-
 def cmd_deps(args):
     deps.install()
     print("deps: everything is installed")
@@ -269,7 +126,7 @@ def cmd_run(args):
     results = []
     for flavour in args.flavour:
         for name in args.scenarios:
-            res = scenarios.run_scenario(name, flavour, args.brk)
+            res = registry.run_scenario(name, flavour, args.brk)
             report.show_result(res, verbose=True)
             results.append(res)
     return report.summary(results)
@@ -278,9 +135,9 @@ def cmd_run(args):
 def cmd_scenarios(args):
     _prepare()
     rows = []
-    for flavour in FLAVOURS:
+    for flavour in MAIN:
         kbuild.build(flavour)
-        rows += [_scenario_row(scenarios.run_scenario(n, flavour)) for n in CHECK_SCENARIOS]
+        rows += [_scenario_row(registry.run_scenario(n, flavour)) for n in CHECK_SCENARIOS]
     return report.table(rows)
 
 
@@ -294,7 +151,7 @@ def cmd_selftest(args):
             flavours.append(extra)
     if "rust" in flavours and not scenarios.errno_table_path("c").exists():
         # The errno self-test compares with the C flavour's table.
-        scenarios.run_scenario("errno", "c")
+        registry.run_scenario("errno", "c")
     return report.table(_selftest_rows(flavours))
 
 
@@ -397,12 +254,6 @@ def cmd_clippy(args):
     return report.table([_clippy_row()])
 
 
-# make configs: the kernels users could pick, built with every Rust part on; the
-# distribution-like one also boots and is crashed.
-CONFIG_FLAVOURS = ("distro", "minimal")
-CONFIG_SCENARIOS = {"distro": ["reboot", "kdump", "memhotplug", "debian-local"], "minimal": []}
-
-
 def cmd_configs(args):
     t0 = time.monotonic()
     _prepare()
@@ -414,8 +265,8 @@ def cmd_configs(args):
         if not _build_row(flavour, rows):
             continue
         rows.append(_layout_row(flavour))
-        rows += [_scenario_row(scenarios.run_scenario(n, flavour))
-                 for n in CONFIG_SCENARIOS.get(flavour, [])]
+        rows += [_scenario_row(registry.run_scenario(n, flavour))
+                 for n in FLAVOURS[flavour].scenarios]
     progress(f"configs: done in {(time.monotonic() - t0) / 60:.1f} min")
     return report.table(rows)
 
@@ -429,59 +280,130 @@ def cmd_series(args):
     return 0
 
 
+def _build_task(flavour, **deps):
+    """Building `flavour`: its build row and provider rows; it fails when the build does."""
+    def build():
+        rows = []
+        if not _build_row(flavour, rows):
+            raise Failed(rows[0].reason, rows)
+        return rows
+    return Task(f"build {flavour}", build, **deps)
+
+
+def _scenario_task(flavour, **deps):
+    """The scenarios `flavour`'s record names, one row each."""
+    return Task(f"scenarios {flavour}", lambda: [_scenario_row(registry.run_scenario(n, flavour))
+                                                 for n in FLAVOURS[flavour].scenarios], **deps)
+
+
+def _guarded(fn):
+    """fn(), its failure a Failed naming it: a harness fault fails the row, not the check."""
+    try:
+        return fn()
+    except KdtError as e:
+        raise Failed(str(e))
+    except Exception as e:  # noqa: BLE001 - a harness fault fails the row, not the check
+        raise Failed(f"harness error: {type(e).__name__}: {e}")
+
+
+def _debian_root():
+    _guarded(debian_guest.base)
+    return []
+
+
+def _debian_failed(flavour, error):
+    print(f"FAIL build {flavour}: {error}", flush=True)
+    return [Row("build", flavour, False, str(error).splitlines()[0])]
+
+
+def _debian_build(flavour):
+    """The Debian flavour's kernel and the Debian guest image made from it."""
+    try:
+        secs = _guarded(lambda: kbuild.build(flavour))
+        _guarded(lambda: debian_guest.image(flavour))
+    except Failed as e:
+        raise Failed(e.why, _debian_failed(flavour, e.why))
+    return [Row("build", flavour, True, "make LLVM=1 bzImage (nice 10, beside the scenarios), "
+                "Debian guest image", secs)] + _provider_rows(flavour)
+
+
+# The flavour make check builds beside the scenarios, with the Debian guest image.
+BESIDE = "debian"
+# The nice value of the work beside the foreground: it takes the CPU the foreground leaves.
+NICE = 10
+
+
+def check_tasks(ok):
+    """`make check`'s phases, in the order of their rows; `ok(name)` says whether a phase ran
+    and succeeded (the schedule's), for the self-tests, which run on the flavours that built."""
+    # The test flavours make check builds before the scenarios: variations of the Rust flavour.
+    tests = [n for n, f in FLAVOURS.items()
+             if f.suite == "check" and not f.main and n != BESIDE]
+    built = ("rust", "c", *tests)
+    return [
+        Task("host tests", hosttest.run_host_tests),
+        Task("harness tests", hosttest.run_harness_tests),
+        Task("style", hosttest.run_style_checks),
+        Task("structure", hosttest.run_structure_checks),
+        # debootstrap (mostly waiting on the mirror) and the series (git and perl, one core)
+        # run beside the fuzzers, which keep one core busy each in turn; at nice 10, so the
+        # fuzzers keep their core.
+        Task("debian root fs", _debian_root, after=("structure",), background=True, nice=NICE),
+        Task("series", _series_rows, after=("structure",), background=True, nice=NICE),
+        Task("fuzz", hosttest.run_fuzz, after=("structure",)),
+        # The kernel builds take both cores: after the fuzzers and the series. The Rust flavour
+        # builds first: the C flavour's first build then starts from a copy of its tree (its
+        # record's tree_seed) and rebuilds only what Rust's options reach.
+        _build_task("rust", after=("fuzz", "series")),
+        _build_task("c", after=("build rust",)),
+        # Every other tiny flavour is built before any scenario runs.
+        *[_build_task(f, needs=("build rust",), after=(prev,))
+          for prev, f in zip([f"build {x}" for x in ("c", *tests)], tests)],
+        # The Debian flavour's tree is copied from build/rust here, before kunit.py builds
+        # there again.
+        Task("seed debian", lambda: kbuild.seed(BESIDE) or [], needs=("build rust",),
+             after=tuple(f"build {f}" for f in built)),
+        # The scenarios run on C first: the Rust flavour's vmcoreinfo row compares with C's
+        # dump, its errno row with C's table.
+        _scenario_task("c", needs=("build c",), after=("seed debian",)),
+        _scenario_task("rust", needs=("build rust",), after=("scenarios c",)),
+        Task("clippy", lambda: [_clippy_row()], needs=("build rust",),
+             after=("scenarios rust",)),
+        Task("panic path", _panic_path_rows, needs=("build rust",), after=("clippy",)),
+        Task("layout", lambda: [_layout_row("rust"), _layout_row("rust", selftest=True)],
+             needs=("build rust",), after=("panic path",)),
+        *[_scenario_task(f, needs=(f"build {f}",), after=(prev,))
+          for prev, f in zip(["layout", *[f"scenarios {x}" for x in tests]], tests)],
+        # The self-tests break the scenarios' checks after the real runs (the errno and
+        # vmcoreinfo ones compare with them), on every flavour that built.
+        Task("selftests", lambda: _selftest_rows([f for f in built if ok(f"build {f}")]),
+             after=tuple(f"scenarios {f}" for f in built) + ("layout",)),
+        Task("kunit", lambda: kunit.run_kunit()[0], needs=("build rust",), after=("selftests",),
+             not_run=lambda name, why: [Row("kunit", "kunit.py", False,
+                                            "not run: the Rust flavour did not build")]),
+        # The Debian flavour's kernel and the Debian guest image are made beside the scenarios,
+        # at a lower priority: it takes the CPU the guests leave (all of it, by vmstat), and no
+        # other build competes with it. Its rows come after kunit's.
+        Task(f"build {BESIDE}", lambda: _debian_build(BESIDE),
+             needs=("build rust", "seed debian", "debian root fs"), background=True, nice=NICE,
+             not_run=lambda name, why: (_debian_failed(BESIDE, why)
+                                        if name == "debian root fs" else [])),
+        # The Debian guest last, when the background work is done.
+        _scenario_task(BESIDE, needs=(f"build {BESIDE}",), after=("kunit",)),
+    ]
+
+
 def cmd_check(args):
     t0 = time.monotonic()
     _prepare(fresh_source=True)
     source = source_line()
     progress(f"check: {source}")
-    rows = (hosttest.run_host_tests() + hosttest.run_harness_tests()
-            + hosttest.run_style_checks() + hosttest.run_structure_checks())
-    # debootstrap (mostly waiting on the mirror) and the series (git and perl, one core) run
-    # beside the fuzzers, which keep one core busy each in turn; at nice 10, so the fuzzers
-    # keep their core.
-    debian = _DebianPrep()
-    series_rows = _Beside(_series_rows, nice=10)
-    fuzz_rows = hosttest.run_fuzz()
-    rows += series_rows.result() + fuzz_rows
-    # The Rust flavour builds first: the C flavour's first build then starts from a copy of
-    # its tree (TREE_SEED) and rebuilds only what Rust's options reach. The scenarios still
-    # run on C first: the Rust flavour's vmcoreinfo row compares with C's dump.
-    built = [f for f in ("rust", "c") if _build_row(f, rows)]
-    # Every other tiny flavour is built before any scenario runs; then the Debian flavour's
-    # kernel and the Debian guest image are made beside the scenarios, at a lower priority:
-    # it takes the CPU the guests leave (all of it, by vmstat), and no other build competes
-    # with it. Its tree is copied from build/rust here, before kunit.py builds there again.
-    if "rust" in built:
-        built += [f for f in ("twin", "lockdep") if _build_row(f, rows)]
-        kbuild.seed("debian")
-    debian.release(build="rust" in built)
-    for flavour in FLAVOURS:
-        if flavour not in built:
-            continue
-        names = CHECK_SCENARIOS + (RUST_SCENARIOS if flavour == "rust" else [])
-        rows += [_scenario_row(scenarios.run_scenario(n, flavour)) for n in names]
-    if "rust" in built:
-        rows.append(_clippy_row())
-        rows += _panic_path_rows()
-        rows += [_layout_row("rust"), _layout_row("rust", selftest=True)]
-    if "twin" in built:
-        rows += [_scenario_row(scenarios.run_scenario(n, "twin")) for n in TWIN_SCENARIOS]
-    if "lockdep" in built:
-        rows += [_scenario_row(scenarios.run_scenario(n, "lockdep")) for n in LOCKDEP_SCENARIOS]
-    rows += _selftest_rows(built)
-    if "rust" in built:
-        krows, _, _ = kunit.run_kunit()
-        rows += krows
-    else:
-        rows.append(Row("kunit", "kunit.py", False, "not run: the Rust flavour did not build"))
-    # The Debian guest last, when the background work is done.
-    if "rust" in built:
-        debian.join()
-        if _debian_rows(debian, rows):
-            rows += [_scenario_row(scenarios.run_scenario(n, "debian"))
-                     for n in DEBIAN_SCENARIOS]
+    sched = Schedule(check_tasks(lambda name: sched.ok(name)),
+                     say=lambda msg: progress(f"check: {msg}"))
+    rows = sched.run()
     progress(f"check: done in {(time.monotonic() - t0) / 60:.1f} min")
-    return report.table(rows, notes=[f"check: {source}"])
+    return report.table(rows, notes=["check: phases (start and seconds from the phases' start)",
+                                     *sched.table(), f"check: {source}"])
 
 
 # The demo's summary: what the kdump run measured and found (its details' keys), then which code
@@ -551,7 +473,7 @@ def cmd_demo(args):
     progress(f"demo: {source}")
     build_secs = kbuild.build("rust")
     progress("demo: booting the Rust flavour, loading a crash kernel, crashing it (sysrq-c)")
-    res = scenarios.run_scenario("kdump", "rust")
+    res = registry.run_scenario("kdump", "rust")
     if not res.ok:
         report.show_result(res)
         return 1
@@ -586,12 +508,12 @@ def main(argv):
     sub.add_parser("deps", help="install what the tree needs").set_defaults(fn=cmd_deps)
     sub.add_parser("src", help="prepare build/src").set_defaults(fn=cmd_src)
     b = sub.add_parser("build", help="build kernel flavours")
-    b.add_argument("flavours", nargs="*", default=list(FLAVOURS),
-                   choices=FLAVOURS + TEST_FLAVOURS)
+    b.add_argument("flavours", nargs="*", default=list(MAIN),
+                   choices=MAIN + TEST)
     b.set_defaults(fn=cmd_build)
     r = sub.add_parser("run", help="run QEMU scenarios on built flavours")
-    r.add_argument("scenarios", nargs="+", choices=list(scenarios.SCENARIOS))
-    r.add_argument("--flavour", action="append", choices=FLAVOURS + TEST_FLAVOURS)
+    r.add_argument("scenarios", nargs="+", choices=list(registry.SCENARIOS))
+    r.add_argument("--flavour", action="append", choices=MAIN + TEST)
     r.add_argument("--break", dest="brk", default="",
                    choices=["", "no-crash-kernel", "no-vmcore", "backtrace", "hang", "differ",
                             "errno-differs", "lose-cpu", "crash-loaded"],
@@ -621,17 +543,17 @@ def main(argv):
         fn=cmd_demo)
     fl = sub.add_parser("fleet", help="Debian guests with kdump-tools crash at once and ship "
                         "their dumps over SSH to one collector; prints a table")
-    fl.add_argument("--flavour", default="distro", choices=FLAVOURS + TEST_FLAVOURS,
+    fl.add_argument("--flavour", default="distro", choices=MAIN + TEST,
                     help="the kernel the guests boot (default: the distribution-like one)")
     fl.set_defaults(fn=cmd_fleet)
     bn = sub.add_parser("bench", help="C and Rust side by side: /proc/vmcore throughput, "
                         "kexec_load time, kexec -e against a cold boot")
-    bn.add_argument("--flavour", action="append", choices=FLAVOURS)
+    bn.add_argument("--flavour", action="append", choices=MAIN)
     bn.add_argument("--mem", default="1024,2048,4096", help="guest RAM sizes in MiB")
     bn.set_defaults(fn=cmd_bench)
     args = p.parse_args(argv)
     if getattr(args, "flavour", "unset") is None:
-        args.flavour = ["c"] if args.cmd == "run" else list(FLAVOURS)
+        args.flavour = ["c"] if args.cmd == "run" else list(MAIN)
     try:
         return args.fn(args) or 0
     except KdtError as e:

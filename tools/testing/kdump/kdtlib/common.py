@@ -21,33 +21,6 @@ LLVM_BIN = Path("/usr/lib/llvm-19/bin")
 CARGO_BIN = Path.home() / ".cargo" / "bin"
 VENV = BUILD / "venv"
 
-FLAVOURS = ("c", "rust")
-# Test-only flavours, built on demand: twin has the C and the Rust /proc/vmcore side by side;
-# rust-acpi is the Rust flavour with ACPI and UEFI (the glue's table mappings).
-# clippy is the Rust flavour built again with CLIPPY=1 (its Rust objects only), so the kernel's
-# own lint settings run over the project's Rust without touching build/rust.
-# debian is the Rust flavour with what Debian 12's userspace (systemd, kdump-tools) needs,
-# debian-c the same with C (its baseline).
-# distro and minimal are `make configs`: a distribution-like kernel (x86_64_defconfig based) and a
-# minimal one, both with every Rust part on. lockdep is the Rust flavour with lockdep and
-# RCU-lockdep on, for the scenarios whose kernel paths take locks and read sections.
-TEST_FLAVOURS = ("twin", "rust-acpi", "clippy", "distro", "minimal", "lockdep", "debian",
-                 "debian-c")
-# A test flavour starts as a copy of this one, so only what its options touch is rebuilt.
-SEED_FLAVOUR = {"twin": "rust", "rust-acpi": "rust", "clippy": "rust", "debian": "rust",
-                "debian-c": "c"}
-# A flavour whose first build starts from a copy of another's tree, with a configuration of its
-# own (the seed's fragment is not merged): the C flavour is the Rust one with Rust off.
-TREE_SEED = {"c": "rust"}
-# The config a flavour starts from before its fragments are merged (tinyconfig unless named),
-# and fragments of the kernel tree itself merged before the project's.
-START_CONFIG = {"distro": "x86_64_defconfig"}
-TREE_FRAGMENTS = {"distro": ["kernel/configs/kvm_guest.config"]}
-# Fragments merged after base.config and before the flavour's own (minimal is the Rust flavour
-# with options taken away, lockdep the Rust flavour with checks added).
-EXTRA_FRAGMENTS = {"minimal": ["rust.config"], "lockdep": ["rust.config"],
-                   "debian-c": ["debian.config"]}
-
 
 class KdtError(Exception):
     """A failure with a message meant for the person at the terminal."""

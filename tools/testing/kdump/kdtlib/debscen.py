@@ -13,8 +13,8 @@ import re
 import subprocess
 
 from . import debian, kbuild, qemu
-from .scenarios import (PANIC_LINE, Check, _boot_text, _expect_exit, _run_dir,
-                        check_stack)
+from .dumpcheck import PANIC_LINE, Check, check_stack
+from .scenarios import boot_text, expect_exit, run_dir
 
 MEM_MIB = 1024
 # Debian's own crashkernel= (kdump-tools' /etc/default/grub.d/kdump-tools.cfg): 128 MiB
@@ -50,13 +50,13 @@ def cmdline(mode, host="debian"):
 
 def kdump_tools_lines(run, index):
     """What kdump-tools printed on the console during boot `index` (its log lines)."""
-    return [line.strip() for line in _boot_text(run, index).splitlines()
+    return [line.strip() for line in boot_text(run, index).splitlines()
             if "kdump-tools" in line or "kdump-config" in line]
 
 
 def first_boot_ready(run):
     """The first boot's kdump-tools state; raises Check unless it loaded a crash kernel."""
-    _expect_exit(run)
+    expect_exit(run)
     first = run.boots[0]
     if first.get("debian_boot") is None:
         raise Check("Debian did not reach the test's unit (no 'KDT: debian_boot' on the console; "
@@ -107,13 +107,13 @@ def check_saved(stampdir, vmlinux, d, flattened=False):
     return details
 
 
-def local(flavour, brk=""):
-    d = _run_dir(flavour, "debian-local")
+def local(flavour, brk="", timeout=None):
+    d = run_dir(flavour, "debian-local")
     bz, vmlinux = kbuild.artefacts(flavour)
     img = debian.disk_for_run(flavour, d / "disk.img",
                               {"/etc/default/kdump-tools": kdump_defaults()})
     run = qemu.run(kernel=bz, initrd=None, cmdline=cmdline("local"), log=d / "serial.log",
-                   mem_mib=MEM_MIB, cpus=2, disk=img, timeout=TIMEOUT, nic=NIC)
+                   mem_mib=MEM_MIB, cpus=2, disk=img, timeout=timeout or TIMEOUT, nic=NIC)
     first = first_boot_ready(run)
     if first.get("crashing") is None:
         raise Check("the test's unit did not crash the kernel")
@@ -144,5 +144,6 @@ def local(flavour, brk=""):
 
 SCENARIOS = {
     "debian-local": ("Debian 12 + kdump-tools: loaded at boot, crash, dump and dmesg saved in "
-                     "/var/crash, drgn backtrace", lambda f, b: local(f, brk=b)),
+                     "/var/crash, drgn backtrace",
+                     lambda f, b, t: local(f, brk=b, timeout=t)),
 }

@@ -24,7 +24,7 @@ import time
 
 from . import collector, debian, debscen, kbuild, qemu, symbols
 from .common import BUILD, progress
-from .scenarios import Check
+from .dumpcheck import Check
 
 HOSTS = ("web1", "db1", "cache1")
 UNREACHABLE = "lost1"

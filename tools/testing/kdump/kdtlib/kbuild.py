@@ -9,9 +9,9 @@ import subprocess
 import time
 from pathlib import Path
 
-from .common import (BUILD, CONFIGS, EXTRA_FRAGMENTS, LLVM_BIN, SEED_FLAVOUR, SRC,
-                     START_CONFIG, TREE_FRAGMENTS, TREE_SEED, KdtError, progress, run,
-                     tool_env)
+from . import flavours
+from .common import BUILD, CONFIGS, LLVM_BIN, SRC, KdtError, progress, run, tool_env
+from .flavours import PARTS
 
 JOBS = str(os.cpu_count() or 2)
 
@@ -22,12 +22,13 @@ def flavour_dir(flavour):
 
 def fragments(flavour):
     """The config fragments a flavour is made of, in merge order."""
-    if flavour in START_CONFIG:
+    record = flavours.get(flavour)
+    if record.start_config != "tinyconfig":
         # Not the test guests' tiny base: a full config of its own (make configs).
         frags = [CONFIGS / f"{flavour}.config"]
     else:
-        seed = SEED_FLAVOUR.get(flavour)
-        extra = [CONFIGS / f for f in EXTRA_FRAGMENTS.get(flavour, [])]
+        seed = record.seed
+        extra = [CONFIGS / f for f in record.extra_fragments]
         frags = [CONFIGS / "base.config"] + ([CONFIGS / f"{seed}.config"] if seed else []) + \
             extra + [CONFIGS / f"{flavour}.config"]
     for f in frags:
@@ -98,12 +99,13 @@ def configure(flavour):
     stamp = out / ".kdump-config"
     if (out / ".config").exists() and stamp.exists() and stamp.read_text() == digest:
         return
-    start = " + ".join([START_CONFIG.get(flavour, "tinyconfig")] + TREE_FRAGMENTS.get(flavour, []))
+    record = flavours.get(flavour)
+    start = " + ".join([record.start_config, *record.tree_fragments])
     progress(f"build {flavour}: configuring ({start} + {', '.join(f.name for f in frags)})")
     if "CONFIG_RUST" in _wanted(frags) and _wanted(frags)["CONFIG_RUST"] == "y":
         _rust_available(flavour)
-    make(flavour, START_CONFIG.get(flavour, "tinyconfig"))
-    tree_frags = [str(SRC / f) for f in TREE_FRAGMENTS.get(flavour, [])]
+    make(flavour, record.start_config)
+    tree_frags = [str(SRC / f) for f in record.tree_fragments]
     run([str(SRC / "scripts/kconfig/merge_config.sh"), "-m", "-O", str(out), str(out / ".config"),
          *tree_frags, *map(str, frags)], cwd=SRC, log=out / "build.log")
     make(flavour, "olddefconfig")
@@ -116,7 +118,7 @@ def seed(flavour):
     flavour's tree: Kbuild then rebuilds only what the differing options reach (a few minutes
     less than from scratch)."""
     out = flavour_dir(flavour)
-    seed = SEED_FLAVOUR.get(flavour) or TREE_SEED.get(flavour)
+    seed = flavours.get(flavour).seed or flavours.get(flavour).tree_seed
     if seed is None or (out / ".config").exists() or not (flavour_dir(seed) / "vmlinux").exists():
         return
     progress(f"build {flavour}: starting from a copy of build/{seed}")
@@ -204,28 +206,6 @@ def artefacts(flavour):
         if not p.exists():
             raise KdtError(f"{p} missing: build the {flavour} flavour first (make {flavour})")
     return bz, vmlinux
-
-
-# Each Rust part that replaces C: its option, the C object it replaces (None where the C file
-# stays for other code), a symbol only the C code has, and a piece of a symbol name only the
-# Rust code has (Rust names are mangled with the crate and module in them).
-PARTS = {
-    "vmcore": ("CONFIG_PROC_VMCORE_RUST", "fs/proc/vmcore.o", "parse_crash_elf64_headers",
-               "vmcore_rust_init"),
-    # The crate's name in its mangled symbols (the sysctl init is absent without SYSCTL).
-    "kexec": ("CONFIG_KEXEC_CORE_RUST", "kernel/kexec_core.o", "kexec_limit_handler",
-              "10kexec_core"),
-    # The crash path replaces two objects: crash_core.o and vmcore_info.o. Its crate's name
-    # (a module's functions may all be inlined: the distribution kernel keeps none of panic's).
-    "crash": ("CONFIG_CRASH_DUMP_RUST", "kernel/crash_core.o", "crash_notes_memory_init",
-              "10crash_dump"),
-    "vmcore-info": ("CONFIG_CRASH_DUMP_RUST", "kernel/vmcore_info.o", "crash_save_vmcoreinfo_init",
-                    "10crash_dump10vmcoreinfo"),
-    # machine_kexec_64.o keeps the kexec_file_load relocation code.
-    # (alloc_pgt_page, the earlier choice, is also a name in hibernate_64.c and madt_wakeup.c.)
-    "kexec-x86": ("CONFIG_KEXEC_CORE_RUST", None, "kexec_mark_crashkres",
-                  "13machine_kexec14alloc_pgt_page"),
-}
 
 
 def part_facts(flavour, part):

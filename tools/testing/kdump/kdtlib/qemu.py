@@ -184,10 +184,10 @@ def run(*, kernel, initrd, cmdline, log, mem_mib=1024, cpus=2, disk=None, timeou
             buf += chunk
             *done, buf = buf.split(b"\n")
             for raw in done:
-                _line(res, time.monotonic() - t0, raw, logf)
+                console_line(res, time.monotonic() - t0, raw, logf)
                 _act(res, on_fact, monitor, logf, t0)
         if buf:
-            _line(res, time.monotonic() - t0, buf, logf)
+            console_line(res, time.monotonic() - t0, buf, logf)
         res.exit_code = proc.wait()
         if monitor:
             monitor.close()
@@ -218,7 +218,9 @@ def _monitor_text(answer):
     return "; ".join(ln for ln in lines if ln and not ln.startswith(("QEMU ", "(qemu)")))
 
 
-def _line(res, t, raw, logf):
+def console_line(res, t, raw, logf):
+    """One console line `raw` read at `t` s into run `res`: logged, and the boots and facts
+    it starts or states recorded."""
     text = raw.decode("utf-8", "replace").rstrip("\r")
     res.lines.append((t, text))
     logf.write(f"[{t:8.3f}] {text}\n")

@@ -1,57 +1,28 @@
 # SPDX-License-Identifier: GPL-2.0
 """QEMU scenarios: each boots a flavour, lets the guest drive stock kexec-tools, and checks
-on the host what the guest reported and what it carried out. A scenario returns a Result that
-says pass or fail, why, and how long it took.
+on the host what the guest reported and what it carried out. A scenario returns its details,
+or raises Check with the reason it fails; registry.run_scenario() runs one by name and makes
+the Result that says pass or fail, why, and how long it took.
 """
 
 import collections
-import json
-import re
 import os
 import secrets
 import shutil
-import subprocess
-import time
-import traceback
 from pathlib import Path
 
-from . import elfcore, initramfs, kbuild, qemu, symbols
-from .common import BUILD, VENV, KdtError
+from . import elfcore, initramfs, kbuild, qemu
+from .common import BUILD
+from .dumpcheck import (PANIC_ENTRY, PANIC_LINE, Check, carried_vmcore, check_cpus, check_dmesg,
+                        check_elf, check_makedumpfile, check_stack, compare_vmcoreinfo,
+                        dump_dmesg, first_difference, must_run_through, vmcoreinfo_lines)
 
 MEM_MIB = int(os.environ.get("KDT_MEM_MIB", "1024"))
 CRASHKERNEL = os.environ.get("KDT_CRASHKERNEL", "256M")
 TIMEOUT = int(os.environ.get("KDT_TIMEOUT", "240"))
-PANIC_LINE = "Kernel panic - not syncing: sysrq triggered crash"
-# The panic entry of an NMI panic, as 6.12 stable names it. Up to 6.12.117 nmi_panic() calls
-# panic(); in 6.12.118 panic()'s body moved to vpanic(), which nmi_panic() calls directly, so
-# that stack has vpanic and no panic frame: either will do there, neither still fails. Every
-# other panic still has panic() on its stack in both (panic() holds the va_list vpanic() reads,
-# so it cannot tail-call it), and its checks keep requiring "panic".
-PANIC_ENTRY = ("panic", "vpanic")
-STACK_MUST_HAVE = ("sysrq_handle_crash", "panic")
 
 
-class Result:
-    def __init__(self, name, flavour):
-        self.name = name
-        self.flavour = flavour
-        self.ok = False
-        self.reason = ""
-        self.secs = 0.0
-        self.details = {}
-        self.log = None
-
-    def fail(self, reason):
-        self.ok = False
-        self.reason = reason
-        return self
-
-
-class Check(Exception):
-    """A scenario check that did not hold; the message is the reason shown to the user."""
-
-
-def _run_dir(flavour, name):
+def run_dir(flavour, name):
     d = BUILD / "runs" / flavour / name
     shutil.rmtree(d, ignore_errors=True)
     d.mkdir(parents=True)
@@ -68,15 +39,15 @@ def run_name(name, brk):
     return f"{name}--{brk}" if brk else name
 
 
-def _boot(flavour, scenario, extra="", disk=False, name=None, brk="", mem_mib=None, disk_mib=None,
-          crashkernel=CRASHKERNEL, target=None, cpus=2, on_fact=None, max_mib=None):
+def boot(flavour, scenario, extra="", disk=False, name=None, brk="", mem_mib=None, disk_mib=None,
+          crashkernel=CRASHKERNEL, target=None, cpus=2, on_fact=None, max_mib=None, timeout=None):
     """Boot `flavour`; the kernel it kexecs into is its own, or `target` flavour's."""
     bz, _ = kbuild.artefacts(flavour)
     if target and target != flavour:
         initrd = initramfs.build_for(f"{flavour}-to-{target}", kbuild.artefacts(target)[0])
     else:
         initrd = initramfs.build_for(flavour, bz)
-    d = _run_dir(flavour, run_name(name or scenario, brk))
+    d = run_dir(flavour, run_name(name or scenario, brk))
     extra = f"{extra} kdt.break={brk}".strip()
     img = None
     if disk:
@@ -85,12 +56,12 @@ def _boot(flavour, scenario, extra="", disk=False, name=None, brk="", mem_mib=No
             f.truncate((disk_mib or (mem_mib or MEM_MIB) + 64) << 20)
     run = qemu.run(kernel=bz, initrd=initrd, cmdline=_cmdline(scenario, extra, crashkernel),
                    log=d / "serial.log",
-                   mem_mib=mem_mib or MEM_MIB, disk=img, timeout=TIMEOUT, cpus=cpus,
+                   mem_mib=mem_mib or MEM_MIB, disk=img, timeout=timeout or TIMEOUT, cpus=cpus,
                    on_fact=on_fact, max_mib=max_mib)
     return run, d, img
 
 
-def _expect_exit(run):
+def expect_exit(run):
     if run.timed_out:
         raise Check(f"guest hung: QEMU did not exit within {run.wall:.0f} s")
     if not run.boots:
@@ -103,12 +74,13 @@ def _fact(boot, key, want, what):
         raise Check(f"{what}: {key}={got if got is not None else '(not reported)'}, expected {want}")
 
 
-def reboot(flavour, kexec_flags="", brk=""):
+def reboot(flavour, kexec_flags="", brk="", timeout=None):
     """kexec -l + kexec -e into the same kernel; the second kernel sees the marker."""
     marker = secrets.token_hex(6)
     extra = f"kdt.marker={marker} kdt.kexec_flags={kexec_flags}"
-    run, d, _ = _boot(flavour, "reboot", extra, name="reboot" + (kexec_flags or ""), brk=brk)
-    _expect_exit(run)
+    run, d, _ = boot(flavour, "reboot", extra, name="reboot" + (kexec_flags or ""), brk=brk,
+                     timeout=timeout)
+    expect_exit(run)
     first = run.boots[0]
     _fact(first, "load_rc", "0", "kexec -l failed")
     _fact(first, "kexec_loaded", "1", "kexec -l did not load")
@@ -122,10 +94,10 @@ def reboot(flavour, kexec_flags="", brk=""):
             "load": f"{first.get('load_secs')} s", "log": d / "serial.log"}
 
 
-def unload(flavour, brk=""):
+def unload(flavour, brk="", timeout=None):
     """kexec -u and kexec -p -u clear kexec_loaded and kexec_crash_loaded."""
-    run, d, _ = _boot(flavour, "unload", brk=brk)
-    _expect_exit(run)
+    run, d, _ = boot(flavour, "unload", brk=brk, timeout=timeout)
+    expect_exit(run)
     b = run.boots[0]
     _fact(b, "l_loaded", "1", "kexec -l did not set /sys/kernel/kexec_loaded")
     _fact(b, "u_loaded", "0", "kexec -u did not clear /sys/kernel/kexec_loaded")
@@ -180,18 +152,18 @@ def _errno_results(run):
     return out
 
 
-def hotplug(flavour, brk=""):
+def hotplug(flavour, brk="", timeout=None):
     """kexec -s -p, CPU 1 offline, online and offline again (each change rewrites the loaded
     elfcorehdr through the crash hotplug handler), a crash on CPU 0; the capture must show
     what was online at the crash: one NT_PRSTATUS note, and PT_LOADs covering all RAM."""
-    run, d, img = _boot(flavour, "hotplug", disk=True, brk=brk)
+    run, d, img = boot(flavour, "hotplug", disk=True, brk=brk, timeout=timeout)
     first, cap = _crash_and_capture(run, "", "-s")
     _fact(first, "crash_hotplug", "1", "the loaded crash image has no crash hotplug support "
           "(/sys/devices/system/cpu/crash_hotplug)")
     for key in ("cpu1_offline_rc", "cpu1_online_rc", "cpu1_offline_again_rc"):
         _fact(first, key, "0", "CPU 1 could not be taken offline or brought back")
     _fact(first, "cpus_online", "0", "CPUs online at the crash")
-    vmcore = _carried_vmcore(cap, img, d)
+    vmcore = carried_vmcore(cap, img, d)
     details = check_elf(vmcore, first)
     prstatus = [n for n in elfcore.read(vmcore).notes if (n[0], n[1]) == ("CORE", 1)]
     if len(prstatus) != 1:
@@ -213,13 +185,13 @@ def _plug_dimm(monitor):
             + monitor.command("device_add pc-dimm,id=kdtdimm1,memdev=kdtmem1"))
 
 
-def memhotplug(flavour, brk=""):
+def memhotplug(flavour, brk="", timeout=None):
     """kexec -s -p, then a DIMM plugged in: the kernel onlines it and the crash hotplug
     handler rewrites the loaded elfcorehdr; after a crash the capture's PT_LOADs must cover
     the new memory, which the header loaded before it did not know."""
-    run, d, img = _boot(flavour, "memhotplug", "memhp_default_state=online", disk=True,
-                        brk=brk, disk_mib=MEM_MIB + DIMM_MIB + 64, max_mib=4 * MEM_MIB,
-                        on_fact={"dimm_now": _plug_dimm})
+    run, d, img = boot(flavour, "memhotplug", "memhp_default_state=online", disk=True,
+                        brk=brk, timeout=timeout, disk_mib=MEM_MIB + DIMM_MIB + 64,
+                        max_mib=4 * MEM_MIB, on_fact={"dimm_now": _plug_dimm})
     first, cap = _crash_and_capture(run, "", "-s")
     _fact(first, "crash_hotplug", "1", "the loaded crash image has no memory hotplug support "
           "(/sys/devices/system/memory/crash_hotplug)")
@@ -233,7 +205,7 @@ def memhotplug(flavour, brk=""):
     plugged = [r for r in ram if r[0] >= (MEM_MIB << 20) and r[1] - r[0] >= DIMM_MIB << 20]
     if not plugged:
         raise Check(f"no System RAM of {DIMM_MIB} MiB above the boot memory in /proc/iomem")
-    vmcore = _carried_vmcore(cap, img, d)
+    vmcore = carried_vmcore(cap, img, d)
     # check_elf checks that the PT_LOADs cover all the System RAM the first kernel had at the
     # crash, the plugged DIMM included.
     details = check_elf(vmcore, first)
@@ -271,64 +243,6 @@ TRIGGERS = {
 }
 
 
-def check_cpus(vmcore, vmlinux, d, online, brk=""):
-    """Every online CPU has an NT_PRSTATUS note holding its own task's registers, and drgn
-    finds a stack for the task running on each; returns drgn's view (drgn_cpus.py)."""
-    notes = elfcore.prstatus(vmcore)
-    if brk == "lose-cpu":
-        notes = notes[:-1]
-    if len(notes) != online:
-        raise Check(f"vmcore: {len(notes)} NT_PRSTATUS notes for {online} online CPUs")
-    py = VENV / "bin" / "python3"
-    out = d / "drgn-cpus.json"
-    with open(out, "w") as f:
-        res = subprocess.run([str(py), str(Path(__file__).with_name("drgn_cpus.py")),
-                              str(vmcore), str(vmlinux)], stdout=f, stderr=subprocess.PIPE,
-                             text=True, timeout=300)
-    if res.returncode != 0:
-        tail = res.stderr.strip().splitlines()
-        raise Check(f"drgn could not read the CPUs of the dump (exit {res.returncode}): "
-                    f"{tail[-1] if tail else ''}")
-    view = json.loads(out.read_text())
-    for stack in [view["crashed"]] + view["cpus"]:
-        stack["frames"] = symbols.demangle_all(stack["frames"])
-    cpus = view["cpus"]
-    if len(cpus) != online:
-        raise Check(f"drgn: {len(cpus)} online CPUs in the dump, the guest had {online}")
-    for c in cpus:
-        if c["error"] or not c["frames"]:
-            raise Check(f"drgn: no stack for CPU {c['cpu']}'s task {c['pid']} ({c['comm']}): "
-                        f"{c['error'] or 'no frames'}")
-    # The notes are in CPU order; each holds the pid of the task that CPU ran (0: its idle
-    # task) and that task's stack pointer, which no other CPU shares.
-    for c, (pid, _, _) in zip(cpus, notes):
-        if pid != c["pid"]:
-            raise Check(f"vmcore: CPU {c['cpu']}'s NT_PRSTATUS is for pid {pid}, but that CPU "
-                        f"ran pid {c['pid']} ({c['comm']})")
-    sps = [sp for _, _, sp in notes]
-    if 0 in sps or len(set(sps)) != len(sps):
-        raise Check(f"vmcore: the NT_PRSTATUS stack pointers are not one per CPU: "
-                    f"{', '.join(f'{sp:#x}' for sp in sps)}")
-    return view
-
-
-def _absent(frames, want):
-    """What of `want` is not among `frames`, named for a message. An item of `want` is a
-    function name or a tuple of names any one of which will do (PANIC_ENTRY)."""
-    out = []
-    for fn in want:
-        names = fn if isinstance(fn, tuple) else (fn,)
-        if not any(n in frames for n in names):
-            out.append(" or ".join(repr(n) for n in names))
-    return out
-
-
-def _must_run_through(frames, want, whose):
-    absent = _absent(frames, want)
-    if absent:
-        raise Check(f"drgn: {whose} stack has no {', '.join(absent)} frame: "
-                    f"{' <- '.join(frames[:10])}")
-
 
 # What sysrq prints as it enters the crash handler, before it calls panic().
 SYSRQ_ENTERED = "sysrq: Trigger a crash"
@@ -340,7 +254,7 @@ class NotRaced(Check):
     """The two CPUs of `two` did not both reach the sysrq handler: the race was not run."""
 
 
-def trigger(flavour, kind, brk=""):
+def trigger(flavour, kind, brk="", timeout=None):
     """kexec -p, one kind of crash (TRIGGERS) on a 4-CPU guest, capture; the dump must hold
     every online CPU's registers, and its crashed stack run through what crashed.
 
@@ -350,12 +264,12 @@ def trigger(flavour, kind, brk=""):
     raced. Such a boot is not a result; it is booted again, up to TWO_ATTEMPTS times, and every
     boot that did race is held to the whole check."""
     if kind != "two":
-        return _trigger_once(flavour, kind, brk, f"trigger-{kind}")
+        return _trigger_once(flavour, kind, brk, f"trigger-{kind}", timeout)
     missed = []
     for attempt in range(1, TWO_ATTEMPTS + 1):
         name = "trigger-two" if attempt == 1 else f"trigger-two-{attempt}"
         try:
-            details = _trigger_once(flavour, kind, brk, name)
+            details = _trigger_once(flavour, kind, brk, name, timeout)
         except NotRaced as e:
             missed.append(str(e))
             continue
@@ -366,15 +280,15 @@ def trigger(flavour, kind, brk=""):
                 f"{'; '.join(missed)}")
 
 
-def _trigger_once(flavour, kind, brk, name):
+def _trigger_once(flavour, kind, brk, name, timeout):
     what, extra, line, want = TRIGGERS[kind]
     on_fact = {"nmi_now": lambda monitor: monitor.command("nmi")} if kind == "nmi" else None
-    run, d, img = _boot(flavour, "trigger", f"kdt.trigger={kind} {extra}", disk=True,
-                        name=name, brk=brk, mem_mib=TRIGGER_MEM_MIB,
+    run, d, img = boot(flavour, "trigger", f"kdt.trigger={kind} {extra}", disk=True,
+                        name=name, brk=brk, timeout=timeout, mem_mib=TRIGGER_MEM_MIB,
                         crashkernel=TWIN_CRASHKERNEL, cpus=TRIGGER_CPUS, on_fact=on_fact)
     first, cap = _crash_and_capture(run, "")
     _fact(first, "cpus_online", f"0-{TRIGGER_CPUS - 1}", "CPUs online before the crash")
-    vmcore = _carried_vmcore(cap, img, d)
+    vmcore = carried_vmcore(cap, img, d)
     details = check_elf(vmcore, first)
     # The crash's own line, from the dump's log: what printk says in NMI context (the NMI, the
     # double fault) reaches the console only later, which a kdump never lets come.
@@ -389,7 +303,7 @@ def _trigger_once(flavour, kind, brk, name):
     _, vmlinux = kbuild.artefacts(flavour)
     view = check_cpus(vmcore, vmlinux, d, TRIGGER_CPUS, brk)
     crashed = view["crashed"]
-    _must_run_through(crashed["frames"], want, "the crashed")
+    must_run_through(crashed["frames"], want, "the crashed")
     cpu = view["crashing_cpu"]
     if kind == "cpu3" and cpu != 3:
         raise Check(f"the crash was taken on CPU {cpu}, not on CPU 3 where it was triggered")
@@ -397,7 +311,7 @@ def _trigger_once(flavour, kind, brk, name):
         if cpu not in (1, 2):
             raise Check(f"the crash was taken on CPU {cpu}, not on CPU 1 or 2, which crashed")
         other = view["cpus"][3 - cpu]
-        _must_run_through(other["frames"], SYSRQ_STACK,
+        must_run_through(other["frames"], SYSRQ_STACK,
                           f"CPU {other['cpu']}'s (the one that lost the race into panic())")
     vmcore.unlink()
     details.update({
@@ -416,15 +330,15 @@ KDUMP_SKIPPED = "kdump skipped: the kexec lock is held"
 
 
 def midload_attempt(flavour, loader, seed, extra="", name=None, crash_loaded=True,
-                    mem_mib=TRIGGER_MEM_MIB, brk=""):
+                    mem_mib=TRIGGER_MEM_MIB, brk="", timeout=None):
     """One panic at a random moment (drawn from `seed`) of a loop of `loader` loads; returns
     whether the capture kernel came up, whether any second kernel booted and whether the first
     kernel said kdump was skipped. `extra` adds guest parameters (guest/scenarios/midload);
     with `crash_loaded` false no crash kernel is loaded first."""
-    run, d, _ = _boot(flavour, "midload", f"kdt.loader={loader} kdt.seed={seed} {extra}".strip(),
-                      name=name or f"midload-{loader}", brk=brk, mem_mib=mem_mib,
+    run, d, _ = boot(flavour, "midload", f"kdt.loader={loader} kdt.seed={seed} {extra}".strip(),
+                      name=name or f"midload-{loader}", brk=brk, timeout=timeout, mem_mib=mem_mib,
                       crashkernel=TWIN_CRASHKERNEL)
-    _expect_exit(run)
+    expect_exit(run)
     first = run.boots[0]
     if first.get("error"):
         raise Check(f"midload {MIDLOAD_LOADERS[loader]}: {first.get('error')}; see "
@@ -449,7 +363,7 @@ NO_KDUMP_ATTEMPTS = 2
 NO_KDUMP_INITRD_MIB = 32
 
 
-def no_kdump(flavour, brk=""):
+def no_kdump(flavour, brk="", timeout=None):
     """Panics in the middle of kexec -s -l loads with no crash kernel loaded: there is no
     kdump to wait for, so the kernel must not say kdump was skipped, and no capture kernel may
     come up; each panic goes on to reboot. (That the crash path does not wait for the lock
@@ -460,7 +374,8 @@ def no_kdump(flavour, brk=""):
     extra = (f"kdt.at=mid-load kdt.initrd_mib={NO_KDUMP_INITRD_MIB}"
              + ("" if loaded else " kdt.crash=none"))
     runs = [midload_attempt(flavour, "s-l", n, extra, crash_loaded=loaded, mem_mib=MEM_MIB,
-                            name="no-kdump" if n == 1 else f"no-kdump-{n}", brk=brk)
+                            name="no-kdump" if n == 1 else f"no-kdump-{n}", brk=brk,
+                            timeout=timeout)
             for n in range(1, NO_KDUMP_ATTEMPTS + 1)]
     # Every attempt's line first: with the fault, the one that found the lock held says so.
     for n, r in enumerate(runs, 1):
@@ -477,16 +392,6 @@ def no_kdump(flavour, brk=""):
             "log": runs[-1]["log"]}
 
 
-# VMCOREINFO keys whose values are this boot's or this build's (KASLR addresses, the build ID,
-# the crash time): the only values two flavours' dumps may differ in.
-VMCOREINFO_OWN = re.compile(r"^(SYMBOL\(.+\)|BUILD-ID|NUMBER\((VMALLOC_START|phys_base)\)"
-                            r"|KERNELOFFSET|CRASHTIME)$")
-
-
-def vmcoreinfo_lines(text):
-    return [tuple(line.split("=", 1)) if "=" in line else (line, "")
-            for line in text.splitlines() if line]
-
 
 def vmcoreinfo_compare(flavour, brk=""):
     """The VMCOREINFO of this flavour's kdump against the C flavour's: the same keys in the
@@ -500,32 +405,19 @@ def vmcoreinfo_compare(flavour, brk=""):
     c, r = vmcoreinfo_lines(theirs.read_text()), vmcoreinfo_lines(mine.read_text())
     if brk == "differ" and r:
         r[-2] = (r[-2][0], r[-2][1] + "0")
-    ck, rk = [k for k, _ in c], [k for k, _ in r]
-    if ck != rk:
-        first = next((i for i, (a, b) in enumerate(zip(ck, rk)) if a != b), min(len(ck), len(rk)))
-        raise Check(f"VMCOREINFO keys differ from C's at line {first + 1}: C has "
-                    f"{ck[first] if first < len(ck) else 'nothing'}, {flavour} "
-                    f"{rk[first] if first < len(rk) else 'nothing'} ({len(ck)} and {len(rk)} keys)")
-    differ = [f"{k}: C {a}, {flavour} {b}" for (k, a), (_, b) in zip(c, r)
-              if a != b and not VMCOREINFO_OWN.match(k)]
-    if differ:
-        raise Check(f"{len(differ)} VMCOREINFO value(s) differ from C's: " + "; ".join(differ[:3]))
-    own = sum(1 for (k, a), (_, b) in zip(c, r) if a != b)
-    return {"keys": f"{len(ck)}, the same and in the same order as C's",
-            "values": f"{len(ck) - own} equal; {own} differ, all addresses, build ID or crash time"}
-
+    return compare_vmcoreinfo(c, r, flavour)
 
 def errno_table_path(flavour):
     return BUILD / "runs" / flavour / "errno" / "errno.txt"
 
 
-def errno(flavour, brk=""):
+def errno(flavour, brk="", timeout=None):
     """The kexec_load errno table and seeded random lists from the test loader; the fixed
     cases must give ERRNO_TABLE's errno, a refused load must leave the loaded images in place
     (Rust core), and every case must give the C flavour's errno."""
     extra = f"kdt.seed={ERRNO_SEED} kdt.count={ERRNO_COUNT}"
-    run, d, _ = _boot(flavour, "errno", extra, brk=brk)
-    _expect_exit(run)
+    run, d, _ = boot(flavour, "errno", extra, brk=brk, timeout=timeout)
+    expect_exit(run)
     b = run.boots[0]
     _fact(b, "errno_rc", "0", "the test loader failed")
     res = _errno_results(run)
@@ -576,10 +468,11 @@ CYCLE_MIB = 16
 LEAK_BOUND_KIB = 768
 
 
-def cycles(flavour, brk=""):
+def cycles(flavour, brk="", timeout=None):
     """400 load/unload cycles of a normal and a crash image; free memory comes back."""
-    run, d, _ = _boot(flavour, "cycles", f"kdt.cycles={CYCLES} kdt.mib={CYCLE_MIB}", brk=brk)
-    _expect_exit(run)
+    run, d, _ = boot(flavour, "cycles", f"kdt.cycles={CYCLES} kdt.mib={CYCLE_MIB}", brk=brk,
+                     timeout=timeout)
+    expect_exit(run)
     _fact(run.boots[0], "cycles_rc", "0", "a load or unload failed")
     free = {}
     for _, line in run.lines:
@@ -604,7 +497,7 @@ RACE_ATTEMPTS = int(os.environ.get("KDT_RACE_ATTEMPTS", "30"))
 RACE_MIB = 48
 
 
-def race(flavour, brk=""):
+def race(flavour, brk="", timeout=None):
     """kexec -p against a shrinking crashkernel region: never both succeed.
 
     C holds the kexec lock through the whole load, so a shrink in the middle of it is refused
@@ -612,9 +505,9 @@ def race(flavour, brk=""):
     between; the load must then see that the region changed and refuse (EBUSY) rather than
     place the image in memory the kernel gave back. The run must also have met a load in
     progress at least once, or it tested nothing."""
-    run, d, _ = _boot(flavour, "race", f"kdt.attempts={RACE_ATTEMPTS} kdt.mib={RACE_MIB}",
-                      brk=brk)
-    _expect_exit(run)
+    run, d, _ = boot(flavour, "race", f"kdt.attempts={RACE_ATTEMPTS} kdt.mib={RACE_MIB}",
+                      brk=brk, timeout=timeout)
+    expect_exit(run)
     attempts, bad, took = [], [], None
     for _, line in run.lines:
         if "KDT-RACE-LOAD " in line:
@@ -652,11 +545,11 @@ MMAP_CONTRACT = [
 ]
 
 
-def kdump(flavour, kexec_flags="", brk="", stack_of="crashed", name="kdump"):
+def kdump(flavour, kexec_flags="", brk="", stack_of="crashed", name="kdump", timeout=None):
     """kexec -p, sysrq-c, capture; the dump is checked with readelf-style parsing,
     makedumpfile and drgn on the host."""
-    run, d, img = _boot(flavour, "kdump", f"kdt.kexec_flags={kexec_flags}", disk=True,
-                        name=name, brk=brk)
+    run, d, img = boot(flavour, "kdump", f"kdt.kexec_flags={kexec_flags}", disk=True,
+                        name=name, brk=brk, timeout=timeout)
     first, cap = _crash_and_capture(run, "", kexec_flags)
     if cap.get("vmcore") != "present":
         raise Check("the capture kernel has no /proc/vmcore")
@@ -695,94 +588,7 @@ def kdump(flavour, kexec_flags="", brk="", stack_of="crashed", name="kdump"):
     return details
 
 
-def check_elf(vmcore, first):
-    try:
-        core = elfcore.read(vmcore)
-    except elfcore.CoreError as e:
-        raise Check(f"vmcore ELF header: {e}")
-    if not core.phdrs or core.phdrs[0]["type"] != elfcore.PT_NOTE:
-        raise Check("vmcore: the first program header is not PT_NOTE")
-    if sum(1 for p in core.phdrs if p["type"] == elfcore.PT_NOTE) != 1:
-        raise Check("vmcore: PT_NOTE segments were not merged into one")
-    names = [(n, t) for n, t, _ in core.notes]
-    prstatus = names.count(("CORE", 1))
-    if prstatus < 1:
-        raise Check("vmcore: no NT_PRSTATUS note")
-    if ("VMCOREINFO", 0) not in names:
-        raise Check("vmcore: no VMCOREINFO note")
-    try:
-        ram, crash = elfcore.parse_iomem(first.every.get("iomem", []))
-    except ValueError as e:
-        raise Check(str(e)) from None
-    if not ram:
-        raise Check("the first kernel did not report its System RAM (/proc/iomem)")
-    missing = elfcore.uncovered(core, ram, crash)
-    if missing:
-        lo, hi = missing[0]
-        raise Check(f"vmcore: System RAM {lo:#x}-{hi - 1:#x} is not covered by any PT_LOAD")
-    return {"ELF": f"ELF{core.elf_class}, PT_NOTE first, {len(core.loads())} PT_LOAD cover RAM, "
-                   f"{prstatus} NT_PRSTATUS + VMCOREINFO"}
-
-
-def _tool(cmd, log, what):
-    with open(log, "w") as f:
-        res = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT)
-    if res.returncode != 0:
-        raise Check(f"{what} failed (exit {res.returncode}); output in {log}")
-
-
-def dump_dmesg(vmcore, d, line):
-    """The lines of the dump's kernel log (makedumpfile --dump-dmesg) that hold `line`."""
-    out = d / "dmesg.txt"
-    out.unlink(missing_ok=True)
-    _tool(["makedumpfile", "--dump-dmesg", str(vmcore), str(out)], d / "makedumpfile-dmesg.log",
-          "makedumpfile --dump-dmesg")
-    seen = [ln.strip() for ln in out.read_text(errors="replace").splitlines() if line in ln]
-    if not seen:
-        raise Check(f"makedumpfile --dump-dmesg: no '{line}' in {out}")
-    return seen
-
-
-def check_dmesg(vmcore, d):
-    return dump_dmesg(vmcore, d, PANIC_LINE)[0]
-
-
-def check_makedumpfile(vmcore, d):
-    out = d / "dump.d31"
-    out.unlink(missing_ok=True)
-    t0 = time.monotonic()
-    _tool(["makedumpfile", "-d", "31", "-c", str(vmcore), str(out)], d / "makedumpfile-d31.log",
-          "makedumpfile -d 31 -c")
-    secs = time.monotonic() - t0
-    if not out.exists() or out.stat().st_size == 0:
-        raise Check("makedumpfile -d 31 -c wrote no dump")
-    return f"{out.stat().st_size / 2**20:.1f} MiB in {secs:.1f} s"
-
-
-def check_stack(vmcore, vmlinux, d, which="crashed"):
-    py = VENV / "bin" / "python3"
-    if not py.exists():
-        raise KdtError(f"drgn is not installed in {VENV} (make deps)")
-    script = Path(__file__).with_name("drgn_stack.py")
-    out = d / "drgn-stack.txt"
-    with open(out, "w") as f:
-        res = subprocess.run([str(py), str(script), str(vmcore), str(vmlinux), which],
-                             stdout=f, stderr=subprocess.STDOUT, timeout=300)
-    text = out.read_text(errors="replace")
-    if res.returncode != 0:
-        raise Check(f"drgn could not read the dump (exit {res.returncode}): "
-                    f"{text.strip().splitlines()[-1] if text.strip() else ''}; see {out}")
-    text = symbols.demangle(text)
-    out.write_text(text)
-    frames = symbols.stack_frames(text)
-    absent = _absent(frames, STACK_MUST_HAVE)
-    if absent:
-        raise Check(f"drgn backtrace has no {', '.join(absent)} frame: "
-                    f"{' <- '.join(frames[:8])}; see {out}")
-    return text.rstrip()
-
-
-def _boot_text(run, index):
+def boot_text(run, index):
     """The serial lines of boot `index` of a run (from its 'Linux version' line on)."""
     starts = [i for i, (_, line) in enumerate(run.lines) if qemu.BOOT_LINE in line]
     if index >= len(starts):
@@ -791,22 +597,10 @@ def _boot_text(run, index):
     return "\n".join(line for _, line in run.lines[starts[index]:end])
 
 
-def _carried_vmcore(cap, img, d):
-    """The vmcore the capture kernel wrote to the artefact disk, extracted into `d` (the
-    disk image is deleted)."""
-    if cap.get("vmcore") != "present":
-        raise Check("the capture kernel has no /proc/vmcore")
-    vmcore = qemu.artefacts(img, d).get("vmcore")
-    img.unlink()
-    if vmcore is None:
-        raise Check("no vmcore written to the artefact disk by the capture kernel")
-    return vmcore
-
-
 def _crash_and_capture(run, craft, kexec_flags=""):
     """The first kernel loaded a crash kernel (its elfcorehdr crafted as asked) and crashed
     into it; returns the first and the capture kernel's boots."""
-    _expect_exit(run)
+    expect_exit(run)
     first = run.boots[0]
     if run.find("cannot allocate crashkernel") is not None:
         raise Check("the first kernel could not reserve its crashkernel= region (no free "
@@ -845,13 +639,13 @@ OOPS_MARKS = ("Oops", "BUG:", "WARNING:", "Call Trace", "Kernel panic",
               "general protection fault")
 
 
-def corrupt(flavour, mode, brk=""):
+def corrupt(flavour, mode, brk="", timeout=None):
     """kexec -p with a corrupt elfcorehdr, crash: the capture kernel refuses the header with an
     error naming the field, has no /proc/vmcore, and keeps running."""
-    run, d, _ = _boot(flavour, "corrupt", f"kdt.elfcorehdr={mode}", name=f"corrupt-{mode}",
-                      brk=brk)
+    run, d, _ = boot(flavour, "corrupt", f"kdt.elfcorehdr={mode}", name=f"corrupt-{mode}",
+                      brk=brk, timeout=timeout)
     _, cap = _crash_and_capture(run, mode)
-    text = _boot_text(run, 1)
+    text = boot_text(run, 1)
     errors = [line.strip() for line in text.splitlines() if "vmcore: elfcorehdr at" in line]
     if not any(CORRUPT[mode] in line for line in errors):
         raise Check(f"no error naming the corruption ('{CORRUPT[mode]}') from the capture "
@@ -873,28 +667,15 @@ TWIN_MEM_MIB = int(os.environ.get("KDT_TWIN_MEM_MIB", "512"))
 TWIN_CRASHKERNEL = os.environ.get("KDT_TWIN_CRASHKERNEL", "192M")
 
 
-def _first_difference(a, b):
-    """Offset of the first byte where files `a` and `b` differ (or where the shorter ends)."""
-    with open(a, "rb") as fa, open(b, "rb") as fb:
-        off = 0
-        while True:
-            x, y = fa.read(1 << 20), fb.read(1 << 20)
-            if x != y:
-                n = min(len(x), len(y))
-                return off + next((i for i in range(n) if x[i] != y[i]), n)
-            if not x:
-                return None
-            off += len(x)
-
-
-def twin(flavour, elf32=False, brk=""):
+def twin(flavour, elf32=False, brk="", timeout=None):
     """One crash, both providers: /proc/vmcore (C) and /proc/vmcore-rust, carried out whole,
     must be identical byte for byte, and makedumpfile -d 31 (mmap and --non-mmap) of each in
     the capture kernel must give identical output."""
     name = "twin-elf32" if elf32 else "twin-elf64"
     craft = "elf32" if elf32 else ""
-    run, d, img = _boot(flavour, "twin", f"kdt.elfcorehdr={craft}", disk=True, name=name,
-                        brk=brk, mem_mib=TWIN_MEM_MIB, disk_mib=2 * TWIN_MEM_MIB + 64,
+    run, d, img = boot(flavour, "twin", f"kdt.elfcorehdr={craft}", disk=True, name=name,
+                        brk=brk, timeout=timeout, mem_mib=TWIN_MEM_MIB,
+                        disk_mib=2 * TWIN_MEM_MIB + 64,
                         crashkernel=TWIN_CRASHKERNEL)
     _, cap = _crash_and_capture(run, craft)
     for who, path in (("c", "/proc/vmcore"), ("rust", "/proc/vmcore-rust")):
@@ -908,7 +689,7 @@ def twin(flavour, elf32=False, brk=""):
     if "c" not in arts or "rust" not in arts:
         raise Check(f"the capture kernel did not carry out both files (got {sorted(arts)})")
     img.unlink()
-    at = _first_difference(arts["c"], arts["rust"])
+    at = first_difference(arts["c"], arts["rust"])
     if at is not None:
         diff.append(f"content: first difference at byte {at:#x}")
     if diff:
@@ -930,43 +711,48 @@ def _stack_of(brk):
     return "2" if brk == "backtrace" else "crashed"
 
 
+# Each scenario of this module: (what it checks, fn(flavour, brk, timeout)); `brk` names the
+# fault that breaks its check (--break), `timeout` bounds each QEMU run (None: TIMEOUT).
+# kdtlib/registry.py joins this table with the other modules' scenarios.
 SCENARIOS = {
-    "reboot": ("fast reboot: kexec -l + kexec -e, marker seen", lambda f, b: reboot(f, brk=b)),
+    "reboot": ("fast reboot: kexec -l + kexec -e, marker seen",
+               lambda f, b, t: reboot(f, brk=b, timeout=t)),
     "reboot-s": ("fast reboot via kexec_file_load (kexec -s -l, -e)",
-                 lambda f, b: reboot(f, "-s", brk=b)),
+                 lambda f, b, t: reboot(f, "-s", brk=b, timeout=t)),
     "kdump": ("kdump: kexec -p, sysrq-c, capture, makedumpfile, drgn",
-              lambda f, b: kdump(f, brk=b, stack_of=_stack_of(b))),
+              lambda f, b, t: kdump(f, brk=b, stack_of=_stack_of(b), timeout=t)),
     "kdump-s": ("kdump via kexec_file_load (kexec -s -p)",
-                lambda f, b: kdump(f, "-s", brk=b, stack_of=_stack_of(b), name="kdump-s")),
-    "unload": ("unload: kexec -u and kexec -p -u", lambda f, b: unload(f, brk=b)),
+                lambda f, b, t: kdump(f, "-s", brk=b, stack_of=_stack_of(b), name="kdump-s",
+                                      timeout=t)),
+    "unload": ("unload: kexec -u and kexec -p -u",
+               lambda f, b, t: unload(f, brk=b, timeout=t)),
     "errno": ("kexec_load errno table and 2,000 random lists from the test loader",
-              lambda f, b: errno(f, brk=b)),
+              lambda f, b, t: errno(f, brk=b, timeout=t)),
     "cycles": ("400 load/unload cycles (normal and crash image), free memory comes back",
-               lambda f, b: cycles(f, brk=b)),
+               lambda f, b, t: cycles(f, brk=b, timeout=t)),
     "race": ("kexec -p while kexec_crash_size shrinks the region: never both succeed",
-             lambda f, b: race(f, brk=b)),
+             lambda f, b, t: race(f, brk=b, timeout=t)),
     "no-kdump": ("a panic with no crash kernel while kexec -s -l holds the lock: no "
-                 "'kdump skipped', no capture, reboot", lambda f, b: no_kdump(f, brk=b)),
+                 "'kdump skipped', no capture, reboot",
+                 lambda f, b, t: no_kdump(f, brk=b, timeout=t)),
     "hotplug": ("crash hotplug: kexec -s -p, CPU 1 off, on, off, crash; the dump shows CPU 0",
-                lambda f, b: hotplug(f, brk=b)),
+                lambda f, b, t: hotplug(f, brk=b, timeout=t)),
     "memhotplug": ("crash hotplug: kexec -s -p, a DIMM plugged in, crash; the dump covers it",
-                   lambda f, b: memhotplug(f, brk=b)),
+                   lambda f, b, t: memhotplug(f, brk=b, timeout=t)),
+    # No guest: it compares two kdump scenarios' files.
     "vmcoreinfo": ("VMCOREINFO of the kdump dump: C's keys, order and values",
-                   lambda f, b: vmcoreinfo_compare(f, brk=b)),
+                   lambda f, b, t: vmcoreinfo_compare(f, brk=b)),
     "twin": ("C and Rust /proc/vmcore identical (ELF64), whole and via makedumpfile",
-             lambda f, b: twin(f, brk=b)),
+             lambda f, b, t: twin(f, brk=b, timeout=t)),
     "twin-elf32": ("C and Rust /proc/vmcore identical from an ELF32 elfcorehdr",
-                   lambda f, b: twin(f, elf32=True, brk=b)),
+                   lambda f, b, t: twin(f, elf32=True, brk=b, timeout=t)),
+    **{f"trigger-{kind}": (f"{what}: captured, every CPU's registers in the dump",
+                           lambda f, b, t, k=kind: trigger(f, k, brk=b, timeout=t))
+       for kind, (what, *_) in TRIGGERS.items()},
+    **{f"corrupt-{mode}": (f"corrupt elfcorehdr ({mode}) refused: '{text}', no vmcore, no oops",
+                           lambda f, b, t, m=mode: corrupt(f, m, brk=b, timeout=t))
+       for mode, text in CORRUPT.items()},
 }
-for _kind, (_what, *_) in TRIGGERS.items():
-    SCENARIOS[f"trigger-{_kind}"] = (
-        f"{_what}: captured, every CPU's registers in the dump",
-        lambda f, b, k=_kind: trigger(f, k, brk=b))
-for _mode, _text in CORRUPT.items():
-    SCENARIOS[f"corrupt-{_mode}"] = (
-        f"corrupt elfcorehdr ({_mode}) refused: '{_text}', no vmcore, no oops",
-        lambda f, b, m=_mode: corrupt(f, m, brk=b))
-
 
 # What lockdep, RCU-lockdep and the might_sleep() checks print when they find something.
 LOCKDEP_MARKS = ("WARNING:", "BUG:", "DEBUG_LOCKS_WARN_ON", "INFO: possible", "INFO: trying to")
@@ -982,27 +768,3 @@ def lockdep_reports(log):
             lines += marked_lines(path.read_text(errors="replace"), LOCKDEP_MARKS)
     return lines
 
-
-def run_scenario(name, flavour, brk=""):
-    desc, fn = SCENARIOS[name]
-    res = Result(name, flavour)
-    t0 = time.monotonic()
-    try:
-        res.details = fn(flavour, brk) or {}
-        if flavour == "lockdep":
-            reports = lockdep_reports(BUILD / "runs" / flavour / run_name(name, brk)
-                                      / "serial.log")
-            if reports:
-                raise Check(f"lockdep reported: {reports[0]}"
-                            + (f" (and {len(reports) - 1} more lines)" if len(reports) > 1
-                               else ""))
-        res.ok = True
-        res.reason = desc
-    except Check as e:
-        res.fail(str(e))
-    except Exception as e:  # noqa: BLE001 - a harness fault fails this row, not the whole check
-        traceback.print_exc()
-        res.fail(f"harness error: {type(e).__name__}: {e}")
-    res.secs = time.monotonic() - t0
-    res.log = BUILD / "runs" / flavour / run_name(name, brk) / "serial.log"
-    return res

@@ -130,7 +130,7 @@ def parse_patch(path):
 def _pristine():
     """A git repository of the unpacked tarball, made once per tarball."""
     stamp = PRISTINE / ".git" / "kdump-tarball"
-    ident = tree._tarball_id()
+    ident = tree.tarball_id()
     if stamp.exists() and stamp.read_text() == ident:
         return
     progress(f"series: {TARBALL.name} into a git repository, build/pristine (about 1 min)")

@@ -32,7 +32,7 @@ class CallGraphTest(unittest.TestCase):
     def test_a_panic_reached_through_a_tail_jump_is_found(self):
         graph = callgraph.parse(OBJDUMP)
         bad = callgraph.violations(graph, ["__crash_kexec"])
-        self.assertEqual([(callgraph._short(f), why) for f, why, _ in bad],
+        self.assertEqual([(callgraph.short_name(f), why) for f, why, _ in bad],
                          [("panic_const_add_overflow", "can panic")])
         self.assertEqual(callgraph.chain(graph, ["__crash_kexec"], bad[0][0]),
                          ["__crash_kexec", "tail", "panic_const_add_overflow"])

@@ -9,7 +9,7 @@ from . import debscen, fleet, qemu
 def _run(lines):
     run = qemu.Run("/dev/null")
     for i, text in enumerate(lines):
-        qemu._line(run, float(i), text.encode(), open("/dev/null", "w"))
+        qemu.console_line(run, float(i), text.encode(), open("/dev/null", "w"))
     return run
 
 

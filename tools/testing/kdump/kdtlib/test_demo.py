@@ -6,7 +6,7 @@ import unittest
 
 from . import cli
 from .report import Row
-from .scenarios import Result
+from .registry import Result
 
 BACKTRACE = """\
 thread 1 (sh)

@@ -15,7 +15,7 @@ def facts(*lines):
         res = qemu.Run(Path(d) / "serial.log")
         with open(res.log, "w") as logf:
             for i, line in enumerate((BOOT, *lines)):
-                qemu._line(res, float(i), line.encode(), logf)
+                qemu.console_line(res, float(i), line.encode(), logf)
     return res.boots[-1].every
 
 
@@ -50,7 +50,7 @@ class Mending(unittest.TestCase):
             res = qemu.Run(Path(d) / "serial.log")
             with open(res.log, "w") as logf:
                 for i, line in enumerate((BOOT, "KDT: a[    2.000000] Kernel panic - x", "=1")):
-                    qemu._line(res, float(i), line.encode(), logf)
+                    qemu.console_line(res, float(i), line.encode(), logf)
         self.assertIsNotNone(res.find("Kernel panic"))
         self.assertEqual(res.boots[-1].every, {"a": ["1"]})
 

@@ -46,7 +46,7 @@ class FailedPatch(unittest.TestCase):
     def _apply(self):
         with mock.patch.object(tree, "SRC", self.src), \
                 mock.patch.object(tree, "progress", lambda msg: None):
-            tree._patch(self.patch.name, self.patch, reverse=False)
+            tree.apply_patch(self.patch.name, self.patch, reverse=False)
 
     def test_applies_when_the_source_matches(self):
         (self.src / "kernel" / "demo.c").write_text(ORIGINAL)

@@ -38,7 +38,7 @@ def _diff_sha(path):
     return hashlib.sha256(text[start:] if start >= 0 else text).hexdigest()
 
 
-def _tarball_id():
+def tarball_id():
     st = TARBALL.stat()
     return f"{TARBALL}:{st.st_size}:{int(st.st_mtime)}"
 
@@ -96,7 +96,7 @@ def _unpack(old=None):
     run(["tar", "-xf", str(TARBALL), "-C", str(tmp), "--strip-components=1", "--touch"])
     tmp.rename(SRC)
     APPLIED.mkdir()
-    state = {"tarball": _tarball_id(), "patches": []}
+    state = {"tarball": tarball_id(), "patches": []}
     _save_state(state)
     progress(f"src: Linux {kernel_version()} from {TARBALL}")
     return state
@@ -136,7 +136,7 @@ def failed_hunks(patch_text, dry_output):
     return out
 
 
-def _patch(name, path, reverse):
+def apply_patch(name, path, reverse):
     verb = "reverting" if reverse else "applying"
     cmd = ["patch", "-p1", "--batch", "--reverse" if reverse else "--forward", "--quiet",
            "-i", str(path)]
@@ -159,14 +159,14 @@ def _sync_patches(state):
     while keep < len(have) and keep < len(want) and have[keep] == want[keep]:
         keep += 1
     for entry in reversed(have[keep:]):
-        _patch(entry["name"], APPLIED / entry["name"], reverse=True)
+        apply_patch(entry["name"], APPLIED / entry["name"], reverse=True)
         (APPLIED / entry["name"]).unlink()
         state["patches"].pop()
         _save_state(state)
     for entry in want[:keep]:
         shutil.copy(ROOT / "patches" / entry["name"], APPLIED / entry["name"])
     for entry in want[keep:]:
-        _patch(entry["name"], ROOT / "patches" / entry["name"], reverse=False)
+        apply_patch(entry["name"], ROOT / "patches" / entry["name"], reverse=False)
         shutil.copy(ROOT / "patches" / entry["name"], APPLIED / entry["name"])
         state["patches"].append(entry)
         _save_state(state)
@@ -210,7 +210,7 @@ def prepare():
     state = _load_state()
     if state is None or not SRC.exists():
         state = _unpack()
-    elif state.get("tarball") != _tarball_id():
+    elif state.get("tarball") != tarball_id():
         state = _unpack(old=kernel_version())
     _sync_patches(state)
     _overlay(state)
