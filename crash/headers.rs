@@ -10,10 +10,16 @@ use kernel::ffi::c_void;
 use kernel::prelude::*;
 
 use crate::cpu_notes;
-use crate::elf::EM_X86_64;
 use crate::elfcore::{self, CoreInfo, KernelText, Range};
 use crate::sys;
 use crate::vmcoreinfo;
+
+/// `ELF_ARCH`: this architecture's `e_machine`, the one C's `crash_prepare_elf64_headers()`
+/// writes (bindgen has no `ELF_ARCH` for arm64).
+#[cfg(CONFIG_X86_64)]
+const ELF_ARCH: u16 = bindings::EM_X86_64 as u16;
+#[cfg(CONFIG_ARM64)]
+const ELF_ARCH: u16 = bindings::EM_AARCH64 as u16;
 
 /// `ELF_CORE_HEADER_ALIGN`.
 const HEADER_ALIGN: usize = 4096;
@@ -94,7 +100,7 @@ pub(crate) unsafe fn prepare(
         }
     });
     let info = CoreInfo {
-        machine: EM_X86_64,
+        machine: ELF_ARCH,
         osabi: OSABI,
         cpu_note_size: core::mem::size_of::<bindings::note_buf_t>() as u64,
         vmcoreinfo_note: sys::paddr_vmcoreinfo_note(),

@@ -84,6 +84,7 @@ fn lock_for_crash() -> Option<KexecGuard> {
 }
 
 // The offsets `setup_regs` writes at: x86_64's `struct pt_regs`.
+#[cfg(CONFIG_X86_64)]
 const _: () = {
     use bindings::pt_regs as R;
     use core::mem::offset_of;
@@ -107,6 +108,7 @@ const _: () = {
 /// # Safety
 ///
 /// `regs` is null or points to registers.
+#[cfg(CONFIG_X86_64)]
 #[inline(always)]
 unsafe fn setup_regs(fixed: &mut bindings::pt_regs, regs: *const bindings::pt_regs) {
     if !regs.is_null() {
@@ -147,6 +149,21 @@ unsafe fn setup_regs(fixed: &mut bindings::pt_regs, regs: *const bindings::pt_re
             out("rax") _,
         );
     }
+}
+
+/// `crash_setup_regs()` off x86_64 (arm64, built only): the architecture's C inline, through
+/// a helper. The registers it saves are the helper's, one frame below the crash path, whose
+/// frame is gone when the dump is read; an architecture that boots this path gives it an
+/// inline `asm!` as x86_64 has, first.
+///
+/// # Safety
+///
+/// `regs` is null or points to registers.
+#[cfg(not(CONFIG_X86_64))]
+unsafe fn setup_regs(fixed: &mut bindings::pt_regs, regs: *const bindings::pt_regs) {
+    // SAFETY: `regs` is null or points to registers (this function's `# Safety`), which
+    // `crash_setup_regs()` reads only when not null; `fixed` is ours to write.
+    unsafe { bindings::crash_setup_regs(fixed, regs.cast_mut()) };
 }
 
 /// `PANIC_CPU_INVALID`.

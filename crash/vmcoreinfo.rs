@@ -277,7 +277,11 @@ fn write_keys() {
             .cast::<bindings::nodemask_t>()
             .wrapping_add(bindings::node_states_N_ONLINE as usize),
     );
+    // x86_64 names its top page table `init_top_pgt` (`swapper_pg_dir` is a macro for it).
+    #[cfg(CONFIG_X86_64)]
     symbol("swapper_pg_dir", ptr::addr_of!(bindings::init_top_pgt));
+    #[cfg(not(CONFIG_X86_64))]
+    symbol("swapper_pg_dir", ptr::addr_of!(bindings::swapper_pg_dir));
     symbol("_stext", ptr::addr_of!(bindings::_stext));
     info!("NUMBER(VMALLOC_START)=0x{:x}\n", sys::vmalloc_start());
     #[cfg(not(CONFIG_NUMA))]

@@ -59,28 +59,28 @@ pub(crate) fn source_memory_limit() -> usize {
     // SAFETY: on x86_64 the limit is `MAXMEM - 1`, `(1 << MAX_PHYSMEM_BITS) - 1`: a constant,
     // or with `CONFIG_X86_5LEVEL` one that tests the LA57 CPU feature bit, fixed at boot.
     // Arithmetic, reading nothing else.
-    unsafe { bindings::KEXEC_SOURCE_MEMORY_LIMIT() as usize }
+    unsafe { bindings::kexec_source_memory_limit() as usize }
 }
 
 /// `KEXEC_DESTINATION_MEMORY_LIMIT`.
 pub(crate) fn destination_memory_limit() -> u64 {
     // SAFETY: `MAXMEM - 1`, as for `source_memory_limit`: arithmetic on at most a CPU feature
     // bit fixed at boot.
-    unsafe { bindings::KEXEC_DESTINATION_MEMORY_LIMIT() as u64 }
+    unsafe { bindings::kexec_destination_memory_limit() as u64 }
 }
 
 /// `KEXEC_CONTROL_MEMORY_LIMIT`.
 pub(crate) fn control_memory_limit() -> u64 {
     // SAFETY: `MAXMEM - 1`, as for `source_memory_limit`: arithmetic on at most a CPU feature
     // bit fixed at boot.
-    unsafe { bindings::KEXEC_CONTROL_MEMORY_LIMIT() as u64 }
+    unsafe { bindings::kexec_control_memory_limit() as u64 }
 }
 
 /// `KEXEC_CRASH_CONTROL_MEMORY_LIMIT`.
 pub(crate) fn crash_control_memory_limit() -> u64 {
     // SAFETY: x86_64 leaves it `KEXEC_CONTROL_MEMORY_LIMIT`, `MAXMEM - 1`, as for
     // `source_memory_limit`: arithmetic on at most a CPU feature bit fixed at boot.
-    unsafe { bindings::KEXEC_CRASH_CONTROL_MEMORY_LIMIT() as u64 }
+    unsafe { bindings::kexec_crash_control_memory_limit() as u64 }
 }
 
 /// `phys_to_boot_phys()`: arithmetic (the identity on x86_64).

@@ -87,6 +87,7 @@ mod rust_kexec {
         let i = b.get();
         assert!(!i.control_code_page.is_null() && !i.swap_page.is_null());
         assert!(arch::prepare(i).is_ok());
+        #[cfg(CONFIG_X86_64)]
         assert!(!i.arch.pgd.is_null());
         assert!(segment::load(i, 0, &mut Source::Kernel(&data)).is_ok());
         assert!(segment::load(i, 1, &mut Source::Kernel(&[])).is_ok());

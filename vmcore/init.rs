@@ -12,6 +12,13 @@ use crate::sys;
 use crate::vbuf::VBuf;
 use crate::PAGE;
 
+/// `ELF_ARCH`: this architecture's `e_machine`, the one C's `vmcore_elf64_check_arch()`
+/// accepts (bindgen has no `ELF_ARCH` for arm64).
+#[cfg(CONFIG_X86_64)]
+const ELF_ARCH: u16 = kernel::bindings::EM_X86_64 as u16;
+#[cfg(CONFIG_ARM64)]
+const ELF_ARCH: u16 = kernel::bindings::EM_AARCH64 as u16;
+
 /// Why the elfcorehdr was not turned into a dump. Logged once, by [`init`].
 enum Failure {
     /// The header itself is wrong: the error names the field and its value.
@@ -64,7 +71,7 @@ fn parse(addr: u64, size: u64) -> Result<Vmcore, Failure> {
         .get_mut(..class.ehdr_size())
         .ok_or(elf::Error::Overflow { what: "e_ehsize" })?;
     sys::elfcorehdr_read(eh, addr).map_err(failed("reading the ELF header"))?;
-    let ehdr = elf::parse_ehdr(eh, elf::EM_X86_64)?;
+    let ehdr = elf::parse_ehdr(eh, ELF_ARCH)?;
     let hsize = ehdr.headers_size();
     if size != 0 && hsize as u64 > size {
         return Err(elf::Error::Truncated {

@@ -54,10 +54,20 @@ pub(crate) fn zero_pfn() -> u64 {
 
 /// One past the highest physical address this CPU can have: what the header describes must end
 /// below it.
+#[cfg(CONFIG_X86_64)]
 pub(crate) fn phys_limit() -> u64 {
     // SAFETY: `boot_cpu_data` is set up long before initcalls run and not written after.
     let bits = unsafe { bindings::boot_cpu_data.x86_phys_bits };
     1u64.checked_shl(bits.into()).unwrap_or(u64::MAX)
+}
+
+/// One past the highest physical address this kernel can map (`MAX_PHYSMEM_BITS`), where the
+/// CPU's own limit is not at hand (architectures other than x86_64, built only).
+#[cfg(not(CONFIG_X86_64))]
+pub(crate) fn phys_limit() -> u64 {
+    // SAFETY: `MAX_PHYSMEM_BITS` is a constant or reads a boot-time setting (arm64's LPA2).
+    let bits = unsafe { bindings::vmcore_max_physmem_bits() };
+    1u64.checked_shl(bits).unwrap_or(u64::MAX)
 }
 
 /// The `elfcorehdr=` address and size (0 when the command line gave none).

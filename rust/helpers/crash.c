@@ -112,4 +112,15 @@ void *rust_helper_kmap_local_pfn(unsigned long pfn)
 	return kmap_local_pfn(pfn);
 }
 
+#ifndef CONFIG_X86_64
+/*
+ * kdump/crash/panic.rs off x86_64 (built only): the registers saved are this
+ * helper's. x86_64 captures them in Rust, inline, as C inlines this into
+ * __crash_kexec().
+ */
+void rust_helper_crash_setup_regs(struct pt_regs *newregs, struct pt_regs *oldregs)
+{
+	crash_setup_regs(newregs, oldregs);
+}
+#endif
 #endif /* CONFIG_CRASH_DUMP_RUST */

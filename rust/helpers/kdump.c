@@ -11,6 +11,22 @@
 #include <linux/sched.h>
 #include <linux/uio.h>
 
+#ifdef CONFIG_PROC_VMCORE_RUST
+#ifndef CONFIG_X86_64
+/* kdump/vmcore/sys.rs: the physical address limit off x86_64 (built only). */
+unsigned int rust_helper_vmcore_max_physmem_bits(void)
+{
+	return MAX_PHYSMEM_BITS;
+}
+#endif
+
+/* A static inline on arm64; x86_64 defines the function, which is then called directly. */
+void __iomem *rust_helper_ioremap_cache(resource_size_t offset, unsigned long size)
+{
+	return ioremap_cache(offset, size);
+}
+#endif
+
 size_t rust_helper_iov_iter_count(const struct iov_iter *i)
 {
 	return iov_iter_count(i);

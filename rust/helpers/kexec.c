@@ -182,22 +182,27 @@ gfp_t rust_helper_KEXEC_CONTROL_MEMORY_GFP(void)
 	return KEXEC_CONTROL_MEMORY_GFP;
 }
 
-unsigned long rust_helper_KEXEC_SOURCE_MEMORY_LIMIT(void)
+/*
+ * The memory limits are code on x86_64 (MAXMEM with 5-level paging) and
+ * constants elsewhere, where bindgen would expose the constant under the
+ * macro's name: the helpers are named kexec_*_memory_limit.
+ */
+unsigned long rust_helper_kexec_source_memory_limit(void)
 {
 	return KEXEC_SOURCE_MEMORY_LIMIT;
 }
 
-unsigned long rust_helper_KEXEC_DESTINATION_MEMORY_LIMIT(void)
+unsigned long rust_helper_kexec_destination_memory_limit(void)
 {
 	return KEXEC_DESTINATION_MEMORY_LIMIT;
 }
 
-unsigned long rust_helper_KEXEC_CONTROL_MEMORY_LIMIT(void)
+unsigned long rust_helper_kexec_control_memory_limit(void)
 {
 	return KEXEC_CONTROL_MEMORY_LIMIT;
 }
 
-unsigned long rust_helper_KEXEC_CRASH_CONTROL_MEMORY_LIMIT(void)
+unsigned long rust_helper_kexec_crash_control_memory_limit(void)
 {
 	return KEXEC_CRASH_CONTROL_MEMORY_LIMIT;
 }

@@ -61,8 +61,11 @@ class Flavour:
     kernel tree) merged, then base.config, the `seed`'s fragment, `extra_fragments` and its own
     (a `start_config` other than tinyconfig takes its own fragment alone). Its first build
     starts from a copy of `seed`'s tree, or of `tree_seed`'s when only the tree is shared.
-    `parts` says where it takes each replaced part (PARTS) from (None: no provider rows);
-    `suite` is the command that runs its `scenarios` ("check", "configs", or None)."""
+    `parts` says where it takes each replaced part (PARTS) from (None: no provider rows; a
+    part it lacks is another architecture's); `suite` is the command that runs its `scenarios`
+    ("check", "configs", or None). `arch` is the ARCH= it is built for and `image` what its
+    build makes (a flavour of another architecture is a compile test: vmlinux, no scenario);
+    `layout` whether the bindings' struct layouts are compared with its DWARF."""
 
     name: str
     what: str
@@ -75,6 +78,9 @@ class Flavour:
     parts: dict | None = field(default=None, hash=False)
     suite: str | None = None
     scenarios: tuple = ()
+    arch: str = "x86_64"
+    image: str = "bzImage"
+    layout: bool = True
 
 
 FLAVOURS = {f.name: f for f in (
@@ -98,6 +104,11 @@ FLAVOURS = {f.name: f for f in (
     Flavour("minimal", "a minimal kernel with every Rust part on (the Rust flavour with options "
             "taken away); built by `make configs`", extra_fragments=("rust.config",),
             parts=ALL_RUST, suite="configs"),
+    Flavour("arm64", "every Rust part built for arm64 (COMPILE_TEST): the architecture "
+            "interface proven by a second compiler; built by `make configs`, not booted",
+            # tinyconfig of arm64 and its own fragment (base.config is the x86 guests')
+            arch="arm64", image="vmlinux", layout=False,
+            parts={part: RUST for part in PARTS if part != "kexec-x86"}, suite="configs"),
     Flavour("lockdep", "the Rust flavour with lockdep and RCU-lockdep on, for the scenarios "
             "whose kernel paths take locks and read sections", extra_fragments=("rust.config",),
             parts=ALL_RUST, suite="check",
@@ -138,5 +149,5 @@ def providers():
     """{part: {flavour: wanted(...)}} for every flavour with provider rows, parts in PARTS
     order."""
     return {part: {name: wanted(part, f.parts[part]) for name, f in FLAVOURS.items()
-                   if f.parts is not None}
+                   if f.parts is not None and part in f.parts}
             for part in PARTS}

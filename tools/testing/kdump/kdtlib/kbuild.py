@@ -23,8 +23,8 @@ def flavour_dir(flavour):
 def fragments(flavour):
     """The config fragments a flavour is made of, in merge order."""
     record = flavours.get(flavour)
-    if record.start_config != "tinyconfig":
-        # Not the test guests' tiny base: a full config of its own (make configs).
+    if record.start_config != "tinyconfig" or record.arch != "x86_64":
+        # Not the test guests' tiny base: a config of its own (make configs).
         frags = [CONFIGS / f"{flavour}.config"]
     else:
         seed = record.seed
@@ -42,7 +42,8 @@ def make(flavour, *targets, log=None, check=True):
     A build beside other work runs from a thread that lowered its own nice value (cli.py)."""
     out = flavour_dir(flavour)
     # ARCH=x86_64 as kunit.py passes it: a build with another ARCH spelling rebuilds it all.
-    cmd = ["make", "-C", str(SRC), f"O={out}", "ARCH=x86_64", "LLVM=1", f"-j{JOBS}", *targets]
+    cmd = ["make", "-C", str(SRC), f"O={out}", f"ARCH={flavours.get(flavour).arch}", "LLVM=1",
+           f"-j{JOBS}", *targets]
     return run(cmd, log=log or out / "build.log", check=check)
 
 
@@ -82,7 +83,8 @@ def _check_config(out, frags):
 def _rust_available(flavour):
     """Stop early, with the kernel's own explanation, when rustc/bindgen/rust-src do not fit."""
     out = flavour_dir(flavour)
-    res = subprocess.run(["make", "-C", str(SRC), f"O={out}", "ARCH=x86_64", "LLVM=1",
+    res = subprocess.run(["make", "-C", str(SRC), f"O={out}", f"ARCH={flavours.get(flavour).arch}",
+                          "LLVM=1",
                           "rustavailable"],
                          env=tool_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if res.returncode != 0:
@@ -157,16 +159,18 @@ def _drop_replaced(out):
 
 
 def build(flavour):
-    """Build bzImage (and vmlinux); returns seconds taken."""
+    """Build bzImage (and vmlinux), or vmlinux alone for a compile test; returns seconds
+    taken."""
     seed(flavour)
     out = flavour_dir(flavour)
     out.mkdir(parents=True, exist_ok=True)
     (out / "build.log").write_text("")  # this build's log only
     configure(flavour)
-    progress(f"build {flavour}: make ARCH=x86_64 LLVM=1 -j{JOBS} bzImage (~10 min from scratch on "
-             f"2 cores, less when incremental; log: {out}/build.log)")
+    record = flavours.get(flavour)
+    progress(f"build {flavour}: make ARCH={record.arch} LLVM=1 -j{JOBS} {record.image} (~10 min "
+             f"from scratch on 2 cores, less when incremental; log: {out}/build.log)")
     t0 = time.monotonic()
-    make(flavour, "bzImage")
+    make(flavour, record.image)
     _drop_replaced(out)
     secs = time.monotonic() - t0
     progress(f"build {flavour}: done in {secs:.0f} s")
