@@ -2,8 +2,9 @@
 
 //! The C entry points of the kexec core: the functions `kernel/kexec_core.c` provided, under
 //! their names and signatures (`include/linux/kexec.h`, `kernel/kexec_internal.h`), plus
-//! `do_kexec_load()` for `kernel/kexec.c`. The x86_64 hooks are in `x86_64/exports.rs`. Each converts its raw arguments,
-//! calls the Rust function behind it and maps the error to a negative errno.
+//! `do_kexec_load()` for `kernel/kexec.c`. Each converts its raw arguments, calls the Rust
+//! function behind it and maps the error to a negative errno. The x86_64 hooks are in
+//! `x86_64/exports.rs`.
 
 use core::ptr;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr};

@@ -8,13 +8,13 @@
 //! they are arithmetic over two bases fixed early in boot, by KASLR and the paging mode: the
 //! `struct page` array (`vmemmap`, `CONFIG_SPARSEMEM_VMEMMAP`) and the direct map of all
 //! memory (`PAGE_OFFSET`; there is no highmem). Boot addresses are physical addresses (x86 has
-//! no `phys_to_boot_phys()` of its own).
+//! no `phys_to_boot_phys()` of its own). `rust/helpers/kexec.c` refuses to build if one of
+//! these stops holding, and the `rust_kexec` KUnit suite compares every function here with
+//! the C inline it stands for.
 //!
 //! Elsewhere (arm64, built only) the `struct page` arithmetic holds as it does on every
 //! `SPARSEMEM_VMEMMAP` kernel, but the direct map is not one base (arm64's `__va()` subtracts
-//! the start of memory and ORs the base), so [`phys_virt`] asks C. `rust/helpers/kexec.c` refuses to build if one of
-//! these stops holding, and the `rust_kexec` KUnit suite compares every function here with
-//! the C inline it stands for.
+//! the start of memory and ORs the base), so [`phys_virt`] asks C.
 
 use core::mem::{offset_of, size_of};
 use core::sync::atomic::{AtomicUsize, Ordering};

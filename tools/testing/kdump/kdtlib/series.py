@@ -84,7 +84,7 @@ def overlay_files():
 
 def assign():
     """{patch: [project files]}; every overlay file in exactly one patch. A file named by a
-    longer path goes to that patch (kexec/machine_kexec.rs before kexec/)."""
+    longer path goes to that patch (kexec/x86_64 before kexec/)."""
     every = overlay_files()
     owner = {}  # file -> (length of the path that named it, patch)
     for name, paths in parse_series():
