@@ -196,17 +196,6 @@ fn number(name: &str, value: i64) {
     info!("NUMBER({})={}\n", name, value);
 }
 
-#[cfg(CONFIG_KALLSYMS)]
-extern "C" {
-    // kernel/kallsyms_internal.h, which has no bindings: the kallsyms tables the link makes.
-    static kallsyms_names: [u8; 0];
-    static kallsyms_num_syms: kernel::ffi::c_uint;
-    static kallsyms_token_table: [u8; 0];
-    static kallsyms_token_index: [u16; 0];
-    static kallsyms_offsets: [kernel::ffi::c_int; 0];
-    static kallsyms_relative_base: kernel::ffi::c_ulong;
-}
-
 /// A warning without the crate's prefix, as vmcore_info.c prints them (it has no `pr_fmt`).
 fn warn_bare(line: &kernel::str::CStr) {
     // SAFETY: a NUL-terminated format without conversion specifiers, and no arguments.
@@ -386,6 +375,11 @@ fn write_keys() {
     );
     #[cfg(CONFIG_KALLSYMS)]
     {
+        // The kallsyms tables the link makes (kernel/kallsyms_internal.h).
+        use bindings::{
+            kallsyms_names, kallsyms_num_syms, kallsyms_offsets, kallsyms_relative_base,
+            kallsyms_token_index, kallsyms_token_table,
+        };
         symbol("kallsyms_names", ptr::addr_of!(kallsyms_names));
         symbol("kallsyms_num_syms", ptr::addr_of!(kallsyms_num_syms));
         symbol("kallsyms_token_table", ptr::addr_of!(kallsyms_token_table));

@@ -1,11 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The UEFI lookups of kdump/kexec/glue.c, called from machine_kexec.rs (which
- * declares them itself: bindgen cannot parse the EFI headers they need).
+ * The C of kdump/kexec that Rust calls; bindgen reads this header
+ * (rust/bindings/bindings_helper.h), so each declaration is checked against
+ * its definition by the C compiler and against its Rust callers by rustc.
  */
 #ifndef _KDUMP_KEXEC_GLUE_H
 #define _KDUMP_KEXEC_GLUE_H
 
+/*
+ * glue.c: the UEFI lookups of machine_kexec.rs (CONFIG_KEXEC_CORE_RUST_EFI).
+ * They are C because the EFI headers they need cannot be parsed by bindgen;
+ * this header does not include them.
+ */
 unsigned long kexec_rust_efi_systab(unsigned long *size);
 unsigned long kexec_rust_efi_config_table(void *systab, unsigned long *start);
 
