@@ -75,33 +75,14 @@ void *rust_helper_page_address(struct page *page)
 	return page_address(page);
 }
 
-/*
- * What kimage_alloc_pages() marks on a fresh allocation of 1 << order pages:
- * no mapping, the order in page_private, every page reserved.
- */
-void rust_helper_kexec_mark_pages(struct page *page, unsigned int order)
+void rust_helper_SetPageReserved(struct page *page)
 {
-	unsigned int i;
-
-	page->mapping = NULL;
-	set_page_private(page, order);
-	for (i = 0; i < 1U << order; i++)
-		SetPageReserved(page + i);
+	SetPageReserved(page);
 }
 
-unsigned int rust_helper_page_private(struct page *page)
+void rust_helper_ClearPageReserved(struct page *page)
 {
-	return page_private(page);
-}
-
-/* Undoes kexec_mark_pages() before the pages are freed; returns the order. */
-unsigned int rust_helper_kexec_unmark_pages(struct page *page)
-{
-	unsigned int i, order = page_private(page);
-
-	for (i = 0; i < 1U << order; i++)
-		ClearPageReserved(page + i);
-	return order;
+	ClearPageReserved(page);
 }
 
 void rust_helper_clear_highpage(struct page *page)
