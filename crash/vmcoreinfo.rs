@@ -12,7 +12,7 @@ use core::mem::{offset_of, size_of};
 use core::ptr;
 use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::bindings;
-use kernel::ffi::c_void;
+use kernel::ffi::{c_ulong, c_void};
 use kernel::page::PAGE_SIZE;
 use kernel::prelude::*;
 
@@ -141,8 +141,16 @@ pub(crate) unsafe fn copy_into_image(image: *mut bindings::kimage) -> Result {
         pr_warn!("Could not allocate vmcoreinfo buffer\n");
         return Err(ENOMEM);
     }
-    // SAFETY: `page` is a page of ours.
-    let copy = unsafe { bindings::crash_vmap_page(page) };
+    let mut pages = page;
+    // SAFETY: `pages` is an array of one page, a page of ours; `vmap()` only reads it.
+    let copy = unsafe {
+        bindings::vmap(
+            &mut pages,
+            1,
+            bindings::VM_MAP as c_ulong,
+            bindings::PAGE_KERNEL(),
+        )
+    };
     if copy.is_null() {
         pr_warn!("Could not vmap vmcoreinfo buffer\n");
         return Err(ENOMEM);

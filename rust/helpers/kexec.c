@@ -23,7 +23,6 @@
 #include <linux/page-flags.h>
 #include <linux/pgtable.h>
 #include <linux/sched/signal.h>
-#include <linux/vmalloc.h>
 
 /* KEXEC_CORE_RUST depends on X86_64: these exist there. */
 #include <asm/cpu.h>
@@ -32,9 +31,10 @@
 #include <asm/init.h>
 #include <asm/segment.h>
 /*
- * kdump/kexec/memmap.rs computes page <-> frame <-> address itself from these
- * two bases, as the inlines below do on x86_64; the inlines stay as the KUnit
- * suite's reference for that arithmetic.
+ * kdump/kexec/memmap.rs computes page <-> frame <-> address itself from
+ * pfn_to_page(0) and __va(0) (rust_helper___va() in kdump.c), as the inlines
+ * below do on x86_64; the inlines stay as the KUnit suite's reference for that
+ * arithmetic.
  */
 #if !defined(CONFIG_SPARSEMEM_VMEMMAP) || defined(CONFIG_HIGHMEM) || defined(phys_to_boot_phys)
 #error "kexec/memmap.rs assumes a virtual memmap, no highmem and boot == physical addresses"
@@ -43,11 +43,6 @@
 unsigned long rust_helper_kexec_memmap_base(void)
 {
 	return (unsigned long)pfn_to_page(0);
-}
-
-unsigned long rust_helper_kexec_direct_map_base(void)
-{
-	return (unsigned long)__va(0);
 }
 
 unsigned long rust_helper_page_to_boot_pfn(struct page *page)
@@ -128,11 +123,6 @@ bool rust_helper_kexec_fatal_signal_pending(void)
 unsigned long rust_helper_totalram_pages(void)
 {
 	return totalram_pages();
-}
-
-void *rust_helper_kexec_vmap(struct page **pages, unsigned int count)
-{
-	return vmap(pages, count, VM_MAP, PAGE_KERNEL);
 }
 
 int rust_helper_machine_kexec_post_load(struct kimage *image)
