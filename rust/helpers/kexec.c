@@ -33,8 +33,8 @@
 /*
  * kdump/kexec/memmap.rs computes page <-> frame <-> address itself from
  * pfn_to_page(0) and __va(0) (rust_helper___va() in kdump.c), as the inlines
- * below do on x86_64; the inlines stay as the KUnit suite's reference for that
- * arithmetic.
+ * do on x86_64; the inlines stay as the KUnit suite's reference for that
+ * arithmetic (kdump/kexec/kunit_oracles.c).
  */
 #if !defined(CONFIG_SPARSEMEM_VMEMMAP) || defined(CONFIG_HIGHMEM) || defined(phys_to_boot_phys)
 #error "kexec/memmap.rs assumes a virtual memmap, no highmem and boot == physical addresses"
@@ -45,29 +45,9 @@ unsigned long rust_helper_kexec_memmap_base(void)
 	return (unsigned long)pfn_to_page(0);
 }
 
-unsigned long rust_helper_page_to_boot_pfn(struct page *page)
-{
-	return page_to_boot_pfn(page);
-}
-
-struct page *rust_helper_boot_pfn_to_page(unsigned long boot_pfn)
-{
-	return boot_pfn_to_page(boot_pfn);
-}
-
 unsigned long rust_helper_phys_to_boot_phys(phys_addr_t phys)
 {
 	return phys_to_boot_phys(phys);
-}
-
-void *rust_helper_boot_phys_to_virt(unsigned long entry)
-{
-	return boot_phys_to_virt(entry);
-}
-
-void *rust_helper_page_address(struct page *page)
-{
-	return page_address(page);
 }
 
 void rust_helper_SetPageReserved(struct page *page)
@@ -93,11 +73,6 @@ void rust_helper_copy_highpage(struct page *to, struct page *from)
 void rust_helper_clear_page(void *addr)
 {
 	clear_page(addr);
-}
-
-struct list_head *rust_helper_kexec_page_lru(struct page *page)
-{
-	return &page->lru;
 }
 
 void rust_helper_INIT_LIST_HEAD(struct list_head *list)
