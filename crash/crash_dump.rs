@@ -18,8 +18,9 @@
 //!   suite.
 //!
 //! What stays C (glue.c): the varargs `vmcoreinfo_append_str()`, the `__weak` arch hooks, the
-//! symbol exports and the hotplug mutex; `crash_setup_regs()` and `elf_core_copy_regs()` are
-//! inline assembly, called through helpers.
+//! symbol exports and the hotplug mutex, declared for Rust in glue.h, which bindgen reads.
+//! `elf_core_copy_regs()` is C inline assembly, called through a helper; `crash_setup_regs()`
+//! is inline assembly in `panic`, always inlined into `__crash_kexec()`.
 
 #[path = "../vmcore/elf.rs"]
 pub mod elf;

@@ -62,12 +62,6 @@ pub(crate) unsafe fn exclude(mem: *mut bindings::crash_mem, start: u64, end: u64
     r.map_err(|_| ENOMEM)
 }
 
-extern "C" {
-    // include/asm-generic/sections.h: the kernel image's first and one-past-last bytes.
-    static _text: [u8; 0];
-    static _end: [u8; 0];
-}
-
 /// `crash_prepare_elf64_headers()`: a vmalloc'ed elfcorehdr for the ranges of `mem`, with
 /// the kernel-text PT_LOAD if `kernel_map`, and its size.
 ///
@@ -91,11 +85,15 @@ pub(crate) unsafe fn prepare(
     // SAFETY: `buf` is `size` bytes we own.
     let out = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), size) };
     let text = kernel_map.then(|| {
-        let (start, end) = (ptr::addr_of!(_text) as u64, ptr::addr_of!(_end) as u64);
+        let (start, end) = (
+            ptr::addr_of!(bindings::_text) as u64,
+            ptr::addr_of!(bindings::_end) as u64,
+        );
         KernelText {
             vaddr: start,
             // SAFETY: `_text` is a kernel-image address.
-            paddr: unsafe { bindings::__pa_symbol(ptr::addr_of!(_text) as *mut c_void) } as u64,
+            paddr: unsafe { bindings::__pa_symbol(ptr::addr_of!(bindings::_text) as *mut c_void) }
+                as u64,
             size: end.wrapping_sub(start),
         }
     });

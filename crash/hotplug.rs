@@ -32,19 +32,14 @@ macro_rules! hp_print {
     };
 }
 
-extern "C" {
-    // glue.c: the statically initialised mutex that serialises hotplug events.
-    fn crash_hotplug_lock();
-    fn crash_hotplug_unlock();
-}
-
-/// Holds the hotplug mutex; unlocks on drop.
+/// Holds the hotplug mutex (glue.c's statically initialised mutex that serialises hotplug
+/// events); unlocks on drop.
 struct HotplugGuard;
 
 impl HotplugGuard {
     fn lock() -> Self {
         // SAFETY: a mutex, taken in process context (sysfs reads, hotplug callbacks).
-        unsafe { crash_hotplug_lock() };
+        unsafe { bindings::crash_hotplug_lock() };
         HotplugGuard
     }
 }
@@ -52,7 +47,7 @@ impl HotplugGuard {
 impl Drop for HotplugGuard {
     fn drop(&mut self) {
         // SAFETY: taken by `lock`, on this task.
-        unsafe { crash_hotplug_unlock() };
+        unsafe { bindings::crash_hotplug_unlock() };
     }
 }
 
@@ -202,14 +197,9 @@ mod memory {
         priority: 0,
     };
 
-    extern "C" {
-        // include/linux/memory.h.
-        fn register_memory_notifier(nb: *mut bindings::notifier_block) -> c_int;
-    }
-
     pub(super) fn register() {
         // SAFETY: `NB` is registered once, at boot, and lives forever; the chain owns it.
-        unsafe { register_memory_notifier(core::ptr::addr_of_mut!(NB)) };
+        unsafe { bindings::register_memory_notifier(core::ptr::addr_of_mut!(NB)) };
     }
 }
 

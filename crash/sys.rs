@@ -69,10 +69,10 @@ pub(crate) unsafe fn task_pid(tsk: *mut bindings::task_struct) -> bindings::pid_
 
 /// `PAGE_OFFSET`: where the direct map puts physical address 0, fixed at boot.
 pub(crate) fn page_offset() -> u64 {
-    // SAFETY: the helper returns `__va(0)`, that is `page_offset_base` (a constant without
+    // SAFETY: `__va(0)` is `page_offset_base` (a constant without
     // `CONFIG_DYNAMIC_MEMORY_LAYOUT`): a `__ro_after_init` variable set in early boot (KASLR),
     // read by value; nothing is dereferenced.
-    unsafe { bindings::PAGE_OFFSET() as u64 }
+    unsafe { bindings::__va(0) as u64 }
 }
 
 /// `paddr_vmcoreinfo_note()`: the physical address of the VMCOREINFO note, for the elfcorehdr.

@@ -12,7 +12,7 @@ use core::mem::{offset_of, size_of};
 use core::ptr;
 use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::bindings;
-use kernel::ffi::c_void;
+use kernel::ffi::{c_ulong, c_void};
 use kernel::page::PAGE_SIZE;
 use kernel::prelude::*;
 
@@ -141,8 +141,16 @@ pub(crate) unsafe fn copy_into_image(image: *mut bindings::kimage) -> Result {
         pr_warn!("Could not allocate vmcoreinfo buffer\n");
         return Err(ENOMEM);
     }
-    // SAFETY: `page` is a page of ours.
-    let copy = unsafe { bindings::crash_vmap_page(page) };
+    let mut pages = page;
+    // SAFETY: `pages` is an array of one page, a page of ours; `vmap()` only reads it.
+    let copy = unsafe {
+        bindings::vmap(
+            &mut pages,
+            1,
+            bindings::VM_MAP as c_ulong,
+            bindings::PAGE_KERNEL(),
+        )
+    };
     if copy.is_null() {
         pr_warn!("Could not vmap vmcoreinfo buffer\n");
         return Err(ENOMEM);
@@ -194,17 +202,6 @@ fn mapcount_value(pgty: bindings::pagetype) -> i64 {
 /// `VMCOREINFO_NUMBER(name)`.
 fn number(name: &str, value: i64) {
     info!("NUMBER({})={}\n", name, value);
-}
-
-#[cfg(CONFIG_KALLSYMS)]
-extern "C" {
-    // kernel/kallsyms_internal.h, which has no bindings: the kallsyms tables the link makes.
-    static kallsyms_names: [u8; 0];
-    static kallsyms_num_syms: kernel::ffi::c_uint;
-    static kallsyms_token_table: [u8; 0];
-    static kallsyms_token_index: [u16; 0];
-    static kallsyms_offsets: [kernel::ffi::c_int; 0];
-    static kallsyms_relative_base: kernel::ffi::c_ulong;
 }
 
 /// A warning without the crate's prefix, as vmcore_info.c prints them (it has no `pr_fmt`).
@@ -390,6 +387,11 @@ fn write_keys() {
     );
     #[cfg(CONFIG_KALLSYMS)]
     {
+        // The kallsyms tables the link makes (kernel/kallsyms_internal.h).
+        use bindings::{
+            kallsyms_names, kallsyms_num_syms, kallsyms_offsets, kallsyms_relative_base,
+            kallsyms_token_index, kallsyms_token_table,
+        };
         symbol("kallsyms_names", ptr::addr_of!(kallsyms_names));
         symbol("kallsyms_num_syms", ptr::addr_of!(kallsyms_num_syms));
         symbol("kallsyms_token_table", ptr::addr_of!(kallsyms_token_table));

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The UEFI system table lookups of the Rust machine_kexec glue
- * (machine_kexec.rs, map_efi_systab()). They are not in rust/helpers/: the
+ * (x86_64/machine_kexec.rs, map_efi_systab()). They are not in rust/helpers/:
  * EFI headers cannot be parsed by bindgen together with the other helpers
- * (asm/efi.h pulls in asm/tlb.h before flush_tlb_mm_range() is declared),
- * so machine_kexec.rs declares these two itself.
+ * (asm/efi.h pulls in asm/tlb.h before flush_tlb_mm_range() is declared).
+ * glue.h declares them without those headers, and bindgen reads it.
  */
 
 #include <linux/efi.h>

@@ -85,14 +85,6 @@ pub(crate) fn alloc() -> *mut bindings::kimage {
     image
 }
 
-// Without KEXEC_FILE it is a static inline that does nothing, and no image is in file mode.
-#[cfg(CONFIG_KEXEC_FILE)]
-extern "C" {
-    // kernel/kexec_file.c (declared in kernel/kexec_internal.h, which has no bindings); the
-    // argument is a `struct kimage *`.
-    fn kimage_file_post_load_cleanup(image: *mut core::ffi::c_void);
-}
-
 /// `kimage_free()`: frees an image and everything it holds. Null is ignored.
 ///
 /// # Safety
@@ -129,9 +121,11 @@ pub(crate) unsafe fn free(image: *mut bindings::kimage) {
         }
         arch::cleanup(&mut *image);
         pages::free_page_list(&mut (*image).control_pages);
+        // Without KEXEC_FILE it is a static inline that does nothing, and no image is in
+        // file mode.
         #[cfg(CONFIG_KEXEC_FILE)]
         if (*image).file_mode() != 0 {
-            kimage_file_post_load_cleanup(image.cast());
+            bindings::kimage_file_post_load_cleanup(image);
         }
         bindings::kfree(image.cast());
     }

@@ -13,8 +13,8 @@ use crate::sys;
 
 /// `kimage_alloc_pages()`: `1 << order` reserved pages, zeroed if `gfp` asks, or null.
 ///
-/// Runs for every page of a normal image, so it makes as few calls as it can: one to mark the
-/// pages, and the memory-encryption hook only when memory is encrypted.
+/// Runs for every page of a normal image, so it makes as few calls as it can: one a page to
+/// reserve it, and the memory-encryption hook only when memory is encrypted.
 pub(crate) fn alloc_pages(gfp: bindings::gfp_t, order: c_uint) -> *mut bindings::page {
     if sys::fatal_signal_pending() {
         return ptr::null_mut();
@@ -28,7 +28,7 @@ pub(crate) fn alloc_pages(gfp: bindings::gfp_t, order: c_uint) -> *mut bindings:
     // SAFETY: `pages` heads a fresh allocation of `count` pages, whose `struct page`s are
     // contiguous; nobody else knows them yet.
     unsafe {
-        bindings::kexec_mark_pages(pages, order);
+        mark(pages, order);
         arch::post_alloc_pages(page_virt(pages), count as c_uint);
         if gfp & bindings::__GFP_ZERO != 0 {
             for i in 0..count {
@@ -39,6 +39,56 @@ pub(crate) fn alloc_pages(gfp: bindings::gfp_t, order: c_uint) -> *mut bindings:
     pages
 }
 
+/// What `kimage_alloc_pages()` marks on a fresh allocation of `1 << order` pages: no mapping,
+/// the order in `page_private`, every page reserved.
+///
+/// # Safety
+///
+/// `pages` heads a fresh allocation of `1 << order` pages that nobody else knows yet.
+unsafe fn mark(pages: *mut bindings::page, order: c_uint) {
+    // SAFETY: `pages` heads `1 << order` contiguous `struct page`s that only we know (this
+    // function's `# Safety`): the head's `mapping` and `private` are ours to write, and
+    // `SetPageReserved()` sets a flag bit atomically.
+    unsafe {
+        let head = ptr::addr_of_mut!((*pages).__bindgen_anon_1.__bindgen_anon_1);
+        ptr::addr_of_mut!((*head).mapping).write(ptr::null_mut());
+        ptr::addr_of_mut!((*head).private).write(order as c_ulong);
+        for i in 0..1usize << order {
+            bindings::SetPageReserved(pages.add(i));
+        }
+    }
+}
+
+/// `page_private()` of the head of pages from [`alloc_pages`]: their order, as [`mark`] stored
+/// it.
+///
+/// # Safety
+///
+/// `page` heads pages from [`alloc_pages`].
+unsafe fn private(page: *mut bindings::page) -> c_uint {
+    // SAFETY: `page` is a live `struct page` (this function's `# Safety`); `private` is a
+    // plain word that only the pages' owner writes.
+    unsafe { ptr::addr_of!((*page).__bindgen_anon_1.__bindgen_anon_1.private).read() as c_uint }
+}
+
+/// Undoes [`mark`] before the pages are freed; returns their order.
+///
+/// # Safety
+///
+/// `page` heads pages from [`alloc_pages`] that nothing uses any more.
+unsafe fn unmark(page: *mut bindings::page) -> c_uint {
+    // SAFETY: `page` heads pages from `alloc_pages` that nothing uses any more (this
+    // function's `# Safety`), `1 << order` contiguous `struct page`s by `mark()`;
+    // `ClearPageReserved()` clears a flag bit atomically.
+    unsafe {
+        let order = private(page);
+        for i in 0..1usize << order {
+            bindings::ClearPageReserved(page.add(i));
+        }
+        order
+    }
+}
+
 /// `kimage_free_pages()`.
 ///
 /// # Safety
@@ -46,15 +96,15 @@ pub(crate) fn alloc_pages(gfp: bindings::gfp_t, order: c_uint) -> *mut bindings:
 /// `page` heads pages from [`alloc_pages`] that nothing uses any more.
 pub(crate) unsafe fn free_pages(page: *mut bindings::page) {
     // SAFETY: `page` heads pages from `alloc_pages` that nothing uses any more (this
-    // function's `# Safety`): `kexec_mark_pages()` stored their order in `page_private`, so
-    // the count re-encrypted and the order `kexec_unmark_pages()` returns for `__free_pages()`
-    // are those of the allocation.
+    // function's `# Safety`): `mark()` stored their order in `page_private`, so the count
+    // re-encrypted and the order `unmark()` returns for `__free_pages()` are those of the
+    // allocation.
     unsafe {
         if arch::host_mem_encrypted() {
-            let count = 1u32 << bindings::page_private(page);
+            let count = 1u32 << private(page);
             arch::pre_free_pages(page_virt(page), count);
         }
-        let order = bindings::kexec_unmark_pages(page);
+        let order = unmark(page);
         bindings::__free_pages(page, order);
     }
 }

@@ -224,8 +224,15 @@ pub(crate) unsafe fn map(
         );
         return ptr::null_mut();
     }
-    // SAFETY: `pages` holds `npages` live pages of the image.
-    let vaddr = unsafe { bindings::kexec_vmap(pages.as_mut_ptr(), npages as c_uint) };
+    // SAFETY: `pages` holds `npages` live pages of the image; `vmap()` only reads the array.
+    let vaddr = unsafe {
+        bindings::vmap(
+            pages.as_mut_ptr(),
+            npages as c_uint,
+            bindings::VM_MAP as c_ulong,
+            bindings::PAGE_KERNEL(),
+        )
+    };
     if vaddr.is_null() {
         pr_err!("Could not map ima buffer.\n");
     }

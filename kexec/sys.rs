@@ -112,5 +112,5 @@ pub(crate) fn direct_map_base() -> usize {
     // SAFETY: `__va(0)` is `page_offset_base`, a `__ro_after_init` variable set in early boot
     // (a constant without `CONFIG_DYNAMIC_MEMORY_LAYOUT`): read by value; nothing at that
     // address is touched.
-    unsafe { bindings::kexec_direct_map_base() as usize }
+    unsafe { bindings::__va(0) as usize }
 }

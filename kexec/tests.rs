@@ -312,23 +312,23 @@ mod rust_kexec {
         }
         for pfn in [0, 256, last / 2, last - 1] {
             // SAFETY: address arithmetic.
-            let c = unsafe { bindings::boot_pfn_to_page(pfn) };
+            let c = unsafe { bindings::kexec_test_boot_pfn_to_page(pfn) };
             assert_eq!(pfn_page(pfn), c);
             assert!(pages.push(c, GFP_KERNEL).is_ok());
         }
         for &p in pages.iter() {
             // SAFETY: `p` is a `struct page` of existing memory; the helpers compute only.
             unsafe {
-                let pfn = bindings::page_to_boot_pfn(p);
+                let pfn = bindings::kexec_test_page_to_boot_pfn(p);
                 assert_eq!(page_pfn(p), pfn);
                 assert_eq!(page_addr(p), pfn << bindings::PAGE_SHIFT);
                 assert_eq!(pfn_page(pfn), p);
-                assert_eq!(page_virt(p), bindings::page_address(p));
+                assert_eq!(page_virt(p), bindings::kexec_test_page_address(p));
                 assert_eq!(
                     phys_virt(pfn << bindings::PAGE_SHIFT),
-                    bindings::boot_phys_to_virt(pfn << bindings::PAGE_SHIFT)
+                    bindings::kexec_test_boot_phys_to_virt(pfn << bindings::PAGE_SHIFT)
                 );
-                assert_eq!(page_lru(p), bindings::kexec_page_lru(p));
+                assert_eq!(page_lru(p), bindings::kexec_test_page_lru(p));
                 assert_eq!(lru_page(page_lru(p)), p);
             }
         }

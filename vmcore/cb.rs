@@ -9,22 +9,15 @@
 //! and `mmap_vmcore()`.
 
 use core::marker::PhantomData;
+use kernel::bindings;
 use kernel::ffi::{c_int, c_ulong};
-
-extern "C" {
-    fn vmcore_cb_mark_opened();
-    fn vmcore_cb_read_lock() -> c_int;
-    fn vmcore_cb_read_unlock(idx: c_int);
-    fn vmcore_cb_any() -> bool;
-    fn vmcore_cb_pfn_is_ram(pfn: c_ulong) -> bool;
-}
 
 /// Notes that `/proc/vmcore` was opened, so that a callback registered later is warned about.
 pub(crate) fn mark_opened() {
     // SAFETY: glue.c's `vmcore_cb_mark_opened()` sets `vmcore_opened` under `vmcore_cb_lock`,
     // which it takes and releases itself; it dereferences nothing of the caller's. The caller,
     // `open()` of the proc entry, holds no lock that a `vmcore_cb` registration takes.
-    unsafe { vmcore_cb_mark_opened() }
+    unsafe { bindings::vmcore_cb_mark_opened() }
 }
 
 /// An SRCU read section of the callback list.
@@ -45,7 +38,7 @@ impl ReadGuard {
         // SRCU struct, callable in any task context; its one requirement, that the index be
         // handed back to `srcu_read_unlock()` once by this task, is the type invariant, kept by
         // `drop`.
-        let idx = unsafe { vmcore_cb_read_lock() };
+        let idx = unsafe { bindings::vmcore_cb_read_lock() };
         // INVARIANT: `idx` is from `vmcore_cb_read_lock()`.
         ReadGuard {
             idx,
@@ -56,7 +49,7 @@ impl ReadGuard {
     /// Whether any callback is registered (`!list_empty(&vmcore_cb_list)`).
     pub(crate) fn any(&self) -> bool {
         // SAFETY: `self` proves we are inside the read section the function needs.
-        unsafe { vmcore_cb_any() }
+        unsafe { bindings::vmcore_cb_any() }
     }
 
     /// Whether every callback says page frame `pfn` is RAM (`pfn_is_ram()`).
@@ -65,13 +58,13 @@ impl ReadGuard {
             return false;
         };
         // SAFETY: `self` proves we are inside the read section the function needs.
-        unsafe { vmcore_cb_pfn_is_ram(pfn) }
+        unsafe { bindings::vmcore_cb_pfn_is_ram(pfn) }
     }
 }
 
 impl Drop for ReadGuard {
     fn drop(&mut self) {
         // SAFETY: by the type invariant `idx` is from `vmcore_cb_read_lock()`, released once.
-        unsafe { vmcore_cb_read_unlock(self.idx) };
+        unsafe { bindings::vmcore_cb_read_unlock(self.idx) };
     }
 }

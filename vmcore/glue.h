@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The vmcore_cb registry accessors of kdump/vmcore/glue.c, called from the
- * Rust provider (cb.rs), which declares them itself.
+ * Rust provider (cb.rs); bindgen reads this header
+ * (rust/bindings/bindings_helper.h).
  */
 #ifndef _KDUMP_VMCORE_GLUE_H
 #define _KDUMP_VMCORE_GLUE_H

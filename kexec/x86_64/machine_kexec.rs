@@ -128,19 +128,12 @@ fn map_acpi_tables(_: &mut bindings::x86_mapping_info, _: *mut bindings::pgd_t) 
     Ok(())
 }
 
-#[cfg(CONFIG_EFI)]
-extern "C" {
-    // glue.c
-    fn kexec_rust_efi_systab(size: *mut c_ulong) -> c_ulong;
-    fn kexec_rust_efi_config_table(systab: *mut c_void, start: *mut c_ulong) -> c_ulong;
-}
-
 /// `map_efi_systab()`: the UEFI system table and the configuration table it points to.
 #[cfg(CONFIG_EFI)]
 fn map_efi_systab(info: &mut bindings::x86_mapping_info, pgd: *mut bindings::pgd_t) -> Result {
     let mut size: c_ulong = 0;
     // SAFETY: `size` is ours to write.
-    let start = unsafe { kexec_rust_efi_systab(&mut size) };
+    let start = unsafe { bindings::kexec_rust_efi_systab(&mut size) };
     if start == 0 {
         return Ok(());
     }
@@ -159,7 +152,7 @@ fn map_efi_systab(info: &mut bindings::x86_mapping_info, pgd: *mut bindings::pgd
     }
     let mut cstart: c_ulong = 0;
     // SAFETY: `kaddr` maps the system table.
-    let csize = unsafe { kexec_rust_efi_config_table(kaddr, &mut cstart) };
+    let csize = unsafe { bindings::kexec_rust_efi_config_table(kaddr, &mut cstart) };
     // SAFETY: mapped above, unmapped once.
     unsafe { bindings::memunmap(kaddr) };
     ident_map(info, pgd, cstart, cstart + csize)

@@ -66,11 +66,6 @@ unsigned int rust_helper_cpumask_next(int n, const struct cpumask *srcp)
 	return cpumask_next(n, srcp);
 }
 
-unsigned long rust_helper_PAGE_OFFSET(void)
-{
-	return (unsigned long)__va(0);
-}
-
 unsigned long rust_helper___pa_symbol(void *addr)
 {
 	return __pa_symbol(addr);
@@ -100,11 +95,6 @@ void rust_helper_crash_free_reserved_phys_range(unsigned long begin,
 						unsigned long end)
 {
 	crash_free_reserved_phys_range(begin, end);
-}
-
-void *rust_helper_crash_vmap_page(struct page *page)
-{
-	return vmap(&page, 1, VM_MAP, PAGE_KERNEL);
 }
 
 void *rust_helper_kmap_local_pfn(unsigned long pfn)

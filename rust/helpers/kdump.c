@@ -71,8 +71,18 @@ void rust_helper_vmcore_unusable(void)
 
 #endif /* CONFIG_CRASH_DUMP */
 
-/* For the /proc/vmcore provider and the kexec core alike. */
+/* For the /proc/vmcore provider, the kexec core and the crash path alike. */
 void rust_helper_cond_resched(void)
 {
 	cond_resched();
+}
+
+void *rust_helper___va(phys_addr_t phys)
+{
+	return __va(phys);
+}
+
+pgprot_t rust_helper_PAGE_KERNEL(void)
+{
+	return PAGE_KERNEL;
 }

@@ -23,7 +23,6 @@
 #include <linux/page-flags.h>
 #include <linux/pgtable.h>
 #include <linux/sched/signal.h>
-#include <linux/vmalloc.h>
 
 #ifdef CONFIG_X86_64
 #include <asm/cpu.h>
@@ -33,9 +32,10 @@
 #include <asm/segment.h>
 #endif
 /*
- * kdump/kexec/memmap.rs computes page <-> frame <-> address itself from these
- * two bases, as the inlines below do on x86_64; the inlines stay as the KUnit
- * suite's reference for that arithmetic.
+ * kdump/kexec/memmap.rs computes page <-> frame <-> address itself from
+ * pfn_to_page(0) and __va(0) (rust_helper___va() in kdump.c), as the inlines
+ * do on x86_64; the inlines stay as the KUnit suite's reference for that
+ * arithmetic (kdump/kexec/kunit_oracles.c).
  */
 #if defined(CONFIG_X86_64) && \
 	(!defined(CONFIG_SPARSEMEM_VMEMMAP) || defined(CONFIG_HIGHMEM) || defined(phys_to_boot_phys))
@@ -47,63 +47,19 @@ unsigned long rust_helper_kexec_memmap_base(void)
 	return (unsigned long)pfn_to_page(0);
 }
 
-unsigned long rust_helper_kexec_direct_map_base(void)
-{
-	return (unsigned long)__va(0);
-}
-
-unsigned long rust_helper_page_to_boot_pfn(struct page *page)
-{
-	return page_to_boot_pfn(page);
-}
-
-struct page *rust_helper_boot_pfn_to_page(unsigned long boot_pfn)
-{
-	return boot_pfn_to_page(boot_pfn);
-}
-
 unsigned long rust_helper_phys_to_boot_phys(phys_addr_t phys)
 {
 	return phys_to_boot_phys(phys);
 }
 
-void *rust_helper_boot_phys_to_virt(unsigned long entry)
+void rust_helper_SetPageReserved(struct page *page)
 {
-	return boot_phys_to_virt(entry);
+	SetPageReserved(page);
 }
 
-void *rust_helper_page_address(struct page *page)
+void rust_helper_ClearPageReserved(struct page *page)
 {
-	return page_address(page);
-}
-
-/*
- * What kimage_alloc_pages() marks on a fresh allocation of 1 << order pages:
- * no mapping, the order in page_private, every page reserved.
- */
-void rust_helper_kexec_mark_pages(struct page *page, unsigned int order)
-{
-	unsigned int i;
-
-	page->mapping = NULL;
-	set_page_private(page, order);
-	for (i = 0; i < 1U << order; i++)
-		SetPageReserved(page + i);
-}
-
-unsigned int rust_helper_page_private(struct page *page)
-{
-	return page_private(page);
-}
-
-/* Undoes kexec_mark_pages() before the pages are freed; returns the order. */
-unsigned int rust_helper_kexec_unmark_pages(struct page *page)
-{
-	unsigned int i, order = page_private(page);
-
-	for (i = 0; i < 1U << order; i++)
-		ClearPageReserved(page + i);
-	return order;
+	ClearPageReserved(page);
 }
 
 void rust_helper_clear_highpage(struct page *page)
@@ -119,11 +75,6 @@ void rust_helper_copy_highpage(struct page *to, struct page *from)
 void rust_helper_clear_page(void *addr)
 {
 	clear_page(addr);
-}
-
-struct list_head *rust_helper_kexec_page_lru(struct page *page)
-{
-	return &page->lru;
 }
 
 void rust_helper_INIT_LIST_HEAD(struct list_head *list)
@@ -149,11 +100,6 @@ bool rust_helper_kexec_fatal_signal_pending(void)
 unsigned long rust_helper_totalram_pages(void)
 {
 	return totalram_pages();
-}
-
-void *rust_helper_kexec_vmap(struct page **pages, unsigned int count)
-{
-	return vmap(pages, count, VM_MAP, PAGE_KERNEL);
 }
 
 int rust_helper_machine_kexec_post_load(struct kimage *image)

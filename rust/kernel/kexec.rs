@@ -12,8 +12,9 @@
 //! (`atomic_set_release(&__kexec_lock, 0)`); [`KexecGuard`] is the same lock for Rust.
 //!
 //! The symbols are defined by the kexec core: `kernel/kexec_core.c`, or, with
-//! `CONFIG_KEXEC_CORE_RUST`, its Rust replacement (`kdump/kexec`). This module only declares
-//! them, so it works with either core and no other part redeclares them.
+//! `CONFIG_KEXEC_CORE_RUST`, its Rust replacement (`kdump/kexec`). This module reaches them
+//! through the bindings of both headers, so it works with either core; the parts take the lock
+//! and the slots only through it.
 //!
 //! # Memory ordering
 //!
@@ -29,17 +30,13 @@ use core::marker::PhantomData;
 use core::ptr;
 use core::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
 
-extern "C" {
-    /// `atomic_t __kexec_lock` (`kernel/kexec_internal.h`, which has no bindings): 0 free, 1
-    /// held.
-    static mut __kexec_lock: bindings::atomic_t;
-}
-
+/// `atomic_t __kexec_lock` ([`kernel/kexec_internal.h`](srctree/kernel/kexec_internal.h)): 0
+/// free, 1 held.
 fn lock_word() -> &'static AtomicI32 {
     // SAFETY: `__kexec_lock` is a static `atomic_t`, an aligned `int` that lives forever and
     // that C reads and writes only with atomic operations; `AtomicI32` has the layout of an
     // `int`.
-    unsafe { AtomicI32::from_ptr(ptr::addr_of_mut!(__kexec_lock.counter)) }
+    unsafe { AtomicI32::from_ptr(ptr::addr_of_mut!(bindings::__kexec_lock.counter)) }
 }
 
 /// Holds the kexec lock; unlocks on drop.

@@ -227,6 +227,42 @@ def cycles_in(part):
     return [", ".join("::".join(m) for m in comp) for comp in import_cycles(import_graph(files))]
 
 
+# The seam between Rust and the tree's own C is declared once, in headers bindgen reads
+# (rust/bindings/bindings_helper.h includes each part's glue.h and the kernel-internal headers
+# the parts use), so that the C compiler checks each declaration against its definition. A
+# hand-written `extern "C" {` block (or `extern {`, `unsafe extern "C" {`) declares C that
+# nothing checks; `extern "C" fn` definitions, the exports, are not blocks.
+SEAM_FILES = PARTS_DIRS + ("rust/kernel/kexec.rs",)
+_EXTERN_BLOCK = re.compile(r'^\s*(?:unsafe\s+)?extern\s*(?:"C"\s*)?\{')
+
+
+def extern_blocks(text):
+    """Line numbers of the `extern "C" {` blocks of a Rust source."""
+    return [n for n, line in enumerate(text.splitlines(), 1) if _EXTERN_BLOCK.match(line)]
+
+
+def extern_blocks_in(path):
+    """`file:line` of every `extern "C" {` block of a part (a directory, searched to any depth,
+    names relative to it) or of one Rust file."""
+    top = ROOT / path
+    files = sorted(top.rglob("*.rs")) if top.is_dir() else [top]
+    return [f"{f.relative_to(top) if top.is_dir() else f.name}:{n}" for f in files
+            for n in extern_blocks(f.read_text())]
+
+
+def seam_rows():
+    """One row a part (and the kernel crate's kexec module): no hand-written `extern "C"` block
+    for the tree's own C."""
+    rows = []
+    for path in SEAM_FILES:
+        blocks = extern_blocks_in(path)
+        rows.append(Row("structure", f"{path}: no hand-written extern \"C\" block for the "
+                        "tree's own C", not blocks,
+                        "declare it in a header bindings_helper.h includes: " + ", ".join(blocks)
+                        if blocks else ""))
+    return rows
+
+
 def run_structure_checks():
     rows = []
     for part in PARTS_DIRS:
@@ -246,6 +282,7 @@ def run_structure_checks():
         cycles = cycles_in(part)
         rows.append(Row("structure", f"{part}: no import cycle among its modules", not cycles,
                         "cycles: " + "; ".join(f"{{{c}}}" for c in cycles) if cycles else ""))
+    rows += seam_rows()
     return rows
 
 
