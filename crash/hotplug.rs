@@ -8,7 +8,7 @@
 
 use kernel::bindings;
 use kernel::ffi::{c_int, c_uint, c_void};
-use kernel::kexec::{ImageSlot, KexecGuard};
+use kernel::kexec::{self, ImageSlot, KexecGuard};
 use kernel::page::PAGE_SIZE;
 use kernel::prelude::*;
 
@@ -137,15 +137,15 @@ pub(crate) unsafe fn handle_event(action: c_uint, cpu: c_uint, arg: *mut c_void)
         hp_print!(ERR, "unable to locate elfcorehdr segment");
         return;
     }
-    // SAFETY: the architecture's handlers, called under the lock as C calls them.
-    unsafe {
-        bindings::arch_kexec_unprotect_crashkres();
-        image.hp_action = action as c_int;
-        bindings::arch_crash_handle_hotplug_event(image, arg);
-        image.hp_action = bindings::KEXEC_CRASH_HP_NONE as c_int;
-        image.elfcorehdr_updated = true;
-        bindings::arch_kexec_protect_crashkres();
-    }
+    kexec::unprotect_crashkres(&lock);
+    image.hp_action = action as c_int;
+    // SAFETY: the arch handler asks for the loaded crash image, which only holders of the
+    // kexec lock change (we hold it), with crashkernel memory writable (just above) and `arg`
+    // as the notifier chain passed it (this function's `# Safety`).
+    unsafe { bindings::arch_crash_handle_hotplug_event(image, arg) };
+    image.hp_action = bindings::KEXEC_CRASH_HP_NONE as c_int;
+    image.elfcorehdr_updated = true;
+    kexec::protect_crashkres(&lock);
     drop(lock);
 }
 
