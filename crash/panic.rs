@@ -49,7 +49,7 @@ pub(crate) unsafe fn crash_kexec_now(regs: *mut bindings::pt_regs) {
         // SAFETY: `fixed` is ours; `regs` is null or the registers of the context that
         // crashed (this function's `# Safety`), as `setup_regs`'s `# Safety` asks.
         unsafe { setup_regs(&mut fixed, regs) };
-        vmcoreinfo::save_on_crash();
+        vmcoreinfo::save_on_crash(&lock);
         // SAFETY: `machine_crash_shutdown()` asks for the registers of the crash, which it
         // hands to `crash_save_cpu()` (`fixed`, filled above), and to be called once, on the
         // CPU that owns `panic_cpu` or holds the kexec lock: this one. It stops the other
