@@ -70,11 +70,13 @@ pub extern "C" fn kexec_crash_loaded() -> c_int {
 ///
 /// # Safety
 ///
-/// `regs` points to the registers to save.
+/// `regs` points to the registers to save. Nothing else reads or writes CPU `cpu`'s note
+/// buffer during the call (on the crash path, `cpu` is the calling CPU).
 #[no_mangle]
 pub unsafe extern "C" fn crash_save_cpu(regs: *mut bindings::pt_regs, cpu: c_int) {
-    // SAFETY: `regs` points to the registers to save (this function's `# Safety`), which is
-    // all `cpu_notes::save` asks; it checks `cpu` itself.
+    // SAFETY: `regs` points to the registers to save and CPU `cpu`'s note buffer is the
+    // caller's alone (this function's `# Safety`), which is all `cpu_notes::save` asks; it
+    // checks `cpu` itself.
     unsafe { cpu_notes::save(regs, cpu) }
 }
 
