@@ -156,11 +156,12 @@ mod tests {
         unsafe { vmcoreinfo::set_safecopy(copy.as_mut_ptr()) };
         // SAFETY: null; we hold the kexec lock.
         unsafe { vmcoreinfo::set_safecopy(ptr::null_mut()) };
-        // SAFETY: we hold the kexec lock, under which `get`'s `# Safety` lists the other
-        // writers after boot.
-        let mut buf = unsafe { VmcoreinfoBuf::get() }.ok_or(ENOENT)?;
-        let text = text_copy(&mut buf)?;
-        drop(buf);
+        let text = {
+            // SAFETY: we hold the kexec lock, under which `get`'s `# Safety` lists the other
+            // writers after boot.
+            let mut buf = unsafe { VmcoreinfoBuf::get() }.ok_or(ENOENT)?;
+            text_copy(&mut buf)?
+        };
         drop(lock);
         assert!(!text.is_empty());
         assert_eq!(copy.get(..text.len()), Some(&text[..]));
