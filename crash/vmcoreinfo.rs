@@ -347,7 +347,8 @@ fn warn_bare(line: &kernel::str::CStr) {
 /// `crash_save_vmcoreinfo_init()`: allocates the text and the note, and writes the text, the
 /// same keys in the same order as C.
 pub(crate) fn init() -> Result {
-    // SAFETY: a zeroed page we own, or null.
+    // SAFETY: `get_zeroed_page()` takes `GFP_KERNEL` in process context, where initcalls
+    // run; it returns a zeroed page we own, or null.
     let data = unsafe { bindings::get_zeroed_page_noprof(bindings::GFP_KERNEL) } as *mut u8;
     if data.is_null() {
         warn_bare(kernel::c_str!(
@@ -355,7 +356,8 @@ pub(crate) fn init() -> Result {
         ));
         return Err(ENOMEM);
     }
-    // SAFETY: zeroed memory we own, or null.
+    // SAFETY: as for the page: `alloc_pages_exact()` with `GFP_KERNEL` in process context
+    // returns `NOTE_SIZE` zeroed bytes we own, or null.
     let note = unsafe {
         bindings::alloc_pages_exact_noprof(NOTE_SIZE, bindings::GFP_KERNEL | bindings::__GFP_ZERO)
     };
@@ -483,7 +485,8 @@ fn write_keys() {
     offset("list_head.next", offset_of!(list_head, next));
     offset("list_head.prev", offset_of!(list_head, prev));
     length("zone.free_area", bindings::NR_PAGE_ORDERS as u64);
-    // SAFETY: printk's own keys, appended through vmcoreinfo_append_str() as in C.
+    // SAFETY: printk's own keys, appended through `vmcoreinfo_append_str()` as in C, from this
+    // initcall: one writer at a time, as `VmcoreinfoBuf::get`'s `# Safety` asks of `append`.
     unsafe { bindings::log_buf_vmcoreinfo_setup() };
     length(
         "free_area.free_list",
