@@ -122,18 +122,26 @@ mod tests {
     #[test]
     fn vmcoreinfo_append_reaches_the_text_and_its_note() -> Result {
         const APPENDED: &[u8] = b"KUNIT_RUST_CRASH=1\n";
-        let _lock = KexecGuard::try_lock().ok_or(EBUSY)?;
-        // SAFETY: boot is over: the text's other writers load or unload a crash image or
-        // crash, under the kexec lock, which we hold (`get`'s `# Safety`).
-        let mut buf = unsafe { VmcoreinfoBuf::get() }.ok_or(ENOENT)?;
-        let before = buf.text().len();
-        let full = buf.append(APPENDED);
-        buf.update_note();
-        let text = text_copy(&mut buf)?;
-        let note_ok = buf.note().is_some_and(|n| is_note(n, NAME, 0, &text));
-        // SAFETY: `vmcoreinfo_size` is ours while `buf` lives (`VmcoreinfoBuf`'s invariants).
-        unsafe { ptr::addr_of_mut!(bindings::vmcoreinfo_size).write(before) };
-        buf.update_note();
+        let lock = KexecGuard::try_lock().ok_or(EBUSY)?;
+        let (before, full, text, note_ok) = {
+            // SAFETY: boot is over: the text's other writers load or unload a crash image or
+            // crash, under the kexec lock, which we hold (`get`'s `# Safety`).
+            let mut buf = unsafe { VmcoreinfoBuf::get() }.ok_or(ENOENT)?;
+            let before = buf.text().len();
+            let full = buf.append(APPENDED);
+            buf.update_note();
+            let text = text_copy(&mut buf);
+            let note_ok = text
+                .as_ref()
+                .is_ok_and(|t| buf.note().is_some_and(|n| is_note(n, NAME, 0, t)));
+            // SAFETY: `vmcoreinfo_size` is ours while `buf` lives (`VmcoreinfoBuf`'s
+            // invariants).
+            unsafe { ptr::addr_of_mut!(bindings::vmcoreinfo_size).write(before) };
+            buf.update_note();
+            (before, full, text?, note_ok)
+        };
+        // A failed assertion ends the case at once, dropping nothing: the lock goes first.
+        drop(lock);
         assert!(!full);
         assert_eq!(text.len(), before + APPENDED.len());
         assert!(text.ends_with(APPENDED));
@@ -162,6 +170,7 @@ mod tests {
             let mut buf = unsafe { VmcoreinfoBuf::get() }.ok_or(ENOENT)?;
             text_copy(&mut buf)?
         };
+        // A failed assertion ends the case at once, dropping nothing: the lock goes first.
         drop(lock);
         assert!(!text.is_empty());
         assert_eq!(copy.get(..text.len()), Some(&text[..]));
@@ -196,9 +205,10 @@ mod tests {
         // SAFETY: as above.
         let out = unsafe { slot.bytes_mut() };
         let desc_at = NOTE_HEAD + ((CORE.len() + 1 + 3) & !3);
+        // Nothing returns before the buffer is put back: a missing range fails the checks.
         let desc = out
             .get(desc_at..desc_at + size_of::<bindings::elf_prstatus>())
-            .ok_or(EINVAL)?;
+            .unwrap_or(&[]);
         let pid_at = offset_of!(bindings::elf_prstatus, common)
             + offset_of!(bindings::elf_prstatus_common, pr_pid);
         let pid = word(desc, pid_at).map(|w| w as i32);
