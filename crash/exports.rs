@@ -70,11 +70,13 @@ pub extern "C" fn kexec_crash_loaded() -> c_int {
 ///
 /// # Safety
 ///
-/// `regs` points to the registers to save.
+/// `regs` points to the registers to save. Nothing else reads or writes CPU `cpu`'s note
+/// buffer during the call (on the crash path, `cpu` is the calling CPU).
 #[no_mangle]
 pub unsafe extern "C" fn crash_save_cpu(regs: *mut bindings::pt_regs, cpu: c_int) {
-    // SAFETY: `regs` points to the registers to save (this function's `# Safety`), which is
-    // all `cpu_notes::save` asks; it checks `cpu` itself.
+    // SAFETY: `regs` points to the registers to save and CPU `cpu`'s note buffer is the
+    // caller's alone (this function's `# Safety`), which is all `cpu_notes::save` asks; it
+    // checks `cpu` itself.
     unsafe { cpu_notes::save(regs, cpu) }
 }
 
@@ -82,11 +84,12 @@ pub unsafe extern "C" fn crash_save_cpu(regs: *mut bindings::pt_regs, cpu: c_int
 ///
 /// # Safety
 ///
-/// `image` is an image being loaded, that only the caller uses.
+/// `image` is an image being loaded, that only the caller uses; the caller holds the kexec
+/// lock.
 #[no_mangle]
 pub unsafe extern "C" fn kimage_crash_copy_vmcoreinfo(image: *mut bindings::kimage) -> c_int {
-    // SAFETY: `image` is an image being loaded that only the caller uses (this function's
-    // `# Safety`), which is what `copy_into_image` asks.
+    // SAFETY: `image` is an image being loaded that only the caller uses, and the caller holds
+    // the kexec lock (this function's `# Safety`), which is what `copy_into_image` asks.
     to_c(unsafe { vmcoreinfo::copy_into_image(image) })
 }
 
@@ -218,18 +221,28 @@ pub unsafe extern "C" fn final_note(buf: *mut u32) {
 ///
 /// # Safety
 ///
-/// `ptr` is null or a mapped page that stays mapped until this is called again with null.
+/// `ptr` is null or a mapped page, apart from the text, that stays mapped until this is
+/// called again with null; the caller holds the kexec lock.
 #[no_mangle]
 pub unsafe extern "C" fn crash_update_vmcoreinfo_safecopy(ptr: *mut c_void) {
-    // SAFETY: `ptr` is null or a mapped page that stays mapped until this is called again
-    // with null (this function's `# Safety`), which is what `set_safecopy` asks.
+    // SAFETY: `ptr` is null or a mapped page, apart from the text, that stays mapped until
+    // this is called again with null, and the caller holds the kexec lock (this function's
+    // `# Safety`), which is what `set_safecopy` asks.
     unsafe { vmcoreinfo::set_safecopy(ptr.cast()) }
 }
 
-/// `crash_save_vmcoreinfo()`.
+/// `crash_save_vmcoreinfo()`: for a crash path in C (powerpc's fadump calls it); the Rust
+/// one saves under the kexec lock.
+///
+/// # Safety
+///
+/// Nothing else writes the VMCOREINFO text or note during the call (the caller is the CPU
+/// that crashes).
 #[no_mangle]
-pub extern "C" fn crash_save_vmcoreinfo() {
-    vmcoreinfo::save_on_crash()
+pub unsafe extern "C" fn crash_save_vmcoreinfo() {
+    // SAFETY: nothing else writes the text or the note during the call (this function's
+    // `# Safety`), which is what `save_exclusive` asks.
+    unsafe { vmcoreinfo::save_exclusive() }
 }
 
 /// For glue.c's `vmcoreinfo_append_str()`: appends a formatted line; returns whether the text

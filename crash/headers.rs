@@ -109,7 +109,7 @@ pub(crate) unsafe fn prepare(
     };
     let notes = sys::possible_cpus().map(|cpu| {
         // SAFETY: the note buffer of a possible CPU, a per-CPU address.
-        unsafe { bindings::per_cpu_ptr_to_phys(cpu_notes::note_of(cpu as i32).cast()) }
+        unsafe { bindings::per_cpu_ptr_to_phys(cpu_notes::note_of(cpu).cast()) }
     });
     if elfcore::write_headers(out, &info, notes, used).is_err() {
         // SAFETY: ours, never published.

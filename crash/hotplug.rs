@@ -6,9 +6,10 @@
 //! (`crash_check_hotplug_support()`, which `/sys/devices/system/{cpu,memory}/crash_hotplug`
 //! reads).
 
+use core::ptr::NonNull;
 use kernel::bindings;
 use kernel::ffi::{c_int, c_uint, c_void};
-use kernel::kexec::{ImageSlot, KexecGuard};
+use kernel::kexec::{self, ImageSlot, KexecGuard};
 use kernel::page::PAGE_SIZE;
 use kernel::prelude::*;
 
@@ -67,28 +68,69 @@ pub(crate) fn supported() -> bool {
     !image.is_null() && unsafe { (*image).hotplug_support() } != 0
 }
 
+/// The first page of a segment of the loaded crash image, mapped to be read: where the
+/// elfcorehdr segment is told from the others.
+///
+/// # Invariants
+///
+/// `p` is a `kmap_local_pfn()` mapping of a page of crashkernel memory, [`PAGE_SIZE`] bytes
+/// that only lock holders write, made on this task and unmapped on drop.
+struct SegmentHead {
+    p: NonNull<c_void>,
+}
+
+impl SegmentHead {
+    /// Maps the first page of `seg`, or `None` if it cannot be mapped.
+    ///
+    /// # Safety
+    ///
+    /// `seg` is a segment of the loaded crash image, which lies in crashkernel memory (the
+    /// loader checked it), and the caller holds the kexec lock.
+    unsafe fn map(seg: &bindings::kexec_segment) -> Option<Self> {
+        // SAFETY: `seg.mem` is in crashkernel memory (this function's `# Safety`), which has
+        // `struct page`s: `kmap_local_pfn()` maps any such page on this task.
+        let p = unsafe { bindings::kmap_local_pfn(seg.mem >> bindings::PAGE_SHIFT) };
+        // INVARIANT: a local mapping of a crashkernel page, made on this task; lock holders
+        // are its only writers (this function's `# Safety`).
+        NonNull::new(p).map(|p| SegmentHead { p })
+    }
+
+    /// Whether the page starts with `magic`.
+    fn starts_with(&self, magic: &[u8]) -> bool {
+        // SAFETY: `p` maps `PAGE_SIZE` bytes that nothing writes while the caller holds the
+        // kexec lock (the type's invariants); the slice lives no longer than `self`.
+        let head = unsafe {
+            core::slice::from_raw_parts(self.p.as_ptr().cast::<u8>(), magic.len().min(PAGE_SIZE))
+        };
+        head == magic
+    }
+}
+
+impl Drop for SegmentHead {
+    fn drop(&mut self) {
+        // SAFETY: `p` is a local mapping made on this task (the type's invariants), unmapped
+        // once, here.
+        unsafe { bindings::kunmap_local(self.p.as_ptr()) };
+    }
+}
+
 /// The index of the segment that holds the elfcorehdr: the first whose first bytes are the
 /// ELF magic (the last, if several are).
 ///
 /// # Safety
 ///
-/// `image` is the loaded crash image, and the caller holds the kexec lock.
-unsafe fn find_elfcorehdr(image: &bindings::kimage) -> Option<usize> {
+/// `image` is the loaded crash image.
+unsafe fn find_elfcorehdr(image: &bindings::kimage, _lock: &KexecGuard) -> Option<usize> {
     let n = image.nr_segments.min(image.segment.len());
     let mut found = None;
     for (k, seg) in image.segment.iter().take(n).enumerate() {
-        // SAFETY: a segment of a loaded crash image lies in crashkernel memory, mapped in the
-        // direct map; its first page is read through a local mapping.
-        unsafe {
-            let p = bindings::kmap_local_pfn(seg.mem >> bindings::PAGE_SHIFT);
-            if p.is_null() {
-                continue;
-            }
-            let head = core::slice::from_raw_parts(p.cast::<u8>(), ELFMAG.len().min(PAGE_SIZE));
-            if head == ELFMAG {
-                found = Some(k);
-            }
-            bindings::kunmap_local(p);
+        // SAFETY: `seg` is a segment of the loaded crash image (this function's `# Safety`),
+        // whose loader checked that it lies in crashkernel memory; `_lock` is the kexec lock.
+        let Some(head) = (unsafe { SegmentHead::map(seg) }) else {
+            continue;
+        };
+        if head.starts_with(&ELFMAG) {
+            found = Some(k);
         }
     }
     found
@@ -123,8 +165,8 @@ pub(crate) unsafe fn handle_event(action: c_uint, cpu: c_uint, arg: *mut c_void)
         pr_debug!("hp_action {}\n", action);
     }
     if image.elfcorehdr_index < 0 {
-        // SAFETY: as above.
-        if let Some(k) = unsafe { find_elfcorehdr(image) } {
+        // SAFETY: `image` is the loaded crash image (as above).
+        if let Some(k) = unsafe { find_elfcorehdr(image, &lock) } {
             image.elfcorehdr_index = k as c_int;
         }
     }
@@ -132,15 +174,15 @@ pub(crate) unsafe fn handle_event(action: c_uint, cpu: c_uint, arg: *mut c_void)
         hp_print!(ERR, "unable to locate elfcorehdr segment");
         return;
     }
-    // SAFETY: the architecture's handlers, called under the lock as C calls them.
-    unsafe {
-        bindings::arch_kexec_unprotect_crashkres();
-        image.hp_action = action as c_int;
-        bindings::arch_crash_handle_hotplug_event(image, arg);
-        image.hp_action = bindings::KEXEC_CRASH_HP_NONE as c_int;
-        image.elfcorehdr_updated = true;
-        bindings::arch_kexec_protect_crashkres();
-    }
+    kexec::unprotect_crashkres(&lock);
+    image.hp_action = action as c_int;
+    // SAFETY: the arch handler asks for the loaded crash image, which only holders of the
+    // kexec lock change (we hold it), with crashkernel memory writable (just above) and `arg`
+    // as the notifier chain passed it (this function's `# Safety`).
+    unsafe { bindings::arch_crash_handle_hotplug_event(image, arg) };
+    image.hp_action = bindings::KEXEC_CRASH_HP_NONE as c_int;
+    image.elfcorehdr_updated = true;
+    kexec::protect_crashkres(&lock);
     drop(lock);
 }
 

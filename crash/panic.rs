@@ -11,7 +11,7 @@
 
 use core::sync::atomic::{AtomicI32, Ordering};
 use kernel::bindings;
-use kernel::kexec::{ImageSlot, KexecGuard};
+use kernel::kexec::{self, ImageSlot, KexecGuard};
 
 use crate::sys;
 use crate::vmcoreinfo;
@@ -41,18 +41,22 @@ pub(crate) unsafe fn crash_kexec_now(regs: *mut bindings::pt_regs) {
         unsafe { bindings::_printk(SKIPPED.as_char_ptr()) };
         return;
     };
-    let image = ImageSlot::Crash.load();
-    if !image.is_null() {
-        // SAFETY: all-zero is a valid `pt_regs`.
+    // Read again under the lock: the image stays loaded while it is held, and it is never
+    // released on this path.
+    if ImageSlot::Crash.is_loaded() {
+        // SAFETY: all-zero is a valid `pt_regs`: integers and unions of integers.
         let mut fixed: bindings::pt_regs = unsafe { core::mem::zeroed() };
         // SAFETY: `fixed` is ours; `regs` is null or the registers of the context that
-        // crashed (this function's `# Safety`), as `setup_regs` asks. The image stays loaded:
-        // we hold the lock every loader takes, and it is never released on this path.
+        // crashed (this function's `# Safety`), as `setup_regs`'s `# Safety` asks.
+        unsafe { setup_regs(&mut fixed, regs) };
+        vmcoreinfo::save_on_crash(&lock);
+        // SAFETY: `machine_crash_shutdown()` asks for the registers of the crash, which it
+        // hands to `crash_save_cpu()` (`fixed`, filled above), and to be called once, on the
+        // CPU that owns `panic_cpu` or holds the kexec lock: this one. It stops the other
+        // CPUs, which is what `kexec::machine_kexec`'s `# Safety` asks for the crash image.
         unsafe {
-            setup_regs(&mut fixed, regs);
-            vmcoreinfo::save_on_crash();
             bindings::machine_crash_shutdown(&mut fixed);
-            bindings::machine_kexec(image);
+            kexec::machine_kexec(ImageSlot::Crash, &lock);
         }
     }
     drop(lock);

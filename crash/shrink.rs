@@ -14,9 +14,9 @@ use kernel::prelude::*;
 const MEM_ALIGN: u64 = PAGE_SIZE as u64;
 
 /// `crash_resource_size()`: a released region (end 0) has no size.
-fn size_of(res: *const bindings::resource) -> u64 {
-    // SAFETY: `res` is `crashk_res` or `crashk_low_res`, read under the kexec lock, which
-    // every writer holds.
+fn size_of(res: *const bindings::resource, _lock: &KexecGuard) -> u64 {
+    // SAFETY: `res` is `crashk_res` or `crashk_low_res`, statics that every writer changes
+    // under the kexec lock, which `_lock` is.
     let (start, end) = unsafe { ((*res).start, (*res).end) };
     if end == 0 {
         0
@@ -35,8 +35,8 @@ fn low() -> *mut bindings::resource {
 
 /// `crash_get_memory_size()`: both regions' bytes, or `EBUSY` while a load holds the lock.
 pub(crate) fn memory_size() -> Result<u64> {
-    let _lock = KexecGuard::try_lock().ok_or(EBUSY)?;
-    Ok(size_of(high()).wrapping_add(size_of(low())))
+    let lock = KexecGuard::try_lock().ok_or(EBUSY)?;
+    Ok(size_of(high(), &lock).wrapping_add(size_of(low(), &lock)))
 }
 
 /// `__crash_shrink_memory()`: keeps the first `new_size` bytes of `old` and gives the rest to
@@ -77,8 +77,8 @@ pub(crate) fn shrink(new_size: u64) -> Result {
     if ImageSlot::Crash.is_loaded() {
         return Err(ENOENT);
     }
-    let low_size = size_of(low());
-    let old_size = size_of(high()).wrapping_add(low_size);
+    let low_size = size_of(low(), &lock);
+    let old_size = size_of(high(), &lock).wrapping_add(low_size);
     // roundup(), in C's unsigned long arithmetic.
     let new_size = new_size
         .wrapping_add(MEM_ALIGN - 1)

@@ -9,10 +9,11 @@
 
 use core::fmt::Write;
 use core::mem::{offset_of, size_of};
-use core::ptr;
+use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::bindings;
 use kernel::ffi::{c_ulong, c_void};
+use kernel::kexec::KexecGuard;
 use kernel::page::PAGE_SIZE;
 use kernel::prelude::*;
 
@@ -20,63 +21,174 @@ use crate::note::{append_note, final_note, Line, Text, NOTE_HEAD};
 use crate::sys;
 use bindings::{vmcoreinfo_data, vmcoreinfo_note, vmcoreinfo_size};
 
-/// `vmcoreinfo_data_safecopy`: the copy of the text in crashkernel memory that a loaded crash
-/// image carries (protected from stray writes with the rest of that memory), or null.
-static SAFECOPY: AtomicPtr<u8> = AtomicPtr::new(ptr::null_mut());
-
 /// `VMCOREINFO_BYTES`.
 const BYTES: usize = PAGE_SIZE;
 /// `VMCOREINFO_NOTE_NAME`.
-const NAME: &[u8] = b"VMCOREINFO";
+pub(crate) const NAME: &[u8] = b"VMCOREINFO";
 /// `VMCOREINFO_NOTE_SIZE`: the note with a full text, and the empty note after it.
 pub(crate) const NOTE_SIZE: usize = NOTE_HEAD * 2 + ((NAME.len() + 1 + 3) & !3) + BYTES;
 
-/// The text buffer and its length.
+/// `vmcoreinfo_data_safecopy`: the copy of the text in crashkernel memory that a loaded crash
+/// image carries (protected from stray writes with the rest of that memory), or null.
 ///
-/// # Safety
+/// # Invariants
 ///
-/// Nothing else uses the buffer while the returned value lives: C and this file change it only
-/// at boot, when a crash image is loaded or unloaded, and on the panic path, which other CPUs
-/// have left by then.
-unsafe fn text() -> Option<Text<'static>> {
-    // SAFETY: nothing else uses the buffer while the result lives (this function's
-    // `# Safety`); `vmcoreinfo_data` is null or a page, `BYTES` long: the one `init` allocates,
-    // or the safe copy `set_safecopy` was given.
-    unsafe {
-        let data = ptr::addr_of!(vmcoreinfo_data).read();
-        if data.is_null() {
+/// The pointer is null or points to a mapped page, [`BYTES`] long, that stays mapped until the
+/// pointer is replaced by [`SafeCopy::set`].
+struct SafeCopy(AtomicPtr<u8>);
+
+// INVARIANT: null.
+static SAFECOPY: SafeCopy = SafeCopy(AtomicPtr::new(ptr::null_mut()));
+
+impl SafeCopy {
+    /// The copy, or null.
+    fn get(&self) -> Option<NonNull<u8>> {
+        NonNull::new(self.0.load(Ordering::Acquire))
+    }
+
+    /// Makes `copy` the safe copy.
+    ///
+    /// # Safety
+    ///
+    /// `copy` is null or a mapped page that stays mapped until this is called again.
+    unsafe fn set(&self, copy: *mut u8) {
+        // INVARIANT: `copy` is null or a page that stays mapped until it is replaced (this
+        // function's `# Safety`).
+        self.0.store(copy, Ordering::Release);
+    }
+}
+
+/// The VMCOREINFO text and its note (C's `vmcoreinfo_data`, `vmcoreinfo_size` and
+/// `vmcoreinfo_note`), held by one user at a time.
+///
+/// # Invariants
+///
+/// - `data` is what `vmcoreinfo_data` holds: [`BYTES`] mapped bytes, the page [`init`]
+///   allocated (never freed) or, from the crash on, the safe copy (mapped for good: the
+///   crashed kernel frees no image).
+/// - `note` is what `vmcoreinfo_note` holds: null or the [`NOTE_SIZE`] bytes [`init`]
+///   allocated, never freed; it does not overlap `data`.
+/// - While `self` lives nothing else writes the text, `vmcoreinfo_size` or the note; readers
+///   (`/proc/kcore`, sysfs) only read them, as they do in C.
+pub(crate) struct VmcoreinfoBuf {
+    data: NonNull<u8>,
+    note: *mut u8,
+}
+
+impl VmcoreinfoBuf {
+    /// The text and its note, or `None` before [`init`] allocated the text.
+    ///
+    /// # Safety
+    ///
+    /// Nothing else writes the text, its length or the note while the returned value lives.
+    /// C and this file write them only at boot (one initcall at a time), while loading or
+    /// unloading a crash image and on the panic path, the last two under the kexec lock.
+    pub(crate) unsafe fn get() -> Option<Self> {
+        // SAFETY: plain reads of two pointers that nothing else writes meanwhile (this
+        // function's `# Safety`).
+        let (data, note) = unsafe {
+            (
+                ptr::addr_of!(vmcoreinfo_data).read(),
+                ptr::addr_of!(vmcoreinfo_note).read(),
+            )
+        };
+        // INVARIANT: `init` and `use_safecopy` are the only writers of the two pointers and
+        // store only what the invariants list; the caller gives us the sole use (this
+        // function's `# Safety`).
+        Some(Self {
+            data: NonNull::new(data)?,
+            note: note.cast(),
+        })
+    }
+
+    /// The text, `vmcoreinfo_size` bytes of the buffer (capped at its size by [`Text`]).
+    pub(crate) fn text(&mut self) -> Text<'_> {
+        // SAFETY: `data` is `BYTES` mapped bytes and `vmcoreinfo_size` a plain variable, both
+        // ours alone while `self` lives (the type's invariants); the `Text` borrows `self`.
+        unsafe {
+            let len = ptr::addr_of!(vmcoreinfo_size).read();
+            Text::new(
+                core::slice::from_raw_parts_mut(self.data.as_ptr(), BYTES),
+                len,
+            )
+        }
+    }
+
+    /// Appends `line` to the text (what fits); returns whether the text now fills its buffer.
+    pub(crate) fn append(&mut self, line: &[u8]) -> bool {
+        let mut t = self.text();
+        let full = t.append(line);
+        let len = t.len();
+        // SAFETY: `vmcoreinfo_size` is ours alone while `self` lives (the type's invariants).
+        unsafe { ptr::addr_of_mut!(vmcoreinfo_size).write(len) };
+        full
+    }
+
+    /// The note's bytes, or `None` before [`init`] allocated it.
+    pub(crate) fn note(&mut self) -> Option<&mut [u8]> {
+        if self.note.is_null() {
             return None;
         }
-        let len = ptr::addr_of!(vmcoreinfo_size).read();
-        Some(Text::new(core::slice::from_raw_parts_mut(data, BYTES), len))
+        // SAFETY: `note` is not null, so it is `NOTE_SIZE` bytes, ours alone while `self`
+        // lives (the type's invariants); the slice borrows `self`.
+        Some(unsafe { core::slice::from_raw_parts_mut(self.note, NOTE_SIZE) })
+    }
+
+    /// `update_vmcoreinfo_note()`: writes the text into the note.
+    pub(crate) fn update_note(&mut self) {
+        let note = self.note;
+        if note.is_null() {
+            return;
+        }
+        let t = self.text();
+        if t.is_empty() {
+            return;
+        }
+        // SAFETY: `note` is not null, so it is `NOTE_SIZE` bytes, ours alone while `self` lives
+        // and apart from the text `t` borrows (the type's invariants).
+        let out = unsafe { core::slice::from_raw_parts_mut(note, NOTE_SIZE) };
+        if let Some(rest) = append_note(out, NAME, 0, t.as_bytes()) {
+            let _ = final_note(rest);
+        }
+    }
+
+    /// Copies the text to the start of `to` (what fits).
+    fn copy_to(&mut self, to: &mut [u8]) {
+        let t = self.text();
+        for (o, i) in to.iter_mut().zip(t.as_bytes()) {
+            *o = *i;
+        }
+    }
+
+    /// From now on the text is the safe copy, if there is one: on the panic path, the page
+    /// that the running kernel may have scribbled over is left alone.
+    fn use_safecopy(&mut self) {
+        let Some(copy) = SAFECOPY.get() else { return };
+        // SAFETY: `vmcoreinfo_data` is ours alone while `self` lives (the type's invariants).
+        unsafe { ptr::addr_of_mut!(vmcoreinfo_data).write(copy.as_ptr()) };
+        // INVARIANT: `vmcoreinfo_data` now holds the safe copy, a mapped page of `BYTES`
+        // (`SafeCopy`'s invariant) that stays mapped: this is the panic path, and the crashed
+        // kernel frees no image.
+        self.data = copy;
     }
 }
 
 /// Appends `line` to the text (what fits); returns whether the text now fills its buffer.
 pub(crate) fn append(line: &[u8]) -> bool {
-    // SAFETY: C appends at boot and from arch code, never concurrently with itself.
-    let Some(mut t) = (unsafe { text() }) else {
+    // SAFETY: `VmcoreinfoBuf::get`'s `# Safety` holds: lines are appended through here at
+    // boot, by initcalls (this file's `init`, printk's and the architecture's keys through
+    // `vmcoreinfo_append_str()`), one at a time.
+    let Some(mut buf) = (unsafe { VmcoreinfoBuf::get() }) else {
         return false;
     };
-    let full = t.append(line);
-    // SAFETY: as above.
-    unsafe { ptr::addr_of_mut!(vmcoreinfo_size).write(t.len()) };
-    full
+    buf.append(line)
 }
 
-/// `update_vmcoreinfo_note()`: writes the text into the note.
+/// `update_vmcoreinfo_note()`, at boot.
 fn update_note() {
-    // SAFETY: as for `append`; the note buffer is `NOTE_SIZE` long once allocated.
-    unsafe {
-        let note = ptr::addr_of!(vmcoreinfo_note).read();
-        let Some(t) = text() else { return };
-        if note.is_null() || t.is_empty() {
-            return;
-        }
-        let out = core::slice::from_raw_parts_mut(note.cast::<u8>(), NOTE_SIZE);
-        if let Some(rest) = append_note(out, NAME, 0, t.as_bytes()) {
-            let _ = final_note(rest);
-        }
+    // SAFETY: as for `append`: `init` calls it, at boot.
+    if let Some(mut buf) = unsafe { VmcoreinfoBuf::get() } {
+        buf.update_note();
     }
 }
 
@@ -85,40 +197,54 @@ fn update_note() {
 ///
 /// # Safety
 ///
-/// `copy` is null or a mapped page that stays mapped until this is called again with null.
+/// `copy` is null or a mapped page that stays mapped until this is called again with null,
+/// and does not overlap the text. The caller holds the kexec lock (C's callers, the loaders,
+/// do), so nothing else writes the text meanwhile.
 pub(crate) unsafe fn set_safecopy(copy: *mut u8) {
     if !copy.is_null() {
-        // SAFETY: `text()` asks that nothing else use the buffer meanwhile: this runs when a
-        // crash image is loaded or freed, one of the times its `# Safety` lists, and C
-        // appends only at boot (as for `append`).
-        if let Some(t) = unsafe { text() } {
-            let src = t.as_bytes();
-            // SAFETY: `copy` is a page and the text at most a page; they do not overlap.
-            unsafe { ptr::copy_nonoverlapping(src.as_ptr(), copy, src.len()) };
+        // SAFETY: the caller holds the kexec lock (this function's `# Safety`), under which
+        // `VmcoreinfoBuf::get`'s `# Safety` lists the other writers after boot.
+        if let Some(mut buf) = unsafe { VmcoreinfoBuf::get() } {
+            // SAFETY: `copy` is a mapped page, `BYTES` long, apart from the text (this
+            // function's `# Safety`).
+            let to = unsafe { core::slice::from_raw_parts_mut(copy, BYTES) };
+            buf.copy_to(to);
         }
     }
-    SAFECOPY.store(copy, Ordering::Release);
+    // SAFETY: `copy` is null or a mapped page that stays mapped until this is called again
+    // (this function's `# Safety`), which is what `SafeCopy::set` asks.
+    unsafe { SAFECOPY.set(copy) };
 }
 
 /// `crash_save_vmcoreinfo()`: on the panic path, the text (from the safe copy when there is
 /// one) gets the crash time and is written into the note. Nothing allocates or can panic.
-pub(crate) fn save_on_crash() {
-    // SAFETY: only this CPU runs now (the caller holds the kexec lock on the panic path).
-    unsafe {
-        if ptr::addr_of!(vmcoreinfo_note).read().is_null() {
-            return;
-        }
-        let copy = SAFECOPY.load(Ordering::Acquire);
-        if !copy.is_null() {
-            ptr::addr_of_mut!(vmcoreinfo_data).write(copy);
-        }
+pub(crate) fn save_on_crash(_lock: &KexecGuard) {
+    // SAFETY: `_lock` is the kexec lock, under which `VmcoreinfoBuf::get`'s `# Safety` lists
+    // the other writers after boot.
+    unsafe { save_exclusive() }
+}
+
+/// [`save_on_crash`], for a caller that is the text's only user without the lock.
+///
+/// # Safety
+///
+/// As for [`VmcoreinfoBuf::get`].
+pub(crate) unsafe fn save_exclusive() {
+    // SAFETY: nothing else writes the text, its length or the note meanwhile (this
+    // function's `# Safety`, the same as `get`'s).
+    let Some(mut buf) = (unsafe { VmcoreinfoBuf::get() }) else {
+        return;
+    };
+    if buf.note().is_none() {
+        return;
     }
+    buf.use_safecopy();
     let mut line = Line::new();
     line.push(b"CRASHTIME=")
         .push_i64(sys::real_seconds())
         .push(b"\n");
-    append(line.as_bytes());
-    update_note();
+    buf.append(line.as_bytes());
+    buf.update_note();
 }
 
 /// `kimage_crash_copy_vmcoreinfo()`: a crash image keeps a copy of the text in a control page
@@ -127,7 +253,8 @@ pub(crate) fn save_on_crash() {
 ///
 /// # Safety
 ///
-/// `image` is a crash or normal image being loaded, that only the caller uses.
+/// `image` is a crash or normal image being loaded, that only the caller uses, and the caller
+/// holds the kexec lock.
 pub(crate) unsafe fn copy_into_image(image: *mut bindings::kimage) -> Result {
     // SAFETY: `image` is an image being loaded that only the caller uses (this function's
     // `# Safety`), so it may be borrowed uniquely for the call.
@@ -135,7 +262,9 @@ pub(crate) unsafe fn copy_into_image(image: *mut bindings::kimage) -> Result {
     if image.type_() != bindings::KEXEC_TYPE_CRASH {
         return Ok(());
     }
-    // SAFETY: `image` is ours; the page comes from its crashkernel region.
+    // SAFETY: `kimage_alloc_control_pages()` asks for an image being loaded that only its
+    // caller uses: ours (this function's `# Safety`). The page comes from its crashkernel
+    // region and is freed with it.
     let page = unsafe { bindings::kimage_alloc_control_pages(image, 0) };
     if page.is_null() {
         pr_warn!("Could not allocate vmcoreinfo buffer\n");
@@ -156,7 +285,9 @@ pub(crate) unsafe fn copy_into_image(image: *mut bindings::kimage) -> Result {
         return Err(ENOMEM);
     }
     image.vmcoreinfo_data_copy = copy;
-    // SAFETY: `copy` maps a page until the image is freed, which calls this with null first.
+    // SAFETY: `copy` maps a page of crashkernel memory (apart from the text) until the image
+    // is freed, which calls this with null first; the caller holds the kexec lock (this
+    // function's `# Safety`).
     unsafe { set_safecopy(copy.cast()) };
     Ok(())
 }
@@ -213,7 +344,8 @@ fn warn_bare(line: &kernel::str::CStr) {
 /// `crash_save_vmcoreinfo_init()`: allocates the text and the note, and writes the text, the
 /// same keys in the same order as C.
 pub(crate) fn init() -> Result {
-    // SAFETY: a zeroed page we own, or null.
+    // SAFETY: `get_zeroed_page()` takes `GFP_KERNEL` in process context, where initcalls
+    // run; it returns a zeroed page we own, or null.
     let data = unsafe { bindings::get_zeroed_page_noprof(bindings::GFP_KERNEL) } as *mut u8;
     if data.is_null() {
         warn_bare(kernel::c_str!(
@@ -221,7 +353,8 @@ pub(crate) fn init() -> Result {
         ));
         return Err(ENOMEM);
     }
-    // SAFETY: zeroed memory we own, or null.
+    // SAFETY: as for the page: `alloc_pages_exact()` with `GFP_KERNEL` in process context
+    // returns `NOTE_SIZE` zeroed bytes we own, or null.
     let note = unsafe {
         bindings::alloc_pages_exact_noprof(NOTE_SIZE, bindings::GFP_KERNEL | bindings::__GFP_ZERO)
     };
@@ -233,7 +366,8 @@ pub(crate) fn init() -> Result {
         ));
         return Err(ENOMEM);
     }
-    // SAFETY: initcall time: nothing reads these yet.
+    // SAFETY: initcall time: nothing reads or writes these yet. `data` is a page and `note`
+    // `NOTE_SIZE` bytes, apart from it and never freed, as `VmcoreinfoBuf`'s invariants ask.
     unsafe {
         ptr::addr_of_mut!(vmcoreinfo_data).write(data);
         ptr::addr_of_mut!(vmcoreinfo_note).write(note.cast());
@@ -352,7 +486,8 @@ fn write_keys() {
     offset("list_head.next", offset_of!(list_head, next));
     offset("list_head.prev", offset_of!(list_head, prev));
     length("zone.free_area", bindings::NR_PAGE_ORDERS as u64);
-    // SAFETY: printk's own keys, appended through vmcoreinfo_append_str() as in C.
+    // SAFETY: printk's own keys, appended through `vmcoreinfo_append_str()` as in C, from this
+    // initcall: one writer at a time, as `VmcoreinfoBuf::get`'s `# Safety` asks of `append`.
     unsafe { bindings::log_buf_vmcoreinfo_setup() };
     length(
         "free_area.free_list",

@@ -29,7 +29,7 @@ use core::sync::atomic::{AtomicU8, Ordering};
 use kernel::bindings;
 use kernel::error::to_result;
 use kernel::ffi::{c_int, c_uint, c_void};
-use kernel::kexec::KexecGuard;
+use kernel::kexec::{self, KexecGuard};
 use kernel::prelude::*;
 
 use crate::sys;
@@ -116,15 +116,12 @@ pub(crate) unsafe fn pre_free_pages(vaddr: *mut c_void, pages: c_uint) {
 }
 
 /// `arch_kexec_protect_crashkres()` (`protect`) or `arch_kexec_unprotect_crashkres()`: the
-/// crashkernel memory read-only while a crash image is loaded, or writable again.
-pub(crate) fn protect_crashkres(protect: bool, _lock: &KexecGuard) {
-    // SAFETY: `_lock` is the kexec lock, which both hooks ask their caller to hold (C's
-    // `do_kexec_load()` and `kexec_file_load()` call them under it).
-    unsafe {
-        if protect {
-            bindings::arch_kexec_protect_crashkres();
-        } else {
-            bindings::arch_kexec_unprotect_crashkres();
-        }
+/// crashkernel memory read-only while a crash image is loaded, or writable again. The kernel
+/// crate's wrappers take the kexec lock as proof, as the crash path's calls do.
+pub(crate) fn protect_crashkres(protect: bool, lock: &KexecGuard) {
+    if protect {
+        kexec::protect_crashkres(lock);
+    } else {
+        kexec::unprotect_crashkres(lock);
     }
 }

@@ -47,6 +47,14 @@ unsigned long rust_helper_kexec_memmap_base(void)
 	return (unsigned long)pfn_to_page(0);
 }
 
+#ifndef CONFIG_X86_64
+/* memmap.rs off x86_64, where the direct map is not one base (arm64, built only). */
+void *rust_helper_boot_phys_to_virt(unsigned long entry)
+{
+	return boot_phys_to_virt(entry);
+}
+#endif
+
 unsigned long rust_helper_phys_to_boot_phys(phys_addr_t phys)
 {
 	return phys_to_boot_phys(phys);

@@ -126,3 +126,44 @@ impl ImageSlot {
         unsafe { self.swap(ptr::null_mut(), lock) }
     }
 }
+
+/// `arch_kexec_protect_crashkres()`: makes crashkernel memory read-only again, once the crash
+/// image in it has been written (all but the crash image's control code page, which
+/// `machine_kexec()` writes on the crash path). C requires the kexec lock: the crash image,
+/// whose control page is left writable, must not change meanwhile.
+#[inline]
+pub fn protect_crashkres(_lock: &KexecGuard) {
+    // SAFETY: the arch hook's one requirement is that its caller hold the kexec lock (see
+    // `kernel/kexec_core.c`'s callers): `_lock` is the lock, by `KexecGuard`'s invariant.
+    unsafe { bindings::arch_kexec_protect_crashkres() }
+}
+
+/// `arch_kexec_unprotect_crashkres()`: makes crashkernel memory writable, to change the
+/// loaded crash image in place. As [`protect_crashkres`], C requires the kexec lock.
+#[inline]
+pub fn unprotect_crashkres(_lock: &KexecGuard) {
+    // SAFETY: as in `protect_crashkres`: `_lock` is the kexec lock, by `KexecGuard`'s
+    // invariant.
+    unsafe { bindings::arch_kexec_unprotect_crashkres() }
+}
+
+/// `machine_kexec()` of the image in `slot`: jumps into it, returning only for an image loaded
+/// with `KEXEC_PRESERVE_CONTEXT`. Nothing happens if the slot is empty. Allocates nothing:
+/// the crash path calls it.
+///
+/// # Safety
+///
+/// The machine is shut down for the image (`machine_crash_shutdown()` for the crash image,
+/// `machine_shutdown()` for the other): no other CPU runs kernel code that the jump would pull
+/// out from under it, and nothing uses the image's pages any more.
+#[inline]
+pub unsafe fn machine_kexec(slot: ImageSlot, _lock: &KexecGuard) {
+    let image = slot.load();
+    if image.is_null() {
+        return;
+    }
+    // SAFETY: `image` is the loaded image of `slot`, which stays loaded while `_lock` is held
+    // (the module's memory-ordering contract: only lock holders swap it); the machine is shut
+    // down for it (this function's `# Safety`), which is what `machine_kexec()` asks.
+    unsafe { bindings::machine_kexec(image) }
+}
