@@ -45,8 +45,9 @@ impl CrashNotes {
             return None;
         }
         // SAFETY: `self.0` is a live per-CPU allocation for each possible CPU (the type's
-        // invariants), and `cpu` is a possible CPU: x86 makes CPUs 0 to `nr_cpu_ids - 1` the
-        // possible ones (`prefill_possible_map()`).
+        // invariants), and `cpu` is a possible CPU: x86_64 makes CPUs 0 to `nr_cpu_ids - 1`
+        // the possible ones (`topology_init_possible_cpus()`). (arm64, built only, may leave
+        // holes; C's `crash_save_cpu()` makes the same assumption.)
         let p = unsafe { bindings::per_cpu_ptr(self.0.as_ptr().cast::<c_void>(), cpu) };
         // INVARIANT: `p` is CPU `cpu`'s `note_buf_t` of the allocation, which is never freed.
         NonNull::new(p.cast()).map(NoteSlot)

@@ -84,12 +84,13 @@ pub unsafe extern "C" fn crash_save_cpu(regs: *mut bindings::pt_regs, cpu: c_int
 ///
 /// # Safety
 ///
-/// `image` is an image being loaded, that only the caller uses; the caller holds the kexec
-/// lock.
+/// `image` is an image being loaded, that only the caller uses; for a crash image the caller
+/// holds the kexec lock.
 #[no_mangle]
 pub unsafe extern "C" fn kimage_crash_copy_vmcoreinfo(image: *mut bindings::kimage) -> c_int {
-    // SAFETY: `image` is an image being loaded that only the caller uses, and the caller holds
-    // the kexec lock (this function's `# Safety`), which is what `copy_into_image` asks.
+    // SAFETY: `image` is an image being loaded that only the caller uses, and for a crash
+    // image the caller holds the kexec lock (this function's `# Safety`), which is what
+    // `copy_into_image` asks.
     to_c(unsafe { vmcoreinfo::copy_into_image(image) })
 }
 

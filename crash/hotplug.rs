@@ -6,6 +6,7 @@
 //! (`crash_check_hotplug_support()`, which `/sys/devices/system/{cpu,memory}/crash_hotplug`
 //! reads).
 
+use core::marker::PhantomData;
 use core::ptr::NonNull;
 use kernel::bindings;
 use kernel::ffi::{c_int, c_uint, c_void};
@@ -74,31 +75,37 @@ pub(crate) fn supported() -> bool {
 /// # Invariants
 ///
 /// `p` is a `kmap_local_pfn()` mapping of a page of crashkernel memory, [`PAGE_SIZE`] bytes
-/// that only lock holders write, made on this task and unmapped on drop.
-struct SegmentHead {
+/// that only holders of the kexec lock write, made on this task and unmapped on drop; the
+/// lock is held for `'a`.
+struct SegmentHead<'a> {
     p: NonNull<c_void>,
+    _lock: PhantomData<&'a KexecGuard>,
 }
 
-impl SegmentHead {
+impl<'a> SegmentHead<'a> {
     /// Maps the first page of `seg`, or `None` if it cannot be mapped.
     ///
     /// # Safety
     ///
     /// `seg` is a segment of the loaded crash image, which lies in crashkernel memory (the
-    /// loader checked it), and the caller holds the kexec lock.
-    unsafe fn map(seg: &bindings::kexec_segment) -> Option<Self> {
+    /// loader checked it).
+    unsafe fn map(seg: &bindings::kexec_segment, _lock: &'a KexecGuard) -> Option<Self> {
         // SAFETY: `seg.mem` is in crashkernel memory (this function's `# Safety`), which has
         // `struct page`s: `kmap_local_pfn()` maps any such page on this task.
         let p = unsafe { bindings::kmap_local_pfn(seg.mem >> bindings::PAGE_SHIFT) };
         // INVARIANT: a local mapping of a crashkernel page, made on this task; lock holders
-        // are its only writers (this function's `# Safety`).
-        NonNull::new(p).map(|p| SegmentHead { p })
+        // are its only writers, and `_lock` holds the lock for `'a`.
+        NonNull::new(p).map(|p| SegmentHead {
+            p,
+            _lock: PhantomData,
+        })
     }
 
     /// Whether the page starts with `magic`.
     fn starts_with(&self, magic: &[u8]) -> bool {
-        // SAFETY: `p` maps `PAGE_SIZE` bytes that nothing writes while the caller holds the
-        // kexec lock (the type's invariants); the slice lives no longer than `self`.
+        // SAFETY: `p` maps `PAGE_SIZE` bytes that nothing writes while the kexec lock is held,
+        // which it is for as long as `self` lives (the type's invariants); the slice lives no
+        // longer than `self`.
         let head = unsafe {
             core::slice::from_raw_parts(self.p.as_ptr().cast::<u8>(), magic.len().min(PAGE_SIZE))
         };
@@ -106,7 +113,7 @@ impl SegmentHead {
     }
 }
 
-impl Drop for SegmentHead {
+impl Drop for SegmentHead<'_> {
     fn drop(&mut self) {
         // SAFETY: `p` is a local mapping made on this task (the type's invariants), unmapped
         // once, here.
@@ -120,13 +127,13 @@ impl Drop for SegmentHead {
 /// # Safety
 ///
 /// `image` is the loaded crash image.
-unsafe fn find_elfcorehdr(image: &bindings::kimage, _lock: &KexecGuard) -> Option<usize> {
+unsafe fn find_elfcorehdr(image: &bindings::kimage, lock: &KexecGuard) -> Option<usize> {
     let n = image.nr_segments.min(image.segment.len());
     let mut found = None;
     for (k, seg) in image.segment.iter().take(n).enumerate() {
         // SAFETY: `seg` is a segment of the loaded crash image (this function's `# Safety`),
-        // whose loader checked that it lies in crashkernel memory; `_lock` is the kexec lock.
-        let Some(head) = (unsafe { SegmentHead::map(seg) }) else {
+        // whose loader checked that it lies in crashkernel memory.
+        let Some(head) = (unsafe { SegmentHead::map(seg, lock) }) else {
             continue;
         };
         if head.starts_with(&ELFMAG) {
@@ -150,13 +157,12 @@ pub(crate) unsafe fn handle_event(action: c_uint, cpu: c_uint, arg: *mut c_void)
         );
         return;
     };
-    let image = ImageSlot::Crash.load();
-    if image.is_null() {
-        return;
-    }
-    // SAFETY: the image stays loaded while we hold the lock, and only lock holders change it.
-    let image = unsafe { &mut *image };
-    if image.hotplug_support() == 0 {
+    let image = ImageSlot::Crash.get_raw(&lock);
+    // The image stays loaded while we hold the lock, and only lock holders change it. It is
+    // read and written through `image` alone, with no reference held across the crashkernel
+    // hooks, which read it through the slot.
+    // SAFETY: as just said; `hotplug_support` reads a bit of the image.
+    if image.is_null() || unsafe { (*image).hotplug_support() } == 0 {
         return;
     }
     if action == bindings::KEXEC_CRASH_HP_ADD_CPU || action == bindings::KEXEC_CRASH_HP_REMOVE_CPU {
@@ -164,24 +170,30 @@ pub(crate) unsafe fn handle_event(action: c_uint, cpu: c_uint, arg: *mut c_void)
     } else {
         pr_debug!("hp_action {}\n", action);
     }
-    if image.elfcorehdr_index < 0 {
-        // SAFETY: `image` is the loaded crash image (as above).
-        if let Some(k) = unsafe { find_elfcorehdr(image, &lock) } {
-            image.elfcorehdr_index = k as c_int;
+    // SAFETY: as above; the shared borrow for `find_elfcorehdr` ends with the call, which
+    // changes nothing in the image.
+    let index = unsafe {
+        if (*image).elfcorehdr_index < 0 {
+            if let Some(k) = find_elfcorehdr(&*image, &lock) {
+                (*image).elfcorehdr_index = k as c_int;
+            }
         }
-    }
-    if image.elfcorehdr_index < 0 {
+        (*image).elfcorehdr_index
+    };
+    if index < 0 {
         hp_print!(ERR, "unable to locate elfcorehdr segment");
         return;
     }
     kexec::unprotect_crashkres(&lock);
-    image.hp_action = action as c_int;
-    // SAFETY: the arch handler asks for the loaded crash image, which only holders of the
-    // kexec lock change (we hold it), with crashkernel memory writable (just above) and `arg`
-    // as the notifier chain passed it (this function's `# Safety`).
-    unsafe { bindings::arch_crash_handle_hotplug_event(image, arg) };
-    image.hp_action = bindings::KEXEC_CRASH_HP_NONE as c_int;
-    image.elfcorehdr_updated = true;
+    // SAFETY: as above. The arch handler asks for the loaded crash image, which only holders
+    // of the kexec lock change (we hold it), with crashkernel memory writable (just above) and
+    // `arg` as the notifier chain passed it (this function's `# Safety`).
+    unsafe {
+        (*image).hp_action = action as c_int;
+        bindings::arch_crash_handle_hotplug_event(image, arg);
+        (*image).hp_action = bindings::KEXEC_CRASH_HP_NONE as c_int;
+        (*image).elfcorehdr_updated = true;
+    }
     kexec::protect_crashkres(&lock);
     drop(lock);
 }

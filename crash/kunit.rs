@@ -188,7 +188,9 @@ mod tests {
         let mut slot = CrashNotes::get().and_then(|n| n.of(cpu)).ok_or(ENOENT)?;
         // SAFETY: all-zero is a valid `pt_regs`: integers and unions of integers.
         let mut regs: bindings::pt_regs = unsafe { core::mem::zeroed() };
-        let n = size_of::<bindings::pt_regs>() / 8;
+        // The registers `elf_core_copy_regs()` copies, in `pt_regs`'s order: all 21 of x86_64's
+        // (`elf_gregset_t` is longer), the first `elf_gregset_t` words elsewhere.
+        let n = size_of::<bindings::pt_regs>().min(size_of::<bindings::elf_gregset_t>()) / 8;
         let words = ptr::addr_of_mut!(regs).cast::<u64>();
         for i in 0..n {
             // SAFETY: word `i` of `regs`, which is `n` words long.
@@ -215,7 +217,6 @@ mod tests {
         // SAFETY: `current` is a live task, as `task_pid` asks.
         let want_pid = unsafe { sys::task_pid(bindings::get_current()) };
         let reg_at = offset_of!(bindings::elf_prstatus, pr_reg);
-        // x86_64's `ELF_CORE_COPY_REGS()`: the first 21 registers in `pt_regs`'s order.
         let regs_ok = (0..n).all(|i| {
             let at = reg_at + 8 * i;
             let lo = word(desc, at).map(u64::from);

@@ -68,6 +68,10 @@ pub(crate) unsafe fn task_pid(tsk: *mut bindings::task_struct) -> bindings::pid_
 }
 
 /// `PAGE_OFFSET`: where the direct map puts physical address 0, fixed at boot.
+///
+/// The elfcorehdr's `PT_LOAD` virtual addresses are this plus the physical start, as C's
+/// `__va(mstart)` is on x86_64. Off x86_64 (arm64, built only) `__va()` is not one base plus
+/// the address, and each range's address must be asked of C before such an architecture boots.
 pub(crate) fn page_offset() -> u64 {
     // SAFETY: `__va(0)` is `page_offset_base` (a constant without
     // `CONFIG_DYNAMIC_MEMORY_LAYOUT`): a `__ro_after_init` variable set in early boot (KASLR),

@@ -173,20 +173,37 @@ impl VmcoreinfoBuf {
     }
 }
 
+/// Whether the kernel is still booting (`system_state < SYSTEM_RUNNING`): initcalls run, one at
+/// a time, and user space, which alone loads crash images, has not started.
+fn booting() -> bool {
+    // SAFETY: `system_state` is an aligned word that init writes a few times on the way up and
+    // everyone reads without a lock, as C's `system_state` tests do.
+    let state = unsafe { ptr::addr_of!(bindings::system_state).read_volatile() };
+    state < bindings::system_states_SYSTEM_RUNNING
+}
+
 /// Appends `line` to the text (what fits); returns whether the text now fills its buffer.
+/// Only at boot, where C's callers append (this file's `init`, printk's and the architecture's
+/// keys through `vmcoreinfo_append_str()`): later the line is dropped with a warning.
 pub(crate) fn append(line: &[u8]) -> bool {
-    // SAFETY: `VmcoreinfoBuf::get`'s `# Safety` holds: lines are appended through here at
-    // boot, by initcalls (this file's `init`, printk's and the architecture's keys through
-    // `vmcoreinfo_append_str()`), one at a time.
+    if !booting() {
+        pr_warn!("VMCOREINFO line after boot, dropped\n");
+        return false;
+    }
+    // SAFETY: `VmcoreinfoBuf::get`'s `# Safety` holds: at boot (checked above) the text is
+    // written only by initcalls, one at a time.
     let Some(mut buf) = (unsafe { VmcoreinfoBuf::get() }) else {
         return false;
     };
     buf.append(line)
 }
 
-/// `update_vmcoreinfo_note()`, at boot.
+/// `update_vmcoreinfo_note()`, at boot (as [`append`]).
 fn update_note() {
-    // SAFETY: as for `append`: `init` calls it, at boot.
+    if !booting() {
+        return;
+    }
+    // SAFETY: as for `append`: at boot, checked above.
     if let Some(mut buf) = unsafe { VmcoreinfoBuf::get() } {
         buf.update_note();
     }
@@ -253,8 +270,8 @@ pub(crate) unsafe fn save_exclusive() {
 ///
 /// # Safety
 ///
-/// `image` is a crash or normal image being loaded, that only the caller uses, and the caller
-/// holds the kexec lock.
+/// `image` is a crash or normal image being loaded, that only the caller uses; for a crash
+/// image (the only kind this changes anything for) the caller holds the kexec lock.
 pub(crate) unsafe fn copy_into_image(image: *mut bindings::kimage) -> Result {
     // SAFETY: `image` is an image being loaded that only the caller uses (this function's
     // `# Safety`), so it may be borrowed uniquely for the call.
@@ -286,8 +303,8 @@ pub(crate) unsafe fn copy_into_image(image: *mut bindings::kimage) -> Result {
     }
     image.vmcoreinfo_data_copy = copy;
     // SAFETY: `copy` maps a page of crashkernel memory (apart from the text) until the image
-    // is freed, which calls this with null first; the caller holds the kexec lock (this
-    // function's `# Safety`).
+    // is freed, which calls this with null first; `image` is a crash image, so the caller
+    // holds the kexec lock (this function's `# Safety`).
     unsafe { set_safecopy(copy.cast()) };
     Ok(())
 }

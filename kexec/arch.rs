@@ -35,10 +35,15 @@ use kernel::prelude::*;
 use crate::sys;
 
 /// `machine_kexec_prepare()`: the architecture's part of a load (x86_64: the identity-mapped
-/// page tables), for `image`, a checked image with its control code page.
-pub(crate) fn prepare(image: &mut bindings::kimage) -> Result {
-    // SAFETY: `image` is a checked image with its control code page, uniquely borrowed for
-    // the call: what `machine_kexec_prepare()` asks of its caller in kexec_core.c.
+/// page tables).
+///
+/// # Safety
+///
+/// `image` passed the segment checks and has its control code page (and, for a normal image,
+/// its swap page): what `kimage_alloc_init()` makes before C calls the hook.
+pub(crate) unsafe fn prepare(image: &mut bindings::kimage) -> Result {
+    // SAFETY: `image` is checked and has its control pages (this function's `# Safety`), and
+    // is uniquely borrowed for the call: what `machine_kexec_prepare()` asks of its caller.
     to_result(unsafe { bindings::machine_kexec_prepare(image) })
 }
 
@@ -86,19 +91,25 @@ pub(crate) fn host_mem_encrypted() -> bool {
 ///
 /// Called for every page of a normal image, so it is not called at all when memory is not
 /// encrypted: then the hook does nothing on x86_64, and nothing on architectures that keep
-/// the generic default.
+/// the generic default. An architecture whose hook does more must lift this condition.
+///
+/// `gfp` is what C passes: the allocation's flags from `kimage_alloc_pages()`, 0 for
+/// crashkernel memory.
 ///
 /// # Safety
 ///
 /// `vaddr` is the direct-map address of `pages` pages owned by an image.
-pub(crate) unsafe fn post_alloc_pages(vaddr: *mut c_void, pages: c_uint) -> c_int {
+pub(crate) unsafe fn post_alloc_pages(
+    vaddr: *mut c_void,
+    pages: c_uint,
+    gfp: bindings::gfp_t,
+) -> c_int {
     if !host_mem_encrypted() {
         return 0;
     }
     // SAFETY: `vaddr` is the direct-map address of `pages` pages owned by an image (this
-    // function's `# Safety`), what the hook asks; no caller of the core passes other flags
-    // than C's `kimage_alloc_pages()` does, and the hooks do not read them.
-    unsafe { bindings::arch_kexec_post_alloc_pages(vaddr, pages, 0) }
+    // function's `# Safety`), what the hook asks.
+    unsafe { bindings::arch_kexec_post_alloc_pages(vaddr, pages, gfp) }
 }
 
 /// `arch_kexec_pre_free_pages()`: undoes [`post_alloc_pages`] before the pages are freed.

@@ -71,7 +71,7 @@ fn alloc_crash(image: &mut bindings::kimage, order: c_uint) -> *mut bindings::pa
     let pages = pfn_page((start >> bindings::PAGE_SHIFT) as c_ulong);
     // Decrypted if SME is on, as C does.
     // SAFETY: the pages are crashkernel memory reserved for the image being built.
-    unsafe { arch::post_alloc_pages(page_virt(pages), 1 << order) };
+    unsafe { arch::post_alloc_pages(page_virt(pages), 1 << order, 0) };
     pages
 }
 

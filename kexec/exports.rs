@@ -17,7 +17,8 @@ use crate::segment::Source;
 use crate::{control, entries, image, kimage, load, pages, reboot, segment, sysctl};
 
 // The C variables the kexec core defines. The lock and the slots are used through
-// `kernel::kexec` (which declares them); `kexec_in_progress` is set by `kernel_kexec()`.
+// `kernel::kexec` (bindgen declares them from `kernel/kexec_internal.h` and
+// `include/linux/kexec.h`); `kexec_in_progress` is set by `kernel_kexec()`.
 
 /// `__kexec_lock` (an `atomic_t`), taken through `kernel::kexec::KexecGuard` in Rust and
 /// `kexec_trylock()`/`kexec_unlock()` in C.

@@ -25,7 +25,8 @@
 //! The modules use one another in one direction only (`make check` fails on a cycle): the
 //! leaves ([`sys`], [`memmap`], [`arch`], [`segments`], [`kimage`]) below what builds an
 //! image, that below [`load`], [`reboot`] and [`exports`]. The architecture's code is reached
-//! only through [`arch`], and reaches the core only through its C interface.
+//! only through [`arch`], and reaches the core only through its C interface and the leaves
+//! (page arithmetic, whether memory is encrypted).
 //!
 //! The kexec lock and the image slots are `kernel::kexec`'s; this crate defines the symbols
 //! behind them ([`exports`]), as `kernel/kexec_core.c` does.

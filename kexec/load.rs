@@ -111,8 +111,11 @@ fn build(
     if crash.is_some() && unsafe { bindings::arch_crash_hotplug_support(i, flags) } != 0 {
         i.set_hotplug_support(1);
     }
-    arch::prepare(i)?;
-    // SAFETY: `i` is our checked image; after machine_kexec_prepare(), as C does.
+    // SAFETY: `alloc_init` made `i` a checked image with its control code page (and swap page
+    // for a normal image).
+    unsafe { arch::prepare(i) }?;
+    // SAFETY: `i` is our checked image, which only this load uses; a crash image is built
+    // under the kexec lock (`replace_crash`). After machine_kexec_prepare(), as C does.
     to_result(unsafe { bindings::kimage_crash_copy_vmcoreinfo(i) })?;
     let mut staged = match crash {
         Some((_, CrashBytes::Staged(k))) => Some(k),

@@ -29,7 +29,7 @@ pub(crate) fn alloc_pages(gfp: bindings::gfp_t, order: c_uint) -> *mut bindings:
     // contiguous; nobody else knows them yet.
     unsafe {
         mark(pages, order);
-        arch::post_alloc_pages(page_virt(pages), count as c_uint);
+        arch::post_alloc_pages(page_virt(pages), count as c_uint, gfp);
         if gfp & bindings::__GFP_ZERO != 0 {
             for i in 0..count {
                 bindings::clear_highpage(pages.add(i));

@@ -136,7 +136,7 @@ fn load_crash(seg: &bindings::kexec_segment, src: &mut Source<'_>) -> Result {
         let vaddr = phys_virt(c.maddr & PAGE_MASK);
         if encrypted {
             // SAFETY: crashkernel memory reserved for the image being loaded.
-            unsafe { arch::post_alloc_pages(vaddr, 1) };
+            unsafe { arch::post_alloc_pages(vaddr, 1, 0) };
         }
         // SAFETY: the page at `vaddr` is crashkernel memory reserved for the image, which
         // nothing else writes while the kexec lock is held; `off + mchunk <= PAGE_SIZE`.

@@ -86,7 +86,8 @@ mod rust_kexec {
         let Ok(mut b) = b else { return };
         let i = b.get();
         assert!(!i.control_code_page.is_null() && !i.swap_page.is_null());
-        assert!(arch::prepare(i).is_ok());
+        // SAFETY: `alloc_init` made `i` a checked image with its control pages.
+        assert!(unsafe { arch::prepare(i) }.is_ok());
         #[cfg(CONFIG_X86_64)]
         assert!(!i.arch.pgd.is_null());
         assert!(segment::load(i, 0, &mut Source::Kernel(&data)).is_ok());

@@ -66,8 +66,11 @@ pub(crate) fn phys_limit() -> u64 {
 #[cfg(not(CONFIG_X86_64))]
 pub(crate) fn phys_limit() -> u64 {
     // SAFETY: `MAX_PHYSMEM_BITS` is a constant or reads a boot-time setting (arm64's LPA2).
-    let bits = unsafe { bindings::vmcore_max_physmem_bits() };
-    1u64.checked_shl(bits).unwrap_or(u64::MAX)
+    let bits = unsafe { bindings::MAX_PHYSMEM_BITS() };
+    u32::try_from(bits)
+        .ok()
+        .and_then(|b| 1u64.checked_shl(b))
+        .unwrap_or(u64::MAX)
 }
 
 /// The `elfcorehdr=` address and size (0 when the command line gave none).

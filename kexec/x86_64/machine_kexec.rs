@@ -4,7 +4,8 @@
 //! [`arch/x86/kernel/machine_kexec_64.c`](srctree/arch/x86/kernel/machine_kexec_64.c) does for
 //! the kexec core, which that file then leaves out. The core reaches it only through the
 //! kernel's hooks ([`super::exports`]), and it reaches the core only through the core's C
-//! interface (`kimage_alloc_control_pages()`), as the C does.
+//! interface (`kimage_alloc_control_pages()`), as the C does, and its leaves (page
+//! arithmetic, whether memory is encrypted).
 //!
 //! - [`prepare`] (`machine_kexec_prepare()`) builds the identity-mapped page tables the relocation
 //!   code runs on (all mapped memory, every segment, the UEFI system and configuration tables, the
@@ -210,13 +211,23 @@ fn init_transition_pgtable(
 
 /// `init_pgtable()`: the identity map the relocation runs on.
 fn init_pgtable(image: &mut bindings::kimage, control_page: c_ulong) -> Result {
+    // The segments' ranges, copied first: from here to the transition mapping the image is
+    // reached only through `ctx`, which the identity map's allocator writes through, so no
+    // other reference into it may be used meanwhile.
+    let mut segs = [(0 as c_ulong, 0 as c_ulong); bindings::KEXEC_SEGMENT_MAX as usize];
+    let n = image.nr_segments.min(image.segment.len());
+    for (d, s) in segs.iter_mut().zip(image.segment.iter().take(n)) {
+        *d = (s.mem, s.mem + s.memsz as c_ulong);
+    }
     let ctx: *mut bindings::kimage = image;
     // SAFETY: `ctx` is the image being prepared.
     let pgd = unsafe { alloc_pgt_page(ctx.cast()) }.cast::<bindings::pgd_t>();
     if pgd.is_null() {
         return Err(ENOMEM);
     }
-    image.arch.pgd = pgd;
+    // SAFETY: `ctx` comes from `image`, borrowed uniquely for this call and not used directly
+    // until the last use of `ctx` below.
+    unsafe { (*ctx).arch.pgd = pgd };
     let mut info = bindings::x86_mapping_info {
         alloc_pgt_page: Some(alloc_pgt_page),
         context: ctx.cast(),
@@ -244,14 +255,14 @@ fn init_pgtable(image: &mut bindings::kimage, control_page: c_ulong) -> Result {
         )?;
     }
     // Segments may lie outside the mapped memory (a kernel booted with a user memory map).
-    let n = image.nr_segments;
-    for s in image.segment.iter().take(n) {
-        ident_map(&mut info, pgd, s.mem, s.mem + s.memsz as c_ulong)?;
+    for &(start, end) in segs.iter().take(n) {
+        ident_map(&mut info, pgd, start, end)?;
     }
     // Not covered by pfn_mapped, and read by the new kernel before it maps them.
     map_efi_systab(&mut info, pgd)?;
     map_acpi_tables(&mut info, pgd)?;
-    // Last: its tables are not control pages and may overlap the image.
+    // Last: its tables are not control pages and may overlap the image. `ctx` is not used
+    // again.
     init_transition_pgtable(image, pgd, control_page)
 }
 

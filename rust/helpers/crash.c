@@ -81,11 +81,6 @@ unsigned long rust_helper_vmemmap(void)
 	return (unsigned long)vmemmap;
 }
 
-long rust_helper_MAX_PHYSMEM_BITS(void)
-{
-	return MAX_PHYSMEM_BITS;
-}
-
 unsigned long rust_helper_NR_SECTION_ROOTS(void)
 {
 	return NR_SECTION_ROOTS;

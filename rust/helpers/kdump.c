@@ -11,15 +11,18 @@
 #include <linux/sched.h>
 #include <linux/uio.h>
 
-#ifdef CONFIG_PROC_VMCORE_RUST
-#ifndef CONFIG_X86_64
-/* kdump/vmcore/sys.rs: the physical address limit off x86_64 (built only). */
-unsigned int rust_helper_vmcore_max_physmem_bits(void)
+#if defined(CONFIG_PROC_VMCORE_RUST) || defined(CONFIG_CRASH_DUMP_RUST)
+/*
+ * The crash path's VMCOREINFO, and the provider's physical address limit off
+ * x86_64 (built only).
+ */
+long rust_helper_MAX_PHYSMEM_BITS(void)
 {
 	return MAX_PHYSMEM_BITS;
 }
 #endif
 
+#ifdef CONFIG_PROC_VMCORE_RUST
 /* A static inline on arm64; x86_64 defines the function, which is then called directly. */
 void __iomem *rust_helper_ioremap_cache(resource_size_t offset, unsigned long size)
 {

@@ -166,31 +166,6 @@ bool rust_helper_kexec_host_mem_encrypt(void)
 	return cc_platform_has(CC_ATTR_HOST_MEM_ENCRYPT);
 }
 
-/*
- * The architecture hooks kdump/kexec/arch.rs calls. linux/kexec.h makes each a
- * static inline default unless the architecture defines it; where it does
- * (x86_64, in Rust), bindgen's declaration of the function is used instead.
- */
-int rust_helper_arch_kexec_post_alloc_pages(void *vaddr, unsigned int pages, gfp_t gfp)
-{
-	return arch_kexec_post_alloc_pages(vaddr, pages, gfp);
-}
-
-void rust_helper_arch_kexec_pre_free_pages(void *vaddr, unsigned int pages)
-{
-	arch_kexec_pre_free_pages(vaddr, pages);
-}
-
-void rust_helper_arch_kexec_protect_crashkres(void)
-{
-	arch_kexec_protect_crashkres();
-}
-
-void rust_helper_arch_kexec_unprotect_crashkres(void)
-{
-	arch_kexec_unprotect_crashkres();
-}
-
 #ifdef CONFIG_X86_64
 /* x86_64 machine_kexec glue (kdump/kexec/x86_64/machine_kexec.rs). */
 
@@ -308,3 +283,34 @@ unsigned long rust_helper_kexec_jump(unsigned long head, unsigned long *page_lis
 }
 #endif /* CONFIG_X86_64 */
 #endif /* CONFIG_KEXEC_CORE_RUST */
+
+#ifdef CONFIG_KEXEC_CORE
+#include <linux/kexec.h>
+
+/*
+ * The architecture hooks kdump/kexec/arch.rs and kernel::kexec call, with
+ * either kexec core (kernel::kexec is built with KEXEC_CORE). linux/kexec.h
+ * makes each a static inline default unless the architecture defines it;
+ * where it does (x86_64, in C or Rust), bindgen's declaration of the function
+ * is used instead.
+ */
+int rust_helper_arch_kexec_post_alloc_pages(void *vaddr, unsigned int pages, gfp_t gfp)
+{
+	return arch_kexec_post_alloc_pages(vaddr, pages, gfp);
+}
+
+void rust_helper_arch_kexec_pre_free_pages(void *vaddr, unsigned int pages)
+{
+	arch_kexec_pre_free_pages(vaddr, pages);
+}
+
+void rust_helper_arch_kexec_protect_crashkres(void)
+{
+	arch_kexec_protect_crashkres();
+}
+
+void rust_helper_arch_kexec_unprotect_crashkres(void)
+{
+	arch_kexec_unprotect_crashkres();
+}
+#endif /* CONFIG_KEXEC_CORE */

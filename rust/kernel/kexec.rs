@@ -99,6 +99,12 @@ impl ImageSlot {
         self.atomic().load(Ordering::Acquire)
     }
 
+    /// The image in the slot, or null, read under the lock: it stays there, and alive, while
+    /// the lock is held (the module's memory-ordering contract).
+    pub fn get_raw(self, _lock: &KexecGuard) -> *mut bindings::kimage {
+        self.load()
+    }
+
     /// Whether an image is loaded (`kexec_image != NULL`), a snapshot.
     pub fn is_loaded(self) -> bool {
         !self.load().is_null()
@@ -130,20 +136,29 @@ impl ImageSlot {
 /// `arch_kexec_protect_crashkres()`: makes crashkernel memory read-only again, once the crash
 /// image in it has been written (all but the crash image's control code page, which
 /// `machine_kexec()` writes on the crash path). C requires the kexec lock: the crash image,
-/// whose control page is left writable, must not change meanwhile.
+/// whose control page is left writable, must not change meanwhile. Does nothing with no crash
+/// image loaded, as C's callers do.
 #[inline]
-pub fn protect_crashkres(_lock: &KexecGuard) {
-    // SAFETY: the arch hook's one requirement is that its caller hold the kexec lock (see
-    // `kernel/kexec_core.c`'s callers): `_lock` is the lock, by `KexecGuard`'s invariant.
+pub fn protect_crashkres(lock: &KexecGuard) {
+    if ImageSlot::Crash.get_raw(lock).is_null() {
+        return;
+    }
+    // SAFETY: the arch hooks ask two things of their callers (`kexec_load()`,
+    // `kexec_file_load()`, crash hotplug): the kexec lock, which `lock` is by `KexecGuard`'s
+    // invariant, and a loaded crash image (x86_64's C reads its control code page), which the
+    // slot holds and keeps while the lock is held.
     unsafe { bindings::arch_kexec_protect_crashkres() }
 }
 
 /// `arch_kexec_unprotect_crashkres()`: makes crashkernel memory writable, to change the
 /// loaded crash image in place. As [`protect_crashkres`], C requires the kexec lock.
 #[inline]
-pub fn unprotect_crashkres(_lock: &KexecGuard) {
-    // SAFETY: as in `protect_crashkres`: `_lock` is the kexec lock, by `KexecGuard`'s
-    // invariant.
+pub fn unprotect_crashkres(lock: &KexecGuard) {
+    if ImageSlot::Crash.get_raw(lock).is_null() {
+        return;
+    }
+    // SAFETY: as in `protect_crashkres`: `lock` is the kexec lock, by `KexecGuard`'s
+    // invariant, and a crash image is loaded.
     unsafe { bindings::arch_kexec_unprotect_crashkres() }
 }
 
