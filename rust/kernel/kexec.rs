@@ -29,6 +29,10 @@ use core::marker::PhantomData;
 use core::ptr;
 use core::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
 
+pub mod kimage;
+
+pub use kimage::{Kimage, KimageKind, OwnedKimage};
+
 extern "C" {
     /// `atomic_t __kexec_lock` (`kernel/kexec_internal.h`, which has no bindings): 0 free, 1
     /// held.
