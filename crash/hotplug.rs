@@ -8,7 +8,7 @@
 
 use kernel::bindings;
 use kernel::ffi::{c_int, c_uint, c_void};
-use kernel::kexec::{ImageSlot, KexecGuard};
+use kernel::kexec::{ImageSlot, KexecGuard, Kimage};
 use kernel::page::PAGE_SIZE;
 use kernel::prelude::*;
 
@@ -60,16 +60,16 @@ impl Drop for HotplugGuard {
 /// itself.
 pub(crate) fn supported() -> bool {
     let _hp = HotplugGuard::lock();
-    let Some(_lock) = KexecGuard::try_lock() else {
+    let Some(lock) = KexecGuard::try_lock() else {
         hp_print!(
             INFO,
             "kexec_trylock() failed, kdump image may be inaccurate\n"
         );
         return false;
     };
-    let image = ImageSlot::Crash.load();
-    // SAFETY: the image stays loaded while we hold the lock.
-    !image.is_null() && unsafe { (*image).hotplug_support() } != 0
+    ImageSlot::Crash
+        .get(&lock)
+        .is_some_and(Kimage::hotplug_support)
 }
 
 /// The index of the segment that holds the elfcorehdr: the first whose first bytes are the
@@ -78,10 +78,9 @@ pub(crate) fn supported() -> bool {
 /// # Safety
 ///
 /// `image` is the loaded crash image, and the caller holds the kexec lock.
-unsafe fn find_elfcorehdr(image: &bindings::kimage) -> Option<usize> {
-    let n = image.nr_segments.min(image.segment.len());
+unsafe fn find_elfcorehdr(image: &Kimage) -> Option<usize> {
     let mut found = None;
-    for (k, seg) in image.segment.iter().take(n).enumerate() {
+    for (k, seg) in image.segments().iter().enumerate() {
         // SAFETY: a segment of a loaded crash image lies in crashkernel memory, mapped in the
         // direct map; its first page is read through a local mapping.
         unsafe {
@@ -113,13 +112,10 @@ pub(crate) unsafe fn handle_event(action: c_uint, cpu: c_uint, arg: *mut c_void)
         );
         return;
     };
-    let image = ImageSlot::Crash.load();
-    if image.is_null() {
+    let Some(image) = ImageSlot::Crash.get(&lock) else {
         return;
-    }
-    // SAFETY: the image stays loaded while we hold the lock, and only lock holders change it.
-    let image = unsafe { &mut *image };
-    if image.hotplug_support() == 0 {
+    };
+    if !image.hotplug_support() {
         return;
     }
     if action == bindings::KEXEC_CRASH_HP_ADD_CPU || action == bindings::KEXEC_CRASH_HP_REMOVE_CPU {
@@ -127,23 +123,23 @@ pub(crate) unsafe fn handle_event(action: c_uint, cpu: c_uint, arg: *mut c_void)
     } else {
         pr_debug!("hp_action {}\n", action);
     }
-    if image.elfcorehdr_index < 0 {
-        // SAFETY: as above.
+    if image.elfcorehdr_index() < 0 {
+        // SAFETY: `image` is the loaded crash image, lent under the kexec lock we hold.
         if let Some(k) = unsafe { find_elfcorehdr(image) } {
-            image.elfcorehdr_index = k as c_int;
+            image.set_elfcorehdr_index(k as c_int);
         }
     }
-    if image.elfcorehdr_index < 0 {
+    if image.elfcorehdr_index() < 0 {
         hp_print!(ERR, "unable to locate elfcorehdr segment");
         return;
     }
     // SAFETY: the architecture's handlers, called under the lock as C calls them.
     unsafe {
         bindings::arch_kexec_unprotect_crashkres();
-        image.hp_action = action as c_int;
-        bindings::arch_crash_handle_hotplug_event(image, arg);
-        image.hp_action = bindings::KEXEC_CRASH_HP_NONE as c_int;
-        image.elfcorehdr_updated = true;
+        image.set_hp_action(action as c_int);
+        bindings::arch_crash_handle_hotplug_event(image.as_raw(), arg);
+        image.set_hp_action(bindings::KEXEC_CRASH_HP_NONE as c_int);
+        image.set_elfcorehdr_updated(true);
         bindings::arch_kexec_protect_crashkres();
     }
     drop(lock);

@@ -41,8 +41,7 @@ pub(crate) unsafe fn crash_kexec_now(regs: *mut bindings::pt_regs) {
         unsafe { bindings::_printk(SKIPPED.as_char_ptr()) };
         return;
     };
-    let image = ImageSlot::Crash.load();
-    if !image.is_null() {
+    if let Some(image) = ImageSlot::Crash.get(&lock) {
         // SAFETY: all-zero is a valid `pt_regs`.
         let mut fixed: bindings::pt_regs = unsafe { core::mem::zeroed() };
         // SAFETY: `fixed` is ours; `regs` is null or the registers of the context that
@@ -52,7 +51,7 @@ pub(crate) unsafe fn crash_kexec_now(regs: *mut bindings::pt_regs) {
             setup_regs(&mut fixed, regs);
             vmcoreinfo::save_on_crash();
             bindings::machine_crash_shutdown(&mut fixed);
-            bindings::machine_kexec(image);
+            bindings::machine_kexec(image.as_raw());
         }
     }
     drop(lock);
