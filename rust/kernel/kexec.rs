@@ -93,6 +93,7 @@ pub enum ImageSlot {
 }
 
 impl ImageSlot {
+    #[inline]
     fn atomic(self) -> &'static AtomicPtr<bindings::kimage> {
         let p = match self {
             ImageSlot::Kexec => ptr::addr_of_mut!(bindings::kexec_image),
@@ -105,12 +106,14 @@ impl ImageSlot {
     }
 
     /// The image in the slot, or null (acquire).
+    #[inline]
     fn load(self) -> *mut bindings::kimage {
         self.atomic().load(Ordering::Acquire)
     }
 
     /// The image in the slot, lent for as long as `_lock` is held (an acquire load, no more:
     /// the crash path reads the crash slot this way).
+    #[inline]
     pub fn get<'a>(self, _lock: &'a KexecGuard) -> Option<&'a Kimage> {
         let image = self.load();
         // SAFETY: a slot holds null or a complete image (`swap` takes only `OwnedKimage`s, C
@@ -125,6 +128,7 @@ impl ImageSlot {
     /// # Safety
     ///
     /// The caller holds the kexec lock for `'a`.
+    #[inline]
     pub unsafe fn get_locked<'a>(self) -> Option<&'a Kimage> {
         let image = self.load();
         // SAFETY: as in `get`: the caller holds the kexec lock for `'a` (this function's
@@ -134,6 +138,7 @@ impl ImageSlot {
 
     /// Whether an image is loaded (`kexec_image != NULL`), a snapshot: without the lock, a
     /// hint only.
+    #[inline]
     pub fn is_loaded(self) -> bool {
         !self.load().is_null()
     }

@@ -72,6 +72,7 @@ impl Kimage {
     /// `ptr` points to an image that satisfies the type invariants for `'a`, and that nothing
     /// changes during `'a` other than through the returned reference (the caller owns it, or
     /// holds the kexec lock for a published one).
+    #[inline]
     pub unsafe fn from_raw<'a>(ptr: *const bindings::kimage) -> &'a Self {
         // SAFETY: `Kimage` is `repr(transparent)` over `Opaque<bindings::kimage>`, which has
         // the layout of `bindings::kimage`; `ptr` is live for `'a` and changed only through
@@ -84,6 +85,7 @@ impl Kimage {
     /// # Safety
     ///
     /// As for [`Kimage::from_raw`], and nothing else uses the image during `'a`.
+    #[inline]
     pub unsafe fn from_raw_mut<'a>(ptr: *mut bindings::kimage) -> &'a mut Self {
         // SAFETY: as in `from_raw`; nothing else uses the image during `'a` (this function's
         // `# Safety`), so the borrow is unique.
@@ -91,11 +93,13 @@ impl Kimage {
     }
 
     /// The C structure, for C functions that take a `struct kimage *`.
+    #[inline]
     pub fn as_raw(&self) -> *mut bindings::kimage {
         self.0.get()
     }
 
     /// The fields, for reading.
+    #[inline]
     fn raw(&self) -> &bindings::kimage {
         // SAFETY: by the type invariant the structure is live, and changed only by its owner
         // through `&mut self` or the setters, none of which holds this borrow across.
@@ -103,12 +107,14 @@ impl Kimage {
     }
 
     /// The fields, for changing those no invariant covers.
+    #[inline]
     fn raw_mut(&mut self) -> &mut bindings::kimage {
         // SAFETY: by the type invariant the structure is live; `&mut self` is unique.
         unsafe { &mut *self.0.get() }
     }
 
     /// `image->type`.
+    #[inline]
     pub fn kind(&self) -> KimageKind {
         if self.raw().type_() == bindings::KEXEC_TYPE_CRASH {
             KimageKind::Crash
@@ -118,6 +124,7 @@ impl Kimage {
     }
 
     /// Sets `image->type`, while the image is being set up.
+    #[inline]
     pub fn set_kind(&mut self, kind: KimageKind) {
         let t = match kind {
             KimageKind::Normal => bindings::KEXEC_TYPE_DEFAULT,
@@ -127,6 +134,7 @@ impl Kimage {
     }
 
     /// The image's segments.
+    #[inline]
     pub fn segments(&self) -> &[bindings::kexec_segment] {
         let r = self.raw();
         // By the type invariant `nr_segments` is within the array; `min` keeps it so anyway.
@@ -157,22 +165,26 @@ impl Kimage {
     }
 
     /// `image->start`: the entry point.
+    #[inline]
     pub fn start(&self) -> c_ulong {
         self.raw().start
     }
 
     /// Sets `image->start` (`machine_kexec()` stores what a `preserve_context` image returns).
+    #[inline]
     pub fn set_start(&mut self, start: c_ulong) {
         self.raw_mut().start = start;
     }
 
     /// `image->head`: the first entry, what `relocate_kernel` starts the walk from.
+    #[inline]
     pub fn head(&self) -> c_ulong {
         self.raw().head
     }
 
     /// The first slot of the entry list, `&image->head`, where a walk over it starts. By the
     /// type invariant the list from there is well formed.
+    #[inline]
     pub fn head_slot(&self) -> *mut bindings::kimage_entry_t {
         // SAFETY: by the type invariant the structure is live; only the field's address is
         // taken.
@@ -218,6 +230,7 @@ impl Kimage {
     }
 
     /// `kimage_terminate()`: ends the entry list with `IND_DONE`.
+    #[inline]
     pub fn terminate(&mut self) {
         let p = self.0.get();
         // SAFETY: by the type invariant `entry` points at an initialised slot at or before
@@ -233,6 +246,7 @@ impl Kimage {
     }
 
     /// `image->control_code_page`: the page `relocate_kernel` is copied into, or null.
+    #[inline]
     pub fn control_code_page(&self) -> *mut bindings::page {
         self.raw().control_code_page
     }
@@ -242,12 +256,14 @@ impl Kimage {
     /// # Safety
     ///
     /// `page` is a control page of this image (from `kimage_alloc_control_pages()`).
+    #[inline]
     pub unsafe fn set_control_code_page(&mut self, page: *mut bindings::page) {
         // INVARIANT: `page` is a control page of this image (this function's `# Safety`).
         self.raw_mut().control_code_page = page;
     }
 
     /// `image->swap_page`: the page a normal image's pages are swapped through, or null.
+    #[inline]
     pub fn swap_page(&self) -> *mut bindings::page {
         self.raw().swap_page
     }
@@ -257,63 +273,75 @@ impl Kimage {
     /// # Safety
     ///
     /// `page` is a control page of this image (from `kimage_alloc_control_pages()`).
+    #[inline]
     pub unsafe fn set_swap_page(&mut self, page: *mut bindings::page) {
         // INVARIANT: `page` is a control page of this image (this function's `# Safety`).
         self.raw_mut().swap_page = page;
     }
 
     /// `image->control_page`: where a crash image's next control pages are looked for.
+    #[inline]
     pub fn control_page(&self) -> c_ulong {
         self.raw().control_page
     }
 
     /// Sets `image->control_page`.
+    #[inline]
     pub fn set_control_page(&mut self, addr: c_ulong) {
         self.raw_mut().control_page = addr;
     }
 
     /// `&image->control_pages`: the list of the image's control pages.
+    #[inline]
     pub fn control_pages(&mut self) -> *mut bindings::list_head {
         ptr::addr_of_mut!(self.raw_mut().control_pages)
     }
 
     /// `&image->dest_pages`: pages allocated for a destination before their source was loaded.
+    #[inline]
     pub fn dest_pages(&mut self) -> *mut bindings::list_head {
         ptr::addr_of_mut!(self.raw_mut().dest_pages)
     }
 
     /// `&image->unusable_pages`: pages above the source memory limit, kept until the image goes.
+    #[inline]
     pub fn unusable_pages(&mut self) -> *mut bindings::list_head {
         ptr::addr_of_mut!(self.raw_mut().unusable_pages)
     }
 
     /// `image->vmcoreinfo_data_copy`: the crash image's mapped copy of the vmcoreinfo, or null.
+    #[inline]
     pub fn vmcoreinfo_data_copy(&self) -> *mut c_void {
         self.raw().vmcoreinfo_data_copy
     }
 
     /// Whether the image was loaded by `kexec_file_load` (`image->file_mode`).
+    #[inline]
     pub fn file_mode(&self) -> bool {
         self.raw().file_mode() != 0
     }
 
     /// `image->preserve_context`.
+    #[inline]
     pub fn preserve_context(&self) -> bool {
         self.raw().preserve_context() != 0
     }
 
     /// Sets `image->preserve_context`.
+    #[inline]
     pub fn set_preserve_context(&mut self, on: bool) {
         self.raw_mut().set_preserve_context(on.into());
     }
 
     /// The architecture's part of the image (`image->arch`), which no invariant of this type
     /// covers: the architecture's hooks keep their own.
+    #[inline]
     pub fn arch(&self) -> &bindings::kimage_arch {
         &self.raw().arch
     }
 
     /// The architecture's part of the image, to change.
+    #[inline]
     pub fn arch_mut(&mut self) -> &mut bindings::kimage_arch {
         &mut self.raw_mut().arch
     }
@@ -322,21 +350,25 @@ impl Kimage {
 #[cfg(CONFIG_CRASH_HOTPLUG)]
 impl Kimage {
     /// `image->hotplug_support`: whether the kernel may update the image's elfcorehdr itself.
+    #[inline]
     pub fn hotplug_support(&self) -> bool {
         self.raw().hotplug_support() != 0
     }
 
     /// Sets `image->hotplug_support`.
+    #[inline]
     pub fn set_hotplug_support(&mut self, on: bool) {
         self.raw_mut().set_hotplug_support(on.into());
     }
 
     /// `image->elfcorehdr_index`: the segment holding the elfcorehdr, or negative if not known.
+    #[inline]
     pub fn elfcorehdr_index(&self) -> c_int {
         self.raw().elfcorehdr_index
     }
 
     /// Sets `image->elfcorehdr_index`.
+    #[inline]
     pub fn set_elfcorehdr_index(&self, index: c_int) {
         let p = self.0.get();
         // SAFETY: no invariant covers the hotplug fields. By the type invariant the structure
@@ -346,6 +378,7 @@ impl Kimage {
     }
 
     /// Sets `image->hp_action`, which the architecture's handler reads.
+    #[inline]
     pub fn set_hp_action(&self, action: c_int) {
         let p = self.0.get();
         // SAFETY: as in `set_elfcorehdr_index`.
@@ -353,6 +386,7 @@ impl Kimage {
     }
 
     /// Sets `image->elfcorehdr_updated`.
+    #[inline]
     pub fn set_elfcorehdr_updated(&self, updated: bool) {
         let p = self.0.get();
         // SAFETY: as in `set_elfcorehdr_index`.
@@ -385,12 +419,14 @@ impl OwnedKimage {
     ///
     /// `ptr` is a complete image of the kexec core (as the type invariant says) that nothing
     /// else refers to or frees.
+    #[inline]
     pub unsafe fn from_raw(ptr: NonNull<bindings::kimage>) -> Self {
         // INVARIANT: a complete image nothing else refers to (this function's `# Safety`).
         Self(ptr.cast())
     }
 
     /// Gives the image up: the caller frees it (`kimage_free()`).
+    #[inline]
     pub fn into_raw(self) -> NonNull<bindings::kimage> {
         let p = self.0.cast();
         core::mem::forget(self);
@@ -401,6 +437,7 @@ impl OwnedKimage {
 impl Deref for OwnedKimage {
     type Target = Kimage;
 
+    #[inline]
     fn deref(&self) -> &Kimage {
         // SAFETY: by the type invariant the image is live and satisfies `Kimage`'s invariants;
         // only this value refers to it, and it changes nothing through `&self`.
@@ -409,6 +446,7 @@ impl Deref for OwnedKimage {
 }
 
 impl Drop for OwnedKimage {
+    #[inline]
     fn drop(&mut self) {
         // SAFETY: by the type invariant the image is the core's and nothing else refers to
         // it: what `kimage_free()` asks.
