@@ -95,7 +95,16 @@ impl Kimage {
     /// The C structure, for C functions that take a `struct kimage *`.
     #[inline]
     pub fn as_raw(&self) -> *mut bindings::kimage {
-        self.0.get()
+        self.ptr()
+    }
+
+    /// The structure's address, as `Opaque::get` gives it, but with no call: the generic
+    /// `Opaque::get` is instantiated in this crate and not inlined into the kexec core, which
+    /// reads the image for every page it loads. Writing through it is allowed: every byte of
+    /// the structure is inside `Opaque`'s `UnsafeCell`.
+    #[inline(always)]
+    fn ptr(&self) -> *mut bindings::kimage {
+        ptr::from_ref(self).cast_mut().cast()
     }
 
     /// The fields, for reading.
@@ -103,14 +112,14 @@ impl Kimage {
     fn raw(&self) -> &bindings::kimage {
         // SAFETY: by the type invariant the structure is live, and changed only by its owner
         // through `&mut self` or the setters, none of which holds this borrow across.
-        unsafe { &*self.0.get() }
+        unsafe { &*self.ptr() }
     }
 
     /// The fields, for changing those no invariant covers.
     #[inline]
     fn raw_mut(&mut self) -> &mut bindings::kimage {
         // SAFETY: by the type invariant the structure is live; `&mut self` is unique.
-        unsafe { &mut *self.0.get() }
+        unsafe { &mut *self.ptr() }
     }
 
     /// `image->type`.
@@ -157,6 +166,7 @@ impl Kimage {
     }
 
     /// `kimage_is_destination_range()`: whether `[start, end]` meets a segment's destination.
+    #[inline]
     pub fn is_destination(&self, start: c_ulong, end: c_ulong) -> bool {
         self.segments().iter().any(|s| {
             let last = s.mem.wrapping_add(s.memsz as c_ulong).wrapping_sub(1);
@@ -188,7 +198,7 @@ impl Kimage {
     pub fn head_slot(&self) -> *mut bindings::kimage_entry_t {
         // SAFETY: by the type invariant the structure is live; only the field's address is
         // taken.
-        unsafe { ptr::addr_of_mut!((*self.0.get()).head) }
+        unsafe { ptr::addr_of_mut!((*self.ptr()).head) }
     }
 
     /// `kimage_add_entry()`: appends `entry` to the list. When the current page of the list is
@@ -204,7 +214,7 @@ impl Kimage {
         entry: c_ulong,
         new_page: impl FnOnce(&mut Self) -> Option<(*mut bindings::kimage_entry_t, c_ulong)>,
     ) -> Result {
-        let p = self.0.get();
+        let p = self.ptr();
         // SAFETY: by the type invariant `entry` points at an initialised slot of the list at
         // or before `last_entry`, so the slot after a written one (at most `last_entry`)
         // exists; a new page is `PAGE_SIZE` bytes the image owns (this function's
@@ -232,7 +242,7 @@ impl Kimage {
     /// `kimage_terminate()`: ends the entry list with `IND_DONE`.
     #[inline]
     pub fn terminate(&mut self) {
-        let p = self.0.get();
+        let p = self.ptr();
         // SAFETY: by the type invariant `entry` points at an initialised slot at or before
         // `last_entry`; a non-zero one is followed by a slot of the same page (as in
         // `add_entry`).
@@ -370,7 +380,7 @@ impl Kimage {
     /// Sets `image->elfcorehdr_index`.
     #[inline]
     pub fn set_elfcorehdr_index(&self, index: c_int) {
-        let p = self.0.get();
+        let p = self.ptr();
         // SAFETY: no invariant covers the hotplug fields. By the type invariant the structure
         // is live and only its owner changes it, here the holder of the kexec lock (the crash
         // hotplug handler); `Kimage` is not `Sync`, so no other thread uses it meanwhile.
@@ -380,7 +390,7 @@ impl Kimage {
     /// Sets `image->hp_action`, which the architecture's handler reads.
     #[inline]
     pub fn set_hp_action(&self, action: c_int) {
-        let p = self.0.get();
+        let p = self.ptr();
         // SAFETY: as in `set_elfcorehdr_index`.
         unsafe { (*p).hp_action = action };
     }
@@ -388,7 +398,7 @@ impl Kimage {
     /// Sets `image->elfcorehdr_updated`.
     #[inline]
     pub fn set_elfcorehdr_updated(&self, updated: bool) {
-        let p = self.0.get();
+        let p = self.ptr();
         // SAFETY: as in `set_elfcorehdr_index`.
         unsafe { (*p).elfcorehdr_updated = updated };
     }
