@@ -67,7 +67,10 @@ fn alloc_crash(image: &mut Kimage, order: c_uint) -> *mut bindings::page {
     else {
         return ptr::null_mut();
     };
-    image.set_control_page((start + size) as c_ulong);
+    // SAFETY: `crash_control_hole` places the hole in the crashkernel region at or after
+    // `from` and ending by `end`, so the new cursor is in the region or just past its end,
+    // and past every control page of the image.
+    unsafe { image.set_control_page((start + size) as c_ulong) };
     // `start` lies in the crashkernel region, which is memory with `struct page`s.
     let pages = pfn_page((start >> bindings::PAGE_SHIFT) as c_ulong);
     // Decrypted if SME is on, as C does.

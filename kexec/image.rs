@@ -202,8 +202,12 @@ pub(crate) fn alloc_init(
     let i = b.get();
     i.set_segments(entry, segments)?;
     if let Some(region) = crash {
-        i.set_control_page(region.start as c_ulong);
-        i.set_kind(KimageKind::Crash);
+        // SAFETY: a fresh image, with no pages: its control pages will be taken from the
+        // start of the crashkernel region up.
+        unsafe {
+            i.set_control_page(region.start as c_ulong);
+            i.set_kind(KimageKind::Crash);
+        }
     }
     // On a refusal the image has no pages yet; dropping `b` frees it as C's kfree() does.
     sanity_check(i)?;

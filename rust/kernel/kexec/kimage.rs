@@ -133,8 +133,14 @@ impl Kimage {
     }
 
     /// Sets `image->type`, while the image is being set up.
+    ///
+    /// # Safety
+    ///
+    /// The image has no segments loaded and no control pages yet: where they go depends on
+    /// the kind (a crash image's pages are in the crashkernel region, its segments checked to
+    /// lie there).
     #[inline]
-    pub fn set_kind(&mut self, kind: KimageKind) {
+    pub unsafe fn set_kind(&mut self, kind: KimageKind) {
         let t = match kind {
             KimageKind::Normal => bindings::KEXEC_TYPE_DEFAULT,
             KimageKind::Crash => bindings::KEXEC_TYPE_CRASH,
@@ -152,14 +158,20 @@ impl Kimage {
     }
 
     /// Sets the entry point and the segments (`kimage_alloc_init()`), before they are checked;
-    /// `EINVAL` if there are more than the structure holds (`kexec_load` refuses them before).
+    /// `EINVAL` if there are more than the structure holds (`kexec_load` refuses them before),
+    /// or if the image has a control code page already (its segments were checked, and pages
+    /// placed around them).
     pub fn set_segments(&mut self, start: c_ulong, segments: &[bindings::kexec_segment]) -> Result {
         let r = self.raw_mut();
+        if !r.control_code_page.is_null() {
+            return Err(EINVAL);
+        }
         let to = r.segment.get_mut(..segments.len()).ok_or(EINVAL)?;
         for (d, s) in to.iter_mut().zip(segments) {
             *d = *s;
         }
-        // INVARIANT: `segments.len()` is within the array (checked above).
+        // INVARIANT: `segments.len()` is within the array, and the image has no control code
+        // page yet (both checked above): its segments are to be checked before it gets one.
         r.nr_segments = segments.len();
         r.start = start;
         Ok(())
@@ -296,8 +308,14 @@ impl Kimage {
     }
 
     /// Sets `image->control_page`.
+    ///
+    /// # Safety
+    ///
+    /// For a crash image, `addr` is in the crashkernel region or just past its end, and no
+    /// control page of the image lies at or above it: the next control pages are taken from
+    /// `addr` up, within the region.
     #[inline]
-    pub fn set_control_page(&mut self, addr: c_ulong) {
+    pub unsafe fn set_control_page(&mut self, addr: c_ulong) {
         self.raw_mut().control_page = addr;
     }
 
