@@ -12,7 +12,7 @@
 
 use crate::bindings;
 use crate::error::{code::*, Result};
-use crate::ffi::{c_int, c_ulong, c_void};
+use crate::ffi::{c_ulong, c_void};
 use crate::types::Opaque;
 use core::ops::Deref;
 use core::ptr::{self, NonNull};
@@ -391,13 +391,13 @@ impl Kimage {
 
     /// `image->elfcorehdr_index`: the segment holding the elfcorehdr, or negative if not known.
     #[inline]
-    pub fn elfcorehdr_index(&self) -> c_int {
+    pub fn elfcorehdr_index(&self) -> crate::ffi::c_int {
         self.raw().elfcorehdr_index
     }
 
     /// Sets `image->elfcorehdr_index`.
     #[inline]
-    pub fn set_elfcorehdr_index(&self, index: c_int) {
+    pub fn set_elfcorehdr_index(&self, index: crate::ffi::c_int) {
         let p = self.ptr();
         // SAFETY: no invariant covers the hotplug fields. By the type invariant the structure
         // is live and only its owner changes it, here the holder of the kexec lock (the crash
@@ -407,7 +407,7 @@ impl Kimage {
 
     /// Sets `image->hp_action`, which the architecture's handler reads.
     #[inline]
-    pub fn set_hp_action(&self, action: c_int) {
+    pub fn set_hp_action(&self, action: crate::ffi::c_int) {
         let p = self.ptr();
         // SAFETY: as in `set_elfcorehdr_index`.
         unsafe { (*p).hp_action = action };
