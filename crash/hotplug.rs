@@ -10,7 +10,7 @@ use core::marker::PhantomData;
 use core::ptr::NonNull;
 use kernel::bindings;
 use kernel::ffi::{c_int, c_uint, c_void};
-use kernel::kexec::{self, ImageSlot, KexecGuard};
+use kernel::kexec::{self, ImageSlot, KexecGuard, Kimage};
 use kernel::page::PAGE_SIZE;
 use kernel::prelude::*;
 
@@ -57,16 +57,16 @@ impl Drop for HotplugGuard {
 /// itself.
 pub(crate) fn supported() -> bool {
     let _hp = HotplugGuard::lock();
-    let Some(_lock) = KexecGuard::try_lock() else {
+    let Some(lock) = KexecGuard::try_lock() else {
         hp_print!(
             INFO,
             "kexec_trylock() failed, kdump image may be inaccurate\n"
         );
         return false;
     };
-    let image = ImageSlot::Crash.load();
-    // SAFETY: the image stays loaded while we hold the lock.
-    !image.is_null() && unsafe { (*image).hotplug_support() } != 0
+    ImageSlot::Crash
+        .get(&lock)
+        .is_some_and(Kimage::hotplug_support)
 }
 
 /// The first page of a segment of the loaded crash image, mapped to be read: where the
@@ -127,10 +127,9 @@ impl Drop for SegmentHead<'_> {
 /// # Safety
 ///
 /// `image` is the loaded crash image.
-unsafe fn find_elfcorehdr(image: &bindings::kimage, lock: &KexecGuard) -> Option<usize> {
-    let n = image.nr_segments.min(image.segment.len());
+unsafe fn find_elfcorehdr(image: &Kimage, lock: &KexecGuard) -> Option<usize> {
     let mut found = None;
-    for (k, seg) in image.segment.iter().take(n).enumerate() {
+    for (k, seg) in image.segments().iter().enumerate() {
         // SAFETY: `seg` is a segment of the loaded crash image (this function's `# Safety`),
         // whose loader checked that it lies in crashkernel memory.
         let Some(head) = (unsafe { SegmentHead::map(seg, lock) }) else {
@@ -157,12 +156,10 @@ pub(crate) unsafe fn handle_event(action: c_uint, cpu: c_uint, arg: *mut c_void)
         );
         return;
     };
-    let image = ImageSlot::Crash.get_raw(&lock);
-    // The image stays loaded while we hold the lock, and only lock holders change it. It is
-    // read and written through `image` alone, with no reference held across the crashkernel
-    // hooks, which read it through the slot.
-    // SAFETY: as just said; `hotplug_support` reads a bit of the image.
-    if image.is_null() || unsafe { (*image).hotplug_support() } == 0 {
+    let Some(image) = ImageSlot::Crash.get(&lock) else {
+        return;
+    };
+    if !image.hotplug_support() {
         return;
     }
     if action == bindings::KEXEC_CRASH_HP_ADD_CPU || action == bindings::KEXEC_CRASH_HP_REMOVE_CPU {
@@ -170,30 +167,24 @@ pub(crate) unsafe fn handle_event(action: c_uint, cpu: c_uint, arg: *mut c_void)
     } else {
         pr_debug!("hp_action {}\n", action);
     }
-    // SAFETY: as above; the shared borrow for `find_elfcorehdr` ends with the call, which
-    // changes nothing in the image.
-    let index = unsafe {
-        if (*image).elfcorehdr_index < 0 {
-            if let Some(k) = find_elfcorehdr(&*image, &lock) {
-                (*image).elfcorehdr_index = k as c_int;
-            }
+    if image.elfcorehdr_index() < 0 {
+        // SAFETY: `image` is the loaded crash image, lent under the kexec lock we hold.
+        if let Some(k) = unsafe { find_elfcorehdr(image, &lock) } {
+            image.set_elfcorehdr_index(k as c_int);
         }
-        (*image).elfcorehdr_index
-    };
-    if index < 0 {
+    }
+    if image.elfcorehdr_index() < 0 {
         hp_print!(ERR, "unable to locate elfcorehdr segment");
         return;
     }
     kexec::unprotect_crashkres(&lock);
-    // SAFETY: as above. The arch handler asks for the loaded crash image, which only holders
-    // of the kexec lock change (we hold it), with crashkernel memory writable (just above) and
-    // `arg` as the notifier chain passed it (this function's `# Safety`).
-    unsafe {
-        (*image).hp_action = action as c_int;
-        bindings::arch_crash_handle_hotplug_event(image, arg);
-        (*image).hp_action = bindings::KEXEC_CRASH_HP_NONE as c_int;
-        (*image).elfcorehdr_updated = true;
-    }
+    image.set_hp_action(action as c_int);
+    // SAFETY: the arch handler asks for the loaded crash image, which only holders of the
+    // kexec lock change (we hold it), with crashkernel memory writable (just above) and `arg`
+    // as the notifier chain passed it (this function's `# Safety`).
+    unsafe { bindings::arch_crash_handle_hotplug_event(image.as_raw(), arg) };
+    image.set_hp_action(bindings::KEXEC_CRASH_HP_NONE as c_int);
+    image.set_elfcorehdr_updated(true);
     kexec::protect_crashkres(&lock);
     drop(lock);
 }

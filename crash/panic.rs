@@ -43,7 +43,7 @@ pub(crate) unsafe fn crash_kexec_now(regs: *mut bindings::pt_regs) {
     };
     // Read again under the lock: the image stays loaded while it is held, and it is never
     // released on this path.
-    if ImageSlot::Crash.is_loaded() {
+    if ImageSlot::Crash.get(&lock).is_some() {
         // SAFETY: all-zero is a valid `pt_regs`: integers and unions of integers.
         let mut fixed: bindings::pt_regs = unsafe { core::mem::zeroed() };
         // SAFETY: `fixed` is ours; `regs` is null or the registers of the context that

@@ -29,7 +29,7 @@ use core::sync::atomic::{AtomicU8, Ordering};
 use kernel::bindings;
 use kernel::error::to_result;
 use kernel::ffi::{c_int, c_uint, c_void};
-use kernel::kexec::{self, KexecGuard};
+use kernel::kexec::{self, KexecGuard, Kimage};
 use kernel::prelude::*;
 
 use crate::sys;
@@ -41,10 +41,10 @@ use crate::sys;
 ///
 /// `image` passed the segment checks and has its control code page (and, for a normal image,
 /// its swap page): what `kimage_alloc_init()` makes before C calls the hook.
-pub(crate) unsafe fn prepare(image: &mut bindings::kimage) -> Result {
+pub(crate) unsafe fn prepare(image: &mut Kimage) -> Result {
     // SAFETY: `image` is checked and has its control pages (this function's `# Safety`), and
     // is uniquely borrowed for the call: what `machine_kexec_prepare()` asks of its caller.
-    to_result(unsafe { bindings::machine_kexec_prepare(image) })
+    to_result(unsafe { bindings::machine_kexec_prepare(image.as_raw()) })
 }
 
 /// `machine_kexec_cleanup()`: undoes [`prepare`] for an image being freed.
@@ -52,10 +52,10 @@ pub(crate) unsafe fn prepare(image: &mut bindings::kimage) -> Result {
 /// # Safety
 ///
 /// `image` is being freed: nothing else uses it any more.
-pub(crate) unsafe fn cleanup(image: &mut bindings::kimage) {
+pub(crate) unsafe fn cleanup(image: &mut Kimage) {
     // SAFETY: `image` is being freed (this function's `# Safety`), which is when
     // kexec_core.c's `kimage_free()` calls the hook.
-    unsafe { bindings::machine_kexec_cleanup(image) };
+    unsafe { bindings::machine_kexec_cleanup(image.as_raw()) };
 }
 
 /// `machine_kexec()`: starts `image`. Returns only for a `preserve_context` image, which this
@@ -65,10 +65,10 @@ pub(crate) unsafe fn cleanup(image: &mut bindings::kimage) {
 ///
 /// `image` is a loaded image; the machine is shut down for it (`kernel_kexec()` or the crash
 /// path).
-pub(crate) unsafe fn machine_kexec(image: &mut bindings::kimage) {
+pub(crate) unsafe fn machine_kexec(image: &Kimage) {
     // SAFETY: `image` is loaded and the machine shut down for it (this function's `# Safety`),
     // the two things `machine_kexec()` asks.
-    unsafe { bindings::machine_kexec(image) };
+    unsafe { bindings::machine_kexec(image.as_raw()) };
 }
 
 /// `cc_platform_has(CC_ATTR_HOST_MEM_ENCRYPT)`, asked once: it is settled at boot, and the

@@ -6,11 +6,12 @@
 use core::ptr;
 use kernel::bindings;
 use kernel::ffi::{c_uint, c_ulong};
+use kernel::kexec::{Kimage, KimageKind};
 use kernel::page::PAGE_SIZE;
 
 use crate::arch;
 use crate::crashkres::CrashRegion;
-use crate::kimage::{self, KEXEC_TYPE_DEFAULT};
+use crate::kimage;
 use crate::memmap::{page_pfn, page_virt, pfn_page};
 use crate::pages;
 use crate::segments;
@@ -18,7 +19,7 @@ use crate::sys;
 
 /// `kimage_alloc_normal_control_pages()`: fresh pages below the control memory limit and
 /// outside every destination; the ones that are not are freed after.
-fn alloc_normal(image: &mut bindings::kimage, order: c_uint) -> *mut bindings::page {
+fn alloc_normal(image: &mut Kimage, order: c_uint) -> *mut bindings::page {
     let count = 1 << order;
     let mut extra = bindings::list_head::default();
     // SAFETY: `extra` is a list head on our stack, emptied below before it goes.
@@ -35,13 +36,13 @@ fn alloc_normal(image: &mut bindings::kimage, order: c_uint) -> *mut bindings::p
         let epfn = pfn + count;
         let addr = pfn << bindings::PAGE_SHIFT;
         let eaddr = (epfn << bindings::PAGE_SHIFT).wrapping_sub(1);
-        if epfn >= limit_pfn || kimage::is_destination(image, addr, eaddr) {
+        if epfn >= limit_pfn || image.is_destination(addr, eaddr) {
             // SAFETY: `pages` is fresh and on no list.
             unsafe { pages::list_push(&mut extra, pages) };
             continue;
         }
         // SAFETY: `pages` is fresh and on no list; the image's list is initialised.
-        unsafe { pages::list_push(&mut image.control_pages, pages) };
+        unsafe { pages::list_push(image.control_pages(), pages) };
         found = pages;
         break;
     }
@@ -52,21 +53,24 @@ fn alloc_normal(image: &mut bindings::kimage, order: c_uint) -> *mut bindings::p
 
 /// `kimage_alloc_crash_control_pages()`: the first free hole of the crashkernel region, placed
 /// by [`segments::crash_control_hole`].
-fn alloc_crash(image: &mut bindings::kimage, order: c_uint) -> *mut bindings::page {
+fn alloc_crash(image: &mut Kimage, order: c_uint) -> *mut bindings::page {
     let size = (PAGE_SIZE as u64) << order;
-    let (s, n) = kimage::to_pure(kimage::segments_of(image));
+    let (s, n) = kimage::to_pure(image.segments());
     // Crash images are built under the kexec lock (kexec_file_load, and the Rust loader from
     // the moment it drops the old crash image), so the region is stable here. C compares with
     // `crashk_res.end` itself, not its boot-physical form.
     let end = CrashRegion::snapshot().end;
     let limit = sys::crash_control_memory_limit();
-    let from = image.control_page as u64;
+    let from = image.control_page() as u64;
     let Some(start) =
         segments::crash_control_hole(from, size, s.get(..n).unwrap_or(&[]), end, limit)
     else {
         return ptr::null_mut();
     };
-    image.control_page = (start + size) as c_ulong;
+    // SAFETY: `crash_control_hole` places the hole in the crashkernel region at or after
+    // `from` and ending by `end`, so the new cursor is in the region or just past its end,
+    // and past every control page of the image.
+    unsafe { image.set_control_page((start + size) as c_ulong) };
     // `start` lies in the crashkernel region, which is memory with `struct page`s.
     let pages = pfn_page((start >> bindings::PAGE_SHIFT) as c_ulong);
     // Decrypted if SME is on, as C does.
@@ -76,12 +80,9 @@ fn alloc_crash(image: &mut bindings::kimage, order: c_uint) -> *mut bindings::pa
 }
 
 /// `kimage_alloc_control_pages()`: `1 << order` control pages of `image`, or null.
-pub(crate) fn alloc_control_pages(
-    image: &mut bindings::kimage,
-    order: c_uint,
-) -> *mut bindings::page {
-    match image.type_() {
-        KEXEC_TYPE_DEFAULT => alloc_normal(image, order),
-        _ => alloc_crash(image, order),
+pub(crate) fn alloc_control_pages(image: &mut Kimage, order: c_uint) -> *mut bindings::page {
+    match image.kind() {
+        KimageKind::Normal => alloc_normal(image, order),
+        KimageKind::Crash => alloc_crash(image, order),
     }
 }

@@ -4,32 +4,27 @@
 //!
 //! `IND_DESTINATION` sets where the next pages go, each `IND_SOURCE` names a page holding the
 //! next destination page's bytes, `IND_INDIRECTION` continues the list in another page, and
-//! `IND_DONE` (or an empty slot while the list is built) ends it. [`Entries`] is the one walk
-//! over it; [`Sources`] adds the destination each source page lands at. [`alloc_page`] finds
-//! each source page a place that is no other page's destination, looking the list up.
+//! `IND_DONE` (or an empty slot while the list is built) ends it. The list itself is
+//! [`Kimage`]'s, which appends to it and ends it; [`Entries`] is the one walk over it; [`Sources`]
+//! adds the destination each source page lands at. [`alloc_page`] finds each source page a place
+//! that is no other page's destination, looking the list up.
 
 use core::ptr;
 use kernel::bindings;
 use kernel::ffi::c_ulong;
+use kernel::kexec::Kimage;
 use kernel::page::PAGE_SIZE;
 use kernel::prelude::*;
 
-use crate::kimage;
+pub(crate) use kernel::kexec::kimage::{IND_DESTINATION, IND_DONE, IND_INDIRECTION, IND_SOURCE};
+
 use crate::memmap::{lru_page, page_addr, page_lru, page_virt, pfn_page, phys_virt, BootBase};
 use crate::pages::{alloc_pages, list_push};
 use crate::sys;
 
-/// `kimage_entry_t` flags (`include/linux/kexec.h`).
-pub(crate) const IND_DESTINATION: c_ulong = 1 << 0;
-pub(crate) const IND_INDIRECTION: c_ulong = 1 << 1;
-pub(crate) const IND_DONE: c_ulong = 1 << 2;
-pub(crate) const IND_SOURCE: c_ulong = 1 << 3;
-
 pub(crate) const PAGE_MASK: c_ulong = !(PAGE_SIZE as c_ulong - 1);
 /// An impossible destination, for pages whose destination does not matter.
 pub(crate) const NO_DEST: c_ulong = c_ulong::MAX;
-/// Entries in one indirection page.
-const ENTRIES_PER_PAGE: usize = PAGE_SIZE / core::mem::size_of::<bindings::kimage_entry_t>();
 
 /// One entry: its slot in `head` or an indirection page, and its value.
 #[derive(Clone, Copy)]
@@ -51,20 +46,24 @@ pub(crate) struct Entries {
 }
 
 impl Entries {
-    /// The walk over `image`'s list.
+    /// The walk over `image`'s list, which stays well formed while `image` is borrowed.
+    pub(crate) fn new(image: &Kimage) -> Self {
+        // INVARIANT: by `Kimage`'s invariant `head` is the first slot of a well-formed list.
+        Self {
+            next: image.head_slot(),
+        }
+    }
+
+    /// The walk over the list of an image being freed.
     ///
     /// # Safety
     ///
     /// `image`'s entry list is well formed and stays so while the walk goes on: no page the
     /// walk has not passed is freed.
-    pub(crate) unsafe fn new(image: *mut bindings::kimage) -> Self {
-        // INVARIANT: `head` is the first slot of a well-formed list (this function's
-        // `# Safety`).
-        Self {
-            // SAFETY: `image`'s entry list is well formed (this function's `# Safety`), so
-            // `image` is a live image; only the address of its `head` is taken.
-            next: unsafe { ptr::addr_of_mut!((*image).head) },
-        }
+    pub(crate) unsafe fn freeing(image: &Kimage) -> Self {
+        // INVARIANT: `head` is the first slot of a well-formed list, and no page the walk has
+        // not passed is freed (this function's `# Safety`).
+        Self::new(image)
     }
 }
 
@@ -110,14 +109,10 @@ pub(crate) struct Sources {
 }
 
 impl Sources {
-    /// # Safety
-    ///
-    /// As for [`Entries::new`].
-    pub(crate) unsafe fn new(image: *mut bindings::kimage) -> Self {
+    /// The source pages of `image`'s list.
+    pub(crate) fn new(image: &Kimage) -> Self {
         Self {
-            // SAFETY: `image`'s entry list is well formed and no page the walk has not passed
-            // is freed while it goes on (this function's `# Safety`, `Entries::new`'s).
-            entries: unsafe { Entries::new(image) },
+            entries: Entries::new(image),
             dest: 0,
         }
     }
@@ -144,48 +139,23 @@ impl Iterator for Sources {
     }
 }
 
-/// `kimage_add_entry()`.
-pub(crate) fn add_entry(image: &mut bindings::kimage, entry: c_ulong) -> Result {
-    // SAFETY: the entry list invariant: `entry` points at `head` or into an indirection page
-    // at or before `last_entry`, and the slot after a written entry exists (an indirection
-    // page's last slot is kept for the link to the next page).
+/// `kimage_add_entry()`: an indirection page, when one is needed, is a page of the image
+/// that is no destination.
+pub(crate) fn add_entry(image: &mut Kimage, entry: c_ulong) -> Result {
+    // SAFETY: a page `alloc_page` returns is a whole page that nothing else uses, and a page
+    // the list names is freed with the image (`image::free` frees every indirection page):
+    // what `Kimage::add_entry` asks of a new page.
     unsafe {
-        if *image.entry != 0 {
-            image.entry = image.entry.add(1);
-        }
-        if image.entry == image.last_entry {
+        image.add_entry(entry, |image| {
             let page = alloc_page(image, bindings::GFP_KERNEL, NO_DEST);
-            if page.is_null() {
-                return Err(ENOMEM);
-            }
-            let ind = page_virt(page).cast::<bindings::kimage_entry_t>();
-            *image.entry = page_addr(page) | IND_INDIRECTION;
-            image.entry = ind;
-            image.last_entry = ind.add(ENTRIES_PER_PAGE - 1);
-        }
-        *image.entry = entry;
-        image.entry = image.entry.add(1);
-        *image.entry = 0;
-    }
-    Ok(())
-}
-
-/// `kimage_terminate()`: ends the entry list.
-pub(crate) fn terminate(image: &mut bindings::kimage) {
-    // SAFETY: the entry list invariant of `add_entry`.
-    unsafe {
-        if *image.entry != 0 {
-            image.entry = image.entry.add(1);
-        }
-        *image.entry = IND_DONE;
+            (!page.is_null()).then(|| (page_virt(page).cast(), page_addr(page)))
+        })
     }
 }
 
 /// `kimage_dst_used()`: the source page whose destination is `page`.
-pub(crate) fn dst_used(image: &mut bindings::kimage, page: c_ulong) -> Option<SourcePage> {
-    // SAFETY: the image's entry list is well formed while it is being built, and nothing is
-    // freed during the walk.
-    unsafe { Sources::new(image) }.find(|s| s.dest == page)
+pub(crate) fn dst_used(image: &Kimage, page: c_ulong) -> Option<SourcePage> {
+    Sources::new(image).find(|s| s.dest == page)
 }
 
 /// `KEXEC_SOURCE_MEMORY_LIMIT`: fixed at boot by the paging mode, and read for every page.
@@ -195,8 +165,8 @@ static SOURCE_LIMIT: BootBase = BootBase::new(sys::source_memory_limit);
 ///
 /// The list is walked by comparing list links with the one of `dest`'s page, so the walk
 /// makes no call per page: it can be long, and runs once per page of the image.
-fn take_dest_page(image: &mut bindings::kimage, dest: c_ulong) -> Option<*mut bindings::page> {
-    let head: *mut bindings::list_head = &mut image.dest_pages;
+fn take_dest_page(image: &mut Kimage, dest: c_ulong) -> Option<*mut bindings::page> {
+    let head = image.dest_pages();
     // Address arithmetic: only compared with links of the list, never dereferenced unless it
     // is one.
     let want = page_lru(pfn_page(dest >> bindings::PAGE_SHIFT));
@@ -218,7 +188,7 @@ fn take_dest_page(image: &mut bindings::kimage, dest: c_ulong) -> Option<*mut bi
 /// destination or no destination at all: a page that is some other segment's destination is
 /// kept for later (`dest_pages`), or swapped with the source page already filled for it.
 pub(crate) fn alloc_page(
-    image: &mut bindings::kimage,
+    image: &mut Kimage,
     gfp: bindings::gfp_t,
     dest: c_ulong,
 ) -> *mut bindings::page {
@@ -236,11 +206,11 @@ pub(crate) fn alloc_page(
         let addr = page_addr(page);
         if addr >> bindings::PAGE_SHIFT > src_limit >> bindings::PAGE_SHIFT {
             // SAFETY: fresh page on no list.
-            unsafe { list_push(&mut image.unusable_pages, page) };
+            unsafe { list_push(image.unusable_pages(), page) };
             continue;
         }
         let last = addr + (PAGE_SIZE as c_ulong - 1);
-        if addr == dest || !kimage::is_destination(image, addr, last) {
+        if addr == dest || !image.is_destination(addr, last) {
             return page;
         }
         // The page is another destination: if its source is already filled, move that data
@@ -257,6 +227,6 @@ pub(crate) fn alloc_page(
             return old_page;
         }
         // SAFETY: fresh page on no list.
-        unsafe { list_push(&mut image.dest_pages, page) };
+        unsafe { list_push(image.dest_pages(), page) };
     }
 }

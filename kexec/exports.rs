@@ -10,11 +10,12 @@ use core::ptr;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr};
 use kernel::bindings;
 use kernel::ffi::{c_int, c_uint, c_ulong, c_void};
+use kernel::kexec::Kimage;
 use kernel::prelude::*;
 use kernel::uaccess::UserSlice;
 
 use crate::segment::Source;
-use crate::{control, entries, image, kimage, load, pages, reboot, segment, sysctl};
+use crate::{control, image, load, pages, reboot, segment, sysctl};
 
 // The C variables the kexec core defines. The lock and the slots are used through
 // `kernel::kexec` (bindgen declares them from `kernel/kexec_internal.h` and
@@ -76,7 +77,7 @@ pub unsafe extern "C" fn kimage_free_page_list(list: *mut bindings::list_head) {
 pub unsafe extern "C" fn sanity_check_segment_list(image: *mut bindings::kimage) -> c_int {
     // SAFETY: `image` is a valid image its caller owns (this function's `# Safety`), so
     // nothing writes it while it is borrowed for the call.
-    to_c(image::sanity_check(unsafe { &*image }))
+    to_c(image::sanity_check(unsafe { Kimage::from_raw(image) }))
 }
 
 /// `do_kimage_alloc_init()`: an empty image, or null.
@@ -98,7 +99,7 @@ pub unsafe extern "C" fn kimage_is_destination_range(
 ) -> c_int {
     // SAFETY: `image` is a valid image (this function's `# Safety`), which its caller holds
     // while it asks, so nothing writes it while it is borrowed for the call.
-    c_int::from(kimage::is_destination(unsafe { &*image }, start, end))
+    c_int::from(unsafe { Kimage::from_raw(image) }.is_destination(start, end))
 }
 
 /// `kimage_alloc_control_pages()`.
@@ -113,7 +114,7 @@ pub unsafe extern "C" fn kimage_alloc_control_pages(
 ) -> *mut bindings::page {
     // SAFETY: `image` is a valid image its caller owns (this function's `# Safety`), so
     // nothing else uses it while it is borrowed uniquely for the call.
-    control::alloc_control_pages(unsafe { &mut *image }, order)
+    control::alloc_control_pages(unsafe { Kimage::from_raw_mut(image) }, order)
 }
 
 /// `kimage_terminate()`.
@@ -125,7 +126,7 @@ pub unsafe extern "C" fn kimage_alloc_control_pages(
 pub unsafe extern "C" fn kimage_terminate(image: *mut bindings::kimage) {
     // SAFETY: `image` is a valid image its caller owns (this function's `# Safety`), so
     // nothing else uses it while it is borrowed uniquely for the call.
-    entries::terminate(unsafe { &mut *image });
+    unsafe { Kimage::from_raw_mut(image) }.terminate();
 }
 
 /// `kimage_free()`.
@@ -157,8 +158,12 @@ pub unsafe extern "C" fn kimage_load_segment(
     // SAFETY: `image` is a valid image its caller owns (this function's `# Safety`), so
     // nothing else uses it while it is borrowed uniquely; `segment` is only compared with it
     // from here on, never dereferenced.
-    let image = unsafe { &mut *image };
-    let Some(i) = image.segment.iter().position(|s| core::ptr::eq(s, segment)) else {
+    let image = unsafe { Kimage::from_raw_mut(image) };
+    let Some(i) = image
+        .segments()
+        .iter()
+        .position(|s| core::ptr::eq(s, segment))
+    else {
         return EINVAL.to_errno();
     };
     // SAFETY: either member of the union is a pointer, so reading it is sound; the one for
@@ -166,7 +171,7 @@ pub unsafe extern "C" fn kimage_load_segment(
     // `# Safety`): a file-mode `kbuf` is kernel memory `kexec_file_load` keeps for the call, a
     // `buf` a user address that `UserSlice` checks on every read.
     let mut src = unsafe {
-        match (image.file_mode() != 0, seg.__bindgen_anon_1) {
+        match (image.file_mode(), seg.__bindgen_anon_1) {
             (true, b) if b.kbuf.is_null() => Source::Kernel(&[]),
             (true, b) => Source::Kernel(core::slice::from_raw_parts(b.kbuf.cast(), seg.bufsz)),
             (false, b) => Source::User(UserSlice::new(b.buf as usize, seg.bufsz).reader()),
@@ -186,9 +191,10 @@ pub unsafe extern "C" fn kimage_map_segment(
     addr: c_ulong,
     size: c_ulong,
 ) -> *mut c_void {
-    // SAFETY: `image` is a valid, loaded image (this function's `# Safety`), so its entry
-    // list is well formed: what `segment::map` asks.
-    unsafe { segment::map(image, addr, size) }
+    // SAFETY: `image` is a valid, loaded image (this function's `# Safety`): it satisfies
+    // `Kimage`'s invariants, and its caller (IMA, under the kexec lock) changes nothing while
+    // it is borrowed for the call.
+    segment::map(unsafe { Kimage::from_raw(image) }, addr, size)
 }
 
 /// `kimage_unmap_segment()`.

@@ -3,11 +3,15 @@
 //! The image: C's `struct kimage`, allocated, checked and freed.
 //!
 //! The image is the C structure itself, so `kexec_file.c`, `crash_core.c` and
-//! `relocate_kernel` read it as before; [`Building`] owns one while a load builds it.
+//! `relocate_kernel` read it as before, seen from Rust as a [`Kimage`]. [`Building`] owns one
+//! while a load builds it and frees it on drop; [`Building::finish`] makes it the
+//! [`OwnedKimage`] a slot takes.
 
-use core::ptr;
+use core::ptr::{self, NonNull};
 use kernel::bindings;
+use kernel::error::to_result;
 use kernel::ffi::c_ulong;
+use kernel::kexec::{Kimage, KimageKind, OwnedKimage};
 use kernel::page::PAGE_SIZE;
 use kernel::prelude::*;
 
@@ -15,7 +19,7 @@ use crate::arch;
 use crate::control;
 use crate::crashkres::CrashRegion;
 use crate::entries::{Entries, IND_INDIRECTION, IND_SOURCE};
-use crate::kimage::{segments_of, to_pure, KEXEC_TYPE_CRASH, KEXEC_TYPE_DEFAULT};
+use crate::kimage::to_pure;
 use crate::pages;
 use crate::segments::{self, Machine, Refusal};
 use crate::sys;
@@ -42,9 +46,9 @@ pub(crate) fn checked(r: core::result::Result<(), Refusal>) -> Result {
 ///
 /// A crash image is checked under the kexec lock (kexec_file_load and the Rust loader build
 /// it holding the lock), so the crashkernel region read here is stable.
-pub(crate) fn sanity_check(image: &bindings::kimage) -> Result {
-    let (s, n) = to_pure(segments_of(image));
-    let crash = (image.type_() == KEXEC_TYPE_CRASH).then(CrashRegion::snapshot);
+pub(crate) fn sanity_check(image: &Kimage) -> Result {
+    let (s, n) = to_pure(image.segments());
+    let crash = (image.kind() == KimageKind::Crash).then(CrashRegion::snapshot);
     checked(segments::check_segments(
         s.get(..n).unwrap_or(&[]),
         &machine(crash),
@@ -66,12 +70,14 @@ pub(crate) fn alloc() -> *mut bindings::kimage {
     }
     // SAFETY: `image` is a zeroed `struct kimage` (all-zero is valid for it) that we own; the
     // entry pointers point into it and it never moves.
+    // INVARIANT: what `Kimage` states: the list is `head`, 0, with `entry` and `last_entry` at
+    // it; no segments; the page lists initialised and empty, no control pages.
     unsafe {
         let i = &mut *image;
         i.entry = &mut i.head;
         i.last_entry = &mut i.head;
         i.control_page = !0;
-        i.set_type(KEXEC_TYPE_DEFAULT);
+        i.set_type(bindings::KEXEC_TYPE_DEFAULT);
         bindings::INIT_LIST_HEAD(&mut i.control_pages);
         bindings::INIT_LIST_HEAD(&mut i.dest_pages);
         bindings::INIT_LIST_HEAD(&mut i.unusable_pages);
@@ -95,17 +101,21 @@ pub(crate) unsafe fn free(image: *mut bindings::kimage) {
         return;
     }
     // SAFETY: `image` is not null, and nothing else uses it any more (this function's
-    // `# Safety`): we own the image and every page it names, and free each once.
+    // `# Safety`): an image of this core, which satisfies `Kimage`'s invariants until it is
+    // taken apart here.
+    let image = unsafe { Kimage::from_raw_mut(image) };
+    // SAFETY: we own the image and every page it names, and free each once.
     unsafe {
-        let copy = (*image).vmcoreinfo_data_copy;
+        let copy = image.vmcoreinfo_data_copy();
         if !copy.is_null() {
             bindings::crash_update_vmcoreinfo_safecopy(ptr::null_mut());
             bindings::vunmap(copy);
         }
-        pages::free_page_list(&mut (*image).dest_pages);
-        pages::free_page_list(&mut (*image).unusable_pages);
+        pages::free_page_list(image.dest_pages());
+        pages::free_page_list(image.unusable_pages());
         let mut ind: c_ulong = 0;
-        for e in Entries::new(image) {
+        // Each indirection page is freed once the walk is past it.
+        for e in Entries::freeing(image) {
             if e.value & IND_INDIRECTION != 0 {
                 // The previous indirection page is done with: the walk is past it.
                 if ind & IND_INDIRECTION != 0 {
@@ -119,43 +129,53 @@ pub(crate) unsafe fn free(image: *mut bindings::kimage) {
         if ind & IND_INDIRECTION != 0 {
             pages::free_entry(ind);
         }
-        arch::cleanup(&mut *image);
-        pages::free_page_list(&mut (*image).control_pages);
+        arch::cleanup(image);
+        pages::free_page_list(image.control_pages());
         // Without KEXEC_FILE it is a static inline that does nothing, and no image is in
         // file mode.
         #[cfg(CONFIG_KEXEC_FILE)]
-        if (*image).file_mode() != 0 {
-            bindings::kimage_file_post_load_cleanup(image);
+        if image.file_mode() {
+            bindings::kimage_file_post_load_cleanup(image.as_raw());
         }
-        bindings::kfree(image.cast());
+        bindings::kfree(image.as_raw().cast());
     }
 }
 
-/// An image being built, freed on drop unless published.
+/// An image being built, freed on drop unless finished.
 ///
 /// # Invariants
 ///
-/// The pointer is a live image that only this load knows.
-pub(crate) struct Building(*mut bindings::kimage);
+/// The pointer is a live image of this core (it satisfies `Kimage`'s invariants) that only
+/// this load knows.
+pub(crate) struct Building(NonNull<bindings::kimage>);
 
 impl Building {
-    pub(crate) fn get(&mut self) -> &mut bindings::kimage {
-        // SAFETY: by the type invariant.
-        unsafe { &mut *self.0 }
+    pub(crate) fn get(&mut self) -> &mut Kimage {
+        // SAFETY: by the type invariant the image satisfies `Kimage`'s invariants and only this
+        // load knows it, so it is borrowed uniquely with `self`.
+        unsafe { Kimage::from_raw_mut(self.0.as_ptr()) }
     }
 
-    /// Gives the image up, for publishing in a slot.
-    pub(crate) fn publish(self) -> *mut bindings::kimage {
+    /// Ends the entry list and hands the image to the architecture's `machine_kexec_post_load()`:
+    /// the image is complete, for a slot to take. On an error the image is freed.
+    pub(crate) fn finish(mut self) -> Result<OwnedKimage> {
+        let i = self.get();
+        i.terminate();
+        // SAFETY: `i` is our checked, prepared and loaded image, as C calls the hook.
+        to_result(unsafe { bindings::machine_kexec_post_load(i.as_raw()) })?;
         let p = self.0;
         core::mem::forget(self);
-        p
+        // SAFETY: `p` is complete: checked and given its control pages (`alloc_init`),
+        // prepared and loaded (`load::build`, the only caller), its list ended above; only
+        // this load knew it (the type invariant), and `forget` gave up our claim to it.
+        Ok(unsafe { OwnedKimage::from_raw(p) })
     }
 }
 
 impl Drop for Building {
     fn drop(&mut self) {
         // SAFETY: by the type invariant nobody else knows the image.
-        unsafe { free(self.0) };
+        unsafe { free(self.0.as_ptr()) };
     }
 }
 
@@ -170,35 +190,36 @@ pub(crate) fn alloc_init(
     if let Some(region) = crash {
         checked(segments::check_crash_entry(entry as u64, region.boot()))?;
     }
-    let image = alloc();
-    if image.is_null() {
-        return Err(ENOMEM);
-    }
+    let image = NonNull::new(alloc()).ok_or(ENOMEM)?;
     // INVARIANT: a fresh image nobody else knows.
     let mut b = Building(image);
     let i = b.get();
-    i.start = entry;
-    i.nr_segments = segments.len() as c_ulong;
-    for (d, s) in i.segment.iter_mut().zip(segments) {
-        *d = *s;
-    }
+    i.set_segments(entry, segments)?;
     if let Some(region) = crash {
-        i.control_page = region.start as c_ulong;
-        i.set_type(KEXEC_TYPE_CRASH);
+        // SAFETY: a fresh image, with no pages: its control pages will be taken from the
+        // start of the crashkernel region up.
+        unsafe {
+            i.set_control_page(region.start as c_ulong);
+            i.set_kind(KimageKind::Crash);
+        }
     }
     // On a refusal the image has no pages yet; dropping `b` frees it as C's kfree() does.
     sanity_check(i)?;
-    i.control_code_page = control::alloc_control_pages(i, 0);
-    if i.control_code_page.is_null() {
+    let page = control::alloc_control_pages(i, 0);
+    if page.is_null() {
         pr_err!("Could not allocate control_code_buffer\n");
         return Err(ENOMEM);
     }
+    // SAFETY: `page` is a control page of `i`, just allocated.
+    unsafe { i.set_control_code_page(page) };
     if crash.is_none() {
-        i.swap_page = control::alloc_control_pages(i, 0);
-        if i.swap_page.is_null() {
+        let page = control::alloc_control_pages(i, 0);
+        if page.is_null() {
             pr_err!("Could not allocate swap buffer\n");
             return Err(ENOMEM);
         }
+        // SAFETY: `page` is a control page of `i`, just allocated.
+        unsafe { i.set_swap_page(page) };
     }
     Ok(b)
 }

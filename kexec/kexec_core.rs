@@ -13,10 +13,10 @@
 //!
 //! - [`segments`]: what is checked, with which errno, and where a crash image's control pages
 //!   go; pure Rust shared with the host tests.
-//! - [`kimage`]: what every module reads of an image (its kind, its segments, the destination
-//!   test); [`image`], [`entries`], [`pages`], [`control`], [`segment`]: the image, its entry
-//!   list and where its source pages go, its pages, its control pages, and a segment's bytes
-//!   into it.
+//! - [`image`], [`entries`], [`pages`], [`control`], [`segment`]: the image (a
+//!   [`kernel::kexec::Kimage`], whose methods are what every module reads of it), the walk over
+//!   its entry list and where its source pages go, its pages, its control pages, and a
+//!   segment's bytes into it; [`kimage`]: its segments as the pure checks take them.
 //! - [`load`]: `kexec_load(2)`, building an image and publishing it; [`reboot`]: `kexec -e`;
 //!   [`sysctl`]: the load limits.
 //! - [`arch`]: the one door to the architecture, the kernel's kexec hooks; [`x86_64`] provides
@@ -28,8 +28,8 @@
 //! only through [`arch`], and reaches the core only through its C interface and the leaves
 //! (page arithmetic, whether memory is encrypted).
 //!
-//! The kexec lock and the image slots are `kernel::kexec`'s; this crate defines the symbols
-//! behind them ([`exports`]), as `kernel/kexec_core.c` does.
+//! The kexec lock, the image slots and the image type are `kernel::kexec`'s; this crate
+//! defines the symbols behind them ([`exports`]), as `kernel/kexec_core.c` does.
 
 mod arch;
 mod control;

@@ -10,22 +10,20 @@
 //! dropped, and when there is one, the new image's user buffers are first copied into kernel
 //! memory.
 
-use core::ptr;
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::alloc::flags::GFP_KERNEL;
 use kernel::alloc::VVec;
 use kernel::bindings;
 use kernel::error::to_result;
 use kernel::ffi::c_ulong;
-use kernel::kexec::{ImageSlot, KexecGuard};
+use kernel::kexec::{ImageSlot, KexecGuard, OwnedKimage};
 use kernel::page::PAGE_SIZE;
 use kernel::prelude::*;
 use kernel::uaccess::UserSlice;
 
 use crate::arch;
 use crate::crashkres::CrashRegion;
-use crate::entries;
-use crate::image::{self, Building};
+use crate::image;
 use crate::kimage;
 use crate::segment::{self, Source};
 use crate::segments;
@@ -94,29 +92,30 @@ pub(crate) enum CrashBytes<'a> {
 }
 
 /// The image built, prepared and filled: everything `do_kexec_load()` does before the swap.
-/// A crash image comes with its crashkernel region, read under the lock, and its bytes.
+/// A crash image comes with its crashkernel region, read under the lock, and its bytes. On
+/// an error the image being built is freed.
 fn build(
     entry: c_ulong,
     segments: &[bindings::kexec_segment],
     flags: c_ulong,
     crash: Option<(CrashRegion, CrashBytes<'_>)>,
-) -> Result<Building> {
+) -> Result<OwnedKimage> {
     let mut b = image::alloc_init(entry, segments, crash.map(|(r, _)| r))?;
     let i = b.get();
     if flags & bindings::KEXEC_PRESERVE_CONTEXT as c_ulong != 0 {
-        i.set_preserve_context(1);
+        i.set_preserve_context(true);
     }
     #[cfg(CONFIG_CRASH_HOTPLUG)]
     // SAFETY: `i` is our image.
-    if crash.is_some() && unsafe { bindings::arch_crash_hotplug_support(i, flags) } != 0 {
-        i.set_hotplug_support(1);
+    if crash.is_some() && unsafe { bindings::arch_crash_hotplug_support(i.as_raw(), flags) } != 0 {
+        i.set_hotplug_support(true);
     }
     // SAFETY: `alloc_init` made `i` a checked image with its control code page (and swap page
     // for a normal image).
     unsafe { arch::prepare(i) }?;
     // SAFETY: `i` is our checked image, which only this load uses; a crash image is built
     // under the kexec lock (`replace_crash`). After machine_kexec_prepare(), as C does.
-    to_result(unsafe { bindings::kimage_crash_copy_vmcoreinfo(i) })?;
+    to_result(unsafe { bindings::kimage_crash_copy_vmcoreinfo(i.as_raw()) })?;
     let mut staged = match crash {
         Some((_, CrashBytes::Staged(k))) => Some(k),
         _ => None,
@@ -128,10 +127,7 @@ fn build(
         };
         segment::load(i, n, &mut src)?;
     }
-    entries::terminate(i);
-    // SAFETY: `i` is our loaded image.
-    to_result(unsafe { bindings::machine_kexec_post_load(i) })?;
-    Ok(b)
+    b.finish()
 }
 
 /// `do_kexec_load()`: loads (or, with no segments, unloads) a normal or crash image.
@@ -153,13 +149,11 @@ fn load_normal(entry: c_ulong, segs: &[bindings::kexec_segment], flags: c_ulong)
     };
     // On EBUSY, dropping `new` frees the image that was never published.
     let lock = KexecGuard::try_lock().ok_or(EBUSY)?;
-    // SAFETY: a `Building` is a fully built image nobody else knows; `publish` gives it up.
-    let old =
-        unsafe { ImageSlot::Kexec.swap(new.map_or(ptr::null_mut(), Building::publish), &lock) };
+    let old = ImageSlot::Kexec.swap(new, &lock);
     drop(lock);
-    // SAFETY: `old` is no longer reachable: the slot was swapped under the lock that
-    // `kernel_kexec()` and `kexec_file_load` take before they read it.
-    unsafe { image::free(old) };
+    // Freed with no lock held: the slot was swapped under the lock that `kernel_kexec()` and
+    // `kexec_file_load` take before they read it, so nothing reaches `old` any more.
+    drop(old);
     Ok(())
 }
 
@@ -237,14 +231,14 @@ pub(crate) fn replace_crash(
     if ImageSlot::Crash.is_loaded() {
         arch::protect_crashkres(false, lock);
     }
-    let old = ImageSlot::Crash.take(lock);
-    // SAFETY: unreachable now, and the crash path needs the lock we hold to read the slot.
-    unsafe { image::free(old) };
+    // Freed here, under the lock: unreachable now, as the crash path needs the lock to read
+    // the slot.
+    drop(ImageSlot::Crash.take(lock));
     let r = match new {
         None => Ok(()),
+        // The slot was emptied above, under the same lock: the swap gives nothing back.
         Some((_, bytes)) => build(entry, segs, flags, Some((region, bytes))).map(|b| {
-            // SAFETY: as for a normal image; the slot was emptied above, under the same lock.
-            unsafe { ImageSlot::Crash.swap(b.publish(), lock) };
+            drop(ImageSlot::Crash.swap(Some(b), lock));
         }),
     };
     if ImageSlot::Crash.is_loaded() {

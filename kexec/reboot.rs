@@ -14,10 +14,7 @@ use crate::arch;
 /// is set once the machine starts shutting down for the new kernel.
 pub(crate) fn kernel_kexec(in_progress: &AtomicBool) -> Result {
     let lock = KexecGuard::try_lock().ok_or(EBUSY)?;
-    let image = ImageSlot::Kexec.load();
-    if image.is_null() {
-        return Err(EINVAL);
-    }
+    let image = ImageSlot::Kexec.get(&lock).ok_or(EINVAL)?;
     in_progress.store(true, Ordering::Release);
     // SAFETY: process context, as reboot(2) calls us; no locks held but the kexec lock.
     unsafe {
@@ -37,7 +34,7 @@ pub(crate) fn kernel_kexec(in_progress: &AtomicBool) -> Result {
     // SAFETY: the image stays published and loaded while we hold `lock`, and the machine is
     // shut down for it; machine_kexec() does not return for an image without
     // preserve_context, which this kernel cannot load.
-    unsafe { arch::machine_kexec(&mut *image) };
+    unsafe { arch::machine_kexec(image) };
     drop(lock);
     Ok(())
 }

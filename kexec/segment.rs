@@ -9,13 +9,13 @@ use core::ptr;
 use kernel::alloc::flags::GFP_KERNEL;
 use kernel::bindings;
 use kernel::ffi::{c_uint, c_ulong, c_void};
+use kernel::kexec::{Kimage, KimageKind};
 use kernel::page::PAGE_SIZE;
 use kernel::prelude::*;
 use kernel::uaccess::UserSliceReader;
 
 use crate::arch;
 use crate::entries::{self, add_entry, Sources, IND_DESTINATION, IND_SOURCE, PAGE_MASK};
-use crate::kimage::KEXEC_TYPE_DEFAULT;
 use crate::memmap::{page_addr, page_virt, pfn_page, phys_virt};
 use crate::sys;
 
@@ -87,11 +87,7 @@ fn chunks(seg: &bindings::kexec_segment) -> impl Iterator<Item = Chunk> {
 }
 
 /// `kimage_load_normal_segment()`: fills fresh source pages and lists them.
-fn load_normal(
-    image: &mut bindings::kimage,
-    seg: &bindings::kexec_segment,
-    src: &mut Source<'_>,
-) -> Result {
+fn load_normal(image: &mut Kimage, seg: &bindings::kexec_segment, src: &mut Source<'_>) -> Result {
     add_entry(image, (seg.mem & PAGE_MASK) | IND_DESTINATION)?;
     let gfp = sys::gfp_highuser();
     for c in chunks(seg) {
@@ -166,26 +162,18 @@ fn load_crash(seg: &bindings::kexec_segment, src: &mut Source<'_>) -> Result {
 }
 
 /// `kimage_load_segment()` for segment `i` of `image`, its bytes from `src`.
-pub(crate) fn load(image: &mut bindings::kimage, i: usize, src: &mut Source<'_>) -> Result {
-    let seg = *image.segment.get(i).ok_or(EINVAL)?;
-    match image.type_() {
-        KEXEC_TYPE_DEFAULT => load_normal(image, &seg, src),
-        _ => load_crash(&seg, src),
+pub(crate) fn load(image: &mut Kimage, i: usize, src: &mut Source<'_>) -> Result {
+    let seg = *image.segments().get(i).ok_or(EINVAL)?;
+    match image.kind() {
+        KimageKind::Normal => load_normal(image, &seg, src),
+        KimageKind::Crash => load_crash(&seg, src),
     }
 }
 
 /// `kimage_map_segment()`: the source pages that land at `[addr, addr + size)` mapped
 /// contiguously, or null if any of them is missing (a shorter mapping would be overrun by a
 /// caller copying `size` bytes into it) or the range wraps.
-///
-/// # Safety
-///
-/// `image` is a valid image with a well-formed entry list.
-pub(crate) unsafe fn map(
-    image: *mut bindings::kimage,
-    addr: c_ulong,
-    size: c_ulong,
-) -> *mut c_void {
+pub(crate) fn map(image: &Kimage, addr: c_ulong, size: c_ulong) -> *mut c_void {
     let page = PAGE_SIZE as c_ulong;
     let Some(eaddr) = addr.checked_add(size) else {
         pr_err!("kimage_map_segment: {addr:#x} + {size:#x} wraps around\n");
@@ -200,9 +188,7 @@ pub(crate) unsafe fn map(
             return ptr::null_mut();
         }
     };
-    // SAFETY: `image` is a valid image with a well-formed entry list (this function's
-    // `# Safety`), and nothing is freed during the walk: what `Sources::new` asks.
-    for s in unsafe { Sources::new(image) } {
+    for s in Sources::new(image) {
         if pages.len() == npages {
             break;
         }

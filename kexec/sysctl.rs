@@ -17,7 +17,6 @@ use kernel::ffi::c_void;
 #[cfg(CONFIG_SYSCTL)]
 use kernel::prelude::*;
 
-use crate::kimage::KEXEC_TYPE_CRASH;
 use crate::sys;
 
 /// `kernel.kexec_load_disabled`: once 1, stays 1.
@@ -32,7 +31,7 @@ pub(crate) fn load_permitted(image_type: c_int) -> bool {
     if !sys::capable(bindings::CAP_SYS_BOOT) || LOAD_DISABLED.load(Ordering::Relaxed) != 0 {
         return false;
     }
-    let limit = if image_type == KEXEC_TYPE_CRASH as c_int {
+    let limit = if image_type == bindings::KEXEC_TYPE_CRASH as c_int {
         &LIMIT_PANIC
     } else {
         &LIMIT_REBOOT

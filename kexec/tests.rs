@@ -8,15 +8,14 @@ mod rust_kexec {
     use kernel::alloc::flags::GFP_KERNEL;
     use kernel::bindings;
     use kernel::ffi::{c_int, c_ulong};
-    use kernel::kexec::{ImageSlot, KexecGuard};
+    use kernel::kexec::{ImageSlot, KexecGuard, Kimage};
     use kernel::page::PAGE_SIZE;
     use kernel::prelude::*;
 
     use crate::arch;
     use crate::crashkres::CrashRegion;
-    use crate::entries::{self, Sources};
+    use crate::entries::Sources;
     use crate::image::alloc_init;
-    use crate::kimage::is_destination;
     use crate::load::{replace_crash, CrashBytes};
     use crate::memmap::{lru_page, page_addr, page_lru, page_pfn, page_virt, pfn_page, phys_virt};
     use crate::pages::{alloc_pages, free_pages};
@@ -61,10 +60,9 @@ mod rust_kexec {
     }
 
     /// The (destination, source) pages of a terminated image's entry list, in order.
-    fn pages_of(image: *mut bindings::kimage) -> Result<KVec<(c_ulong, c_ulong)>> {
+    fn pages_of(image: &Kimage) -> Result<KVec<(c_ulong, c_ulong)>> {
         let mut out = KVec::new();
-        // SAFETY: the image's entry list is terminated and well formed.
-        for s in unsafe { Sources::new(image) } {
+        for s in Sources::new(image) {
             out.push((s.dest, s.src), GFP_KERNEL)?;
         }
         Ok(out)
@@ -85,14 +83,14 @@ mod rust_kexec {
         assert!(b.is_ok());
         let Ok(mut b) = b else { return };
         let i = b.get();
-        assert!(!i.control_code_page.is_null() && !i.swap_page.is_null());
+        assert!(!i.control_code_page().is_null() && !i.swap_page().is_null());
         // SAFETY: `alloc_init` made `i` a checked image with its control pages.
         assert!(unsafe { arch::prepare(i) }.is_ok());
         #[cfg(CONFIG_X86_64)]
-        assert!(!i.arch.pgd.is_null());
+        assert!(!i.arch().pgd.is_null());
         assert!(segment::load(i, 0, &mut Source::Kernel(&data)).is_ok());
         assert!(segment::load(i, 1, &mut Source::Kernel(&[])).is_ok());
-        entries::terminate(i);
+        i.terminate();
         let pages = pages_of(i);
         assert!(pages.is_ok());
         let Ok(pages) = pages else { return };
@@ -107,7 +105,7 @@ mod rust_kexec {
         for (n, (&(dest, src), want)) in pages.iter().zip(dests.iter()).enumerate() {
             assert_eq!(dest, *want);
             // No source page may be another page's destination unless it is its own.
-            assert!(src == dest || !is_destination(i, src, src + PAGE as c_ulong - 1));
+            assert!(src == dest || !i.is_destination(src, src + PAGE as c_ulong - 1));
             let page = pfn_page(src >> bindings::PAGE_SHIFT);
             let off = n * PAGE;
             let same = with_mapped(page, 0, PAGE, |p| {
@@ -155,7 +153,7 @@ mod rust_kexec {
             let data = [n as u8 + 1; PAGE];
             assert!(segment::load(i, n, &mut Source::Kernel(&data)).is_ok());
         }
-        entries::terminate(i);
+        i.terminate();
         let pages = pages_of(i);
         assert!(pages.is_ok());
         let Ok(pages) = pages else { return };
@@ -163,7 +161,7 @@ mod rust_kexec {
         let mut in_place = 0;
         for (n, &(dest, src)) in pages.iter().enumerate() {
             assert_eq!(dest, segs[n].mem);
-            assert!(src == dest || !is_destination(i, src, src + PAGE as c_ulong - 1));
+            assert!(src == dest || !i.is_destination(src, src + PAGE as c_ulong - 1));
             in_place += usize::from(src == dest);
             assert!(page_holds(src, n as u8 + 1));
         }
@@ -216,14 +214,14 @@ mod rust_kexec {
             // SAFETY: our page, unused, freed once.
             unsafe { free_pages(held) };
             assert!(segment::load(i, 1, &mut Source::Kernel(&[2; PAGE])).is_ok());
-            entries::terminate(i);
+            i.terminate();
             let pages = pages_of(i);
             assert!(pages.is_ok());
             let Ok(pages) = pages else { return };
             assert_eq!(pages.len(), 2);
             for (n, &(dest, src)) in pages.iter().enumerate() {
                 assert_eq!(dest, segs[n].mem);
-                assert!(src == dest || !is_destination(i, src, src + PAGE as c_ulong - 1));
+                assert!(src == dest || !i.is_destination(src, src + PAGE as c_ulong - 1));
                 assert!(page_holds(src, n as u8 + 1));
             }
             swapped += usize::from(pages.first().is_some_and(|&(d, s)| d == s));
@@ -246,10 +244,9 @@ mod rust_kexec {
         let Ok(mut b) = b else { return };
         let i = b.get();
         assert!(segment::load(i, 0, &mut Source::Kernel(&[7; 2 * PAGE])).is_ok());
-        entries::terminate(i);
+        i.terminate();
         let two = (2 * PAGE) as c_ulong;
-        // SAFETY: our loaded image.
-        let m = unsafe { segment::map(i, 16 * MIB, two) };
+        let m = segment::map(i, 16 * MIB, two);
         assert!(!m.is_null());
         if !m.is_null() {
             // SAFETY: `m` maps the two pages.
@@ -258,16 +255,14 @@ mod rust_kexec {
             // SAFETY: from kimage_map_segment().
             unsafe { bindings::vunmap(m) };
         }
-        // SAFETY: our loaded image.
-        let short = unsafe { segment::map(i, 16 * MIB, two + PAGE as c_ulong) };
+        let short = segment::map(i, 16 * MIB, two + PAGE as c_ulong);
         assert!(short.is_null());
         if !short.is_null() {
             // SAFETY: from kimage_map_segment().
             unsafe { bindings::vunmap(short) };
         }
         // A range that wraps around maps nothing.
-        // SAFETY: our loaded image.
-        let wraps = unsafe { segment::map(i, c_ulong::MAX - PAGE as c_ulong + 1, two) };
+        let wraps = segment::map(i, c_ulong::MAX - PAGE as c_ulong + 1, two);
         assert!(wraps.is_null());
     }
 
@@ -352,7 +347,7 @@ mod rust_kexec {
             start: live.start,
             end: live.end.wrapping_add(PAGE as u64),
         };
-        let before = ImageSlot::Crash.load();
+        let before = ImageSlot::Crash.get(&lock).map(Kimage::as_raw);
         let segs = [seg(16 * MIB, PAGE, 0)];
         let r = replace_crash(
             16 * MIB,
@@ -362,6 +357,6 @@ mod rust_kexec {
             &lock,
         );
         assert_eq!(r, Err(EBUSY));
-        assert_eq!(ImageSlot::Crash.load(), before);
+        assert_eq!(ImageSlot::Crash.get(&lock).map(Kimage::as_raw), before);
     }
 }

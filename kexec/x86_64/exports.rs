@@ -6,6 +6,7 @@
 
 use kernel::bindings;
 use kernel::ffi::{c_int, c_uint, c_void};
+use kernel::kexec::Kimage;
 
 /// The C return value of a result: 0 or a negative errno.
 fn to_c(r: kernel::error::Result) -> c_int {
@@ -23,9 +24,11 @@ fn to_c(r: kernel::error::Result) -> c_int {
 #[no_mangle]
 pub unsafe extern "C" fn machine_kexec_prepare(image: *mut bindings::kimage) -> c_int {
     // SAFETY: `image` is a checked image with its control code page, owned by the caller
-    // (this function's `# Safety`): nothing else uses it while it is borrowed uniquely, and
-    // `prepare` finds the control page it needs.
-    to_c(super::machine_kexec::prepare(unsafe { &mut *image }))
+    // (this function's `# Safety`): an image of the kexec core, which satisfies `Kimage`'s
+    // invariants; nothing else uses it while it is borrowed uniquely, and `prepare` finds the
+    // control page it needs.
+    let image = unsafe { Kimage::from_raw_mut(image) };
+    to_c(super::machine_kexec::prepare(image))
 }
 
 /// `machine_kexec_cleanup()`.
@@ -35,9 +38,11 @@ pub unsafe extern "C" fn machine_kexec_prepare(image: *mut bindings::kimage) -> 
 /// `image` is an image being freed.
 #[no_mangle]
 pub unsafe extern "C" fn machine_kexec_cleanup(image: *mut bindings::kimage) {
-    // SAFETY: `image` is an image being freed (this function's `# Safety`): only its freer
-    // uses it now, so it may be borrowed uniquely for the call.
-    super::machine_kexec::cleanup(unsafe { &mut *image });
+    // SAFETY: `image` is an image being freed (this function's `# Safety`): its entry pages
+    // may be freed already (`kimage_free()` calls this after them), but `cleanup` reads only
+    // the architecture's part, which no `Kimage` invariant covers, and walks no list; only
+    // its freer uses it now, so it may be borrowed uniquely for the call.
+    super::machine_kexec::cleanup(unsafe { Kimage::from_raw_mut(image) });
 }
 
 /// `machine_kexec()`.
@@ -48,9 +53,9 @@ pub unsafe extern "C" fn machine_kexec_cleanup(image: *mut bindings::kimage) {
 #[no_mangle]
 pub unsafe extern "C" fn machine_kexec(image: *mut bindings::kimage) {
     // SAFETY: `image` is a loaded image and the machine is shut down for it (this function's
-    // `# Safety`), which is what `super::machine_kexec::machine_kexec` asks; with the machine shut
-    // down nothing else uses the image.
-    unsafe { super::machine_kexec::machine_kexec(&mut *image) };
+    // `# Safety`), which is what `super::machine_kexec::machine_kexec` asks; a loaded image
+    // satisfies `Kimage`'s invariants, and with the machine shut down nothing else uses it.
+    unsafe { super::machine_kexec::machine_kexec(Kimage::from_raw_mut(image)) };
 }
 
 /// `arch_kexec_protect_crashkres()`.

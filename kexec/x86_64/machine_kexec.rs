@@ -24,7 +24,7 @@ use core::ptr;
 use kernel::bindings;
 use kernel::error::to_result;
 use kernel::ffi::{c_int, c_uint, c_ulong, c_void};
-use kernel::kexec::ImageSlot;
+use kernel::kexec::{ImageSlot, Kimage, KimageKind};
 use kernel::prelude::*;
 
 use crate::arch::host_mem_encrypted;
@@ -179,12 +179,12 @@ fn table_page(slot: &mut *mut c_void) -> Result<*mut c_void> {
 /// in `pgd`, so the jump survives the switch to the identity map. Missing tables (P4D, PUD,
 /// PMD, PTE) are fresh pages recorded in the image, for `machine_kexec_cleanup()`.
 fn init_transition_pgtable(
-    image: &mut bindings::kimage,
+    image: &mut Kimage,
     pgd: *mut bindings::pgd_t,
     control_page: c_ulong,
 ) -> Result {
     let vaddr = bindings::relocate_kernel as *const () as c_ulong;
-    let arch = &mut image.arch;
+    let arch = image.arch_mut();
     let slots: [*mut *mut c_void; 4] = [
         ptr::addr_of_mut!(arch.p4d).cast(),
         ptr::addr_of_mut!(arch.pud).cast(),
@@ -210,24 +210,14 @@ fn init_transition_pgtable(
 }
 
 /// `init_pgtable()`: the identity map the relocation runs on.
-fn init_pgtable(image: &mut bindings::kimage, control_page: c_ulong) -> Result {
-    // The segments' ranges, copied first: from here to the transition mapping the image is
-    // reached only through `ctx`, which the identity map's allocator writes through, so no
-    // other reference into it may be used meanwhile.
-    let mut segs = [(0 as c_ulong, 0 as c_ulong); bindings::KEXEC_SEGMENT_MAX as usize];
-    let n = image.nr_segments.min(image.segment.len());
-    for (d, s) in segs.iter_mut().zip(image.segment.iter().take(n)) {
-        *d = (s.mem, s.mem + s.memsz as c_ulong);
-    }
-    let ctx: *mut bindings::kimage = image;
+fn init_pgtable(image: &mut Kimage, control_page: c_ulong) -> Result {
+    let ctx = image.as_raw();
     // SAFETY: `ctx` is the image being prepared.
     let pgd = unsafe { alloc_pgt_page(ctx.cast()) }.cast::<bindings::pgd_t>();
     if pgd.is_null() {
         return Err(ENOMEM);
     }
-    // SAFETY: `ctx` comes from `image`, borrowed uniquely for this call and not used directly
-    // until the last use of `ctx` below.
-    unsafe { (*ctx).arch.pgd = pgd };
+    image.arch_mut().pgd = pgd;
     let mut info = bindings::x86_mapping_info {
         alloc_pgt_page: Some(alloc_pgt_page),
         context: ctx.cast(),
@@ -255,8 +245,8 @@ fn init_pgtable(image: &mut bindings::kimage, control_page: c_ulong) -> Result {
         )?;
     }
     // Segments may lie outside the mapped memory (a kernel booted with a user memory map).
-    for &(start, end) in segs.iter().take(n) {
-        ident_map(&mut info, pgd, start, end)?;
+    for s in image.segments() {
+        ident_map(&mut info, pgd, s.mem, s.mem + s.memsz as c_ulong)?;
     }
     // Not covered by pfn_mapped, and read by the new kernel before it maps them.
     map_efi_systab(&mut info, pgd)?;
@@ -268,15 +258,15 @@ fn init_pgtable(image: &mut bindings::kimage, control_page: c_ulong) -> Result {
 
 /// `machine_kexec_prepare()`: the page tables for `image`, a checked image with its control
 /// code page.
-pub(crate) fn prepare(image: &mut bindings::kimage) -> Result {
-    let control_page = page_addr(image.control_code_page);
+pub(crate) fn prepare(image: &mut Kimage) -> Result {
+    let control_page = page_addr(image.control_code_page());
     init_pgtable(image, control_page)
 }
 
 /// `machine_kexec_cleanup()`: frees the transition tables (the identity map is made of
 /// control pages, freed with the image).
-pub(crate) fn cleanup(image: &mut bindings::kimage) {
-    let arch = &mut image.arch;
+pub(crate) fn cleanup(image: &mut Kimage) {
+    let arch = image.arch_mut();
     for slot in [
         ptr::addr_of_mut!(arch.p4d).cast::<*mut c_void>(),
         ptr::addr_of_mut!(arch.pud).cast(),
@@ -298,7 +288,7 @@ pub(crate) fn cleanup(image: &mut bindings::kimage) {
 /// # Safety
 ///
 /// `image` is a loaded image; the machine is shut down for it.
-pub(crate) unsafe fn machine_kexec(image: &mut bindings::kimage) {
+pub(crate) unsafe fn machine_kexec(image: &mut Kimage) {
     // Before the segment reloads: with call depth tracking, calls need the per-CPU base.
     let host_mem_enc = sys::host_mem_encrypt();
     // SAFETY: saves the ftrace state, restored below if we return.
@@ -306,7 +296,7 @@ pub(crate) unsafe fn machine_kexec(image: &mut bindings::kimage) {
     // SAFETY: interrupts, breakpoints and shadow stacks off for good: we are leaving this
     // kernel.
     unsafe { bindings::kexec_cpu_quiesce() };
-    let control = page_virt(image.control_code_page);
+    let control = page_virt(image.control_code_page());
     // SAFETY: the control code page is a control page of the image, KEXEC_CONTROL_PAGE_SIZE
     // bytes, reserved for this copy; `relocate_kernel` is KEXEC_CONTROL_CODE_MAX_SIZE bytes of
     // position-independent code.
@@ -321,24 +311,25 @@ pub(crate) unsafe fn machine_kexec(image: &mut bindings::kimage) {
     // SAFETY: `control` and the top table are kernel direct-map addresses.
     unsafe {
         page_list[PA_CONTROL_PAGE] = bindings::__pa(control);
-        page_list[PA_TABLE_PAGE] = bindings::__pa(image.arch.pgd.cast());
+        page_list[PA_TABLE_PAGE] = bindings::__pa(image.arch().pgd.cast());
     }
     page_list[VA_CONTROL_PAGE] = control as c_ulong;
-    if image.type_() == bindings::KEXEC_TYPE_DEFAULT {
-        page_list[PA_SWAP_PAGE] = page_addr(image.swap_page);
+    if image.kind() == KimageKind::Normal {
+        page_list[PA_SWAP_PAGE] = page_addr(image.swap_page());
     }
     // SAFETY: the entry list, the page list and the tables are complete; the helper reloads
     // the segments, invalidates the descriptor tables and calls relocate_kernel, which
     // returns only for a preserve_context image (never loaded here).
-    image.start = unsafe {
+    let start = unsafe {
         bindings::kexec_jump(
-            image.head,
+            image.head(),
             page_list.as_mut_ptr(),
-            image.start,
-            image.preserve_context(),
+            image.start(),
+            c_uint::from(image.preserve_context()),
             c_uint::from(host_mem_enc),
         )
     };
+    image.set_start(start);
     // SAFETY: undoes `__ftrace_enabled_save()`.
     unsafe { bindings::__ftrace_enabled_restore(save_ftrace) };
 }
@@ -369,17 +360,17 @@ fn mark_range(start: u64, end: u64, protect: bool) {
 ///
 /// The caller holds the kexec lock (C's callers of `arch_kexec_protect_crashkres()` do).
 pub(crate) unsafe fn mark_crashkres(protect: bool) {
-    let image = ImageSlot::Crash.load();
-    if image.is_null() {
+    // SAFETY: the caller holds the kexec lock (this function's `# Safety`) for the whole call.
+    let Some(image) = (unsafe { ImageSlot::Crash.get_locked() }) else {
         return;
-    }
+    };
+    let control = page_addr(image.control_code_page()) as u64;
     // SAFETY: the regions are set up at boot and change only under the kexec lock, which the
-    // caller holds; `image` is the published crash image, which the lock keeps alive.
+    // caller holds.
     unsafe {
         let low = bindings::crashk_low_res;
         let res = bindings::crashk_res;
         mark_range(low.start, low.end, protect);
-        let control = page_addr((*image).control_code_page) as u64;
         mark_range(res.start, control.wrapping_sub(1), protect);
         mark_range(
             control + bindings::KEXEC_CONTROL_PAGE_SIZE as u64,

@@ -16,19 +16,27 @@
 //! through the bindings of both headers, so it works with either core; the parts take the lock
 //! and the slots only through it.
 //!
+//! The images are [`Kimage`]s ([`kimage`]): a slot holds an [`OwnedKimage`], swapped in and
+//! out under the lock, and lends it out as `&Kimage` for as long as the lock is held.
+//!
 //! # Memory ordering
 //!
 //! An image is built privately and published into its slot with [`ImageSlot::swap`] under the
 //! lock (a release, so a reader that sees the pointer also sees the image's contents); it is
 //! freed only after it has been swapped out under the lock. A reader that holds the lock may
-//! use the image it loads until it unlocks. [`ImageSlot::load`] is an acquire and may be called
-//! without the lock: without it, only whether the pointer is null can be relied on (that is
-//! what `/sys/kernel/kexec_loaded` reads).
+//! use the image [`ImageSlot::get`] lends it until it unlocks: `get` is an acquire load.
+//! [`ImageSlot::is_loaded`] is an acquire too and may be called without the lock: without it,
+//! only whether the slot is empty can be relied on (that is what `/sys/kernel/kexec_loaded`
+//! reads).
 
 use crate::bindings;
 use core::marker::PhantomData;
-use core::ptr;
+use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
+
+pub mod kimage;
+
+pub use kimage::{Kimage, KimageKind, OwnedKimage};
 
 /// `atomic_t __kexec_lock` ([`kernel/kexec_internal.h`](srctree/kernel/kexec_internal.h)): 0
 /// free, 1 held.
@@ -82,6 +90,7 @@ pub enum ImageSlot {
 }
 
 impl ImageSlot {
+    #[inline]
     fn atomic(self) -> &'static AtomicPtr<bindings::kimage> {
         let p = match self {
             ImageSlot::Kexec => ptr::addr_of_mut!(bindings::kexec_image),
@@ -93,43 +102,62 @@ impl ImageSlot {
         unsafe { AtomicPtr::from_ptr(p) }
     }
 
-    /// The image in the slot, or null (acquire). Only a caller holding the lock may dereference
-    /// it: see the module's memory-ordering contract.
-    pub fn load(self) -> *mut bindings::kimage {
+    /// The image in the slot, or null (acquire).
+    #[inline]
+    fn load(self) -> *mut bindings::kimage {
         self.atomic().load(Ordering::Acquire)
     }
 
-    /// The image in the slot, or null, read under the lock: it stays there, and alive, while
-    /// the lock is held (the module's memory-ordering contract).
-    pub fn get_raw(self, _lock: &KexecGuard) -> *mut bindings::kimage {
-        self.load()
+    /// The image in the slot, lent for as long as `_lock` is held (an acquire load, no more:
+    /// the crash path reads the crash slot this way).
+    #[inline]
+    pub fn get<'a>(self, _lock: &'a KexecGuard) -> Option<&'a Kimage> {
+        let image = self.load();
+        // SAFETY: a slot holds null or a complete image (`swap` takes only `OwnedKimage`s, C
+        // publishes only complete ones), which satisfies `Kimage`'s invariants; it is freed
+        // and changed only by holders of the kexec lock, which `_lock` holds for `'a`.
+        (!image.is_null()).then(|| unsafe { Kimage::from_raw(image) })
     }
 
-    /// Whether an image is loaded (`kexec_image != NULL`), a snapshot.
+    /// The image in the slot, for a caller that holds the kexec lock but has no guard for it
+    /// (a kexec hook C calls under the lock, such as `arch_kexec_protect_crashkres()`).
+    ///
+    /// # Safety
+    ///
+    /// The caller holds the kexec lock for `'a`.
+    #[inline]
+    pub unsafe fn get_locked<'a>(self) -> Option<&'a Kimage> {
+        let image = self.load();
+        // SAFETY: as in `get`: the caller holds the kexec lock for `'a` (this function's
+        // `# Safety`).
+        (!image.is_null()).then(|| unsafe { Kimage::from_raw(image) })
+    }
+
+    /// Whether an image is loaded (`kexec_image != NULL`), a snapshot: without the lock, a
+    /// hint only.
+    #[inline]
     pub fn is_loaded(self) -> bool {
         !self.load().is_null()
     }
 
-    /// Publishes `new` (null to unload) and returns the image it replaces, which the caller
+    /// Publishes `new` (`None` to unload) and returns the image it replaces, which the caller
     /// now owns: nobody else can reach it once the guard is dropped.
     ///
-    /// # Safety
-    ///
-    /// `new` is null or a fully built `struct kimage` whose ownership passes to the slot: C
-    /// boots it, and frees it when it is replaced (`kernel_kexec()`, `__crash_kexec()`,
-    /// `kexec_file_load`, crash hotplug). It is in no other slot and nothing else frees it.
-    pub unsafe fn swap(
-        self,
-        new: *mut bindings::kimage,
-        _lock: &KexecGuard,
-    ) -> *mut bindings::kimage {
-        self.atomic().swap(new, Ordering::AcqRel)
+    /// C boots the published image, and frees it when it replaces it (`kernel_kexec()`,
+    /// `__crash_kexec()`, `kexec_file_load`, crash hotplug).
+    pub fn swap(self, new: Option<OwnedKimage>, _lock: &KexecGuard) -> Option<OwnedKimage> {
+        let new = new.map_or(ptr::null_mut(), |i| i.into_raw().as_ptr());
+        let old = self.atomic().swap(new, Ordering::AcqRel);
+        // SAFETY: what was in the slot is null or a complete image the slot owned (`swap`
+        // takes only `OwnedKimage`s, C publishes only complete images); swapped out under the
+        // lock, nothing else can reach it, so its ownership passes to the caller.
+        NonNull::new(old).map(|p| unsafe { OwnedKimage::from_raw(p) })
     }
 
-    /// Empties the slot and returns the image that was in it, as [`ImageSlot::swap`] with null.
-    pub fn take(self, lock: &KexecGuard) -> *mut bindings::kimage {
-        // SAFETY: null hands nothing to the slot.
-        unsafe { self.swap(ptr::null_mut(), lock) }
+    /// Empties the slot and returns the image that was in it, as [`ImageSlot::swap`] with
+    /// `None`.
+    pub fn take(self, lock: &KexecGuard) -> Option<OwnedKimage> {
+        self.swap(None, lock)
     }
 }
 
@@ -140,7 +168,7 @@ impl ImageSlot {
 /// image loaded, as C's callers do.
 #[inline]
 pub fn protect_crashkres(lock: &KexecGuard) {
-    if ImageSlot::Crash.get_raw(lock).is_null() {
+    if ImageSlot::Crash.get(lock).is_none() {
         return;
     }
     // SAFETY: the arch hooks ask two things of their callers (`kexec_load()`,
@@ -154,7 +182,7 @@ pub fn protect_crashkres(lock: &KexecGuard) {
 /// loaded crash image in place. As [`protect_crashkres`], C requires the kexec lock.
 #[inline]
 pub fn unprotect_crashkres(lock: &KexecGuard) {
-    if ImageSlot::Crash.get_raw(lock).is_null() {
+    if ImageSlot::Crash.get(lock).is_none() {
         return;
     }
     // SAFETY: as in `protect_crashkres`: `lock` is the kexec lock, by `KexecGuard`'s
@@ -172,13 +200,12 @@ pub fn unprotect_crashkres(lock: &KexecGuard) {
 /// `machine_shutdown()` for the other): no other CPU runs kernel code that the jump would pull
 /// out from under it, and nothing uses the image's pages any more.
 #[inline]
-pub unsafe fn machine_kexec(slot: ImageSlot, _lock: &KexecGuard) {
-    let image = slot.load();
-    if image.is_null() {
+pub unsafe fn machine_kexec(slot: ImageSlot, lock: &KexecGuard) {
+    let Some(image) = slot.get(lock) else {
         return;
-    }
-    // SAFETY: `image` is the loaded image of `slot`, which stays loaded while `_lock` is held
-    // (the module's memory-ordering contract: only lock holders swap it); the machine is shut
-    // down for it (this function's `# Safety`), which is what `machine_kexec()` asks.
-    unsafe { bindings::machine_kexec(image) }
+    };
+    // SAFETY: `image` is the loaded image of `slot`, which stays loaded while `lock` is held;
+    // the machine is shut down for it (this function's `# Safety`), which is what
+    // `machine_kexec()` asks.
+    unsafe { bindings::machine_kexec(image.as_raw()) }
 }
