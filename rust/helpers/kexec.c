@@ -38,7 +38,8 @@
  * arithmetic (kdump/kexec/kunit_oracles.c).
  */
 #if defined(CONFIG_X86_64) && \
-	(!defined(CONFIG_SPARSEMEM_VMEMMAP) || defined(CONFIG_HIGHMEM) || defined(phys_to_boot_phys))
+	(!defined(CONFIG_SPARSEMEM_VMEMMAP) || defined(CONFIG_HIGHMEM) || \
+	 defined(phys_to_boot_phys))
 #error "kexec/memmap.rs assumes a virtual memmap, no highmem and boot == physical addresses"
 #endif
 
