@@ -13,7 +13,7 @@
 //! | `machine_kexec()`                      | [`machine_kexec`]    | Rust                    |
 //! | `arch_kexec_post_alloc_pages()`        | [`post_alloc_pages`] | Rust                    |
 //! | `arch_kexec_pre_free_pages()`          | [`pre_free_pages`]   | Rust                    |
-//! | `arch_kexec_(un)protect_crashkres()`   | [`protect_crashkres`]| Rust                    |
+//! | `arch_kexec_(un)protect_crashkres()`   | `kernel::kexec`      | Rust                    |
 //!
 //! Where `linux/kexec.h` gives a hook a `static inline` default (the page and crashkernel
 //! hooks, on architectures that do not override them), a one-line helper in
@@ -23,13 +23,16 @@
 //!
 //! What the core asks of the hooks is what `kernel/kexec_core.c` asks: [`prepare`] gets a
 //! checked image with its control code page, [`cleanup`] an image being freed, the page hooks
-//! pages the image owns, [`protect_crashkres`] the kexec lock.
+//! pages the image owns. The crashkernel hooks are the kernel crate's
+//! [`kernel::kexec::protect_crashkres`] and [`kernel::kexec::unprotect_crashkres`], which take
+//! the kexec lock (`&KexecGuard`) as C requires; the core calls them directly, as the crash path
+//! does.
 
 use core::sync::atomic::{AtomicU8, Ordering};
 use kernel::bindings;
 use kernel::error::to_result;
 use kernel::ffi::{c_int, c_uint, c_void};
-use kernel::kexec::{self, KexecGuard, Kimage};
+use kernel::kexec::Kimage;
 use kernel::prelude::*;
 
 use crate::sys;
@@ -124,15 +127,4 @@ pub(crate) unsafe fn pre_free_pages(vaddr: *mut c_void, pages: c_uint) {
     // SAFETY: `vaddr` is the direct-map address of `pages` pages owned by an image (this
     // function's `# Safety`, as for `post_alloc_pages`), what the hook asks.
     unsafe { bindings::arch_kexec_pre_free_pages(vaddr, pages) };
-}
-
-/// `arch_kexec_protect_crashkres()` (`protect`) or `arch_kexec_unprotect_crashkres()`: the
-/// crashkernel memory read-only while a crash image is loaded, or writable again. The kernel
-/// crate's wrappers take the kexec lock as proof, as the crash path's calls do.
-pub(crate) fn protect_crashkres(protect: bool, lock: &KexecGuard) {
-    if protect {
-        kexec::protect_crashkres(lock);
-    } else {
-        kexec::unprotect_crashkres(lock);
-    }
 }

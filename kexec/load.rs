@@ -16,7 +16,7 @@ use kernel::alloc::VVec;
 use kernel::bindings;
 use kernel::error::to_result;
 use kernel::ffi::c_ulong;
-use kernel::kexec::{ImageSlot, KexecGuard, OwnedKimage};
+use kernel::kexec::{self, ImageSlot, KexecGuard, OwnedKimage};
 use kernel::page::PAGE_SIZE;
 use kernel::prelude::*;
 use kernel::uaccess::UserSlice;
@@ -227,10 +227,9 @@ pub(crate) fn replace_crash(
         pr_err!("load refused: the crashkernel region changed during the load\n");
         return Err(EBUSY);
     }
-    // The crash kernel's memory is about to be rewritten: drop the image living there.
-    if ImageSlot::Crash.is_loaded() {
-        arch::protect_crashkres(false, lock);
-    }
+    // The crash kernel's memory is about to be rewritten: drop the image living there. (Both
+    // calls do nothing with no crash image loaded.)
+    kexec::unprotect_crashkres(lock);
     // Freed here, under the lock: unreachable now, as the crash path needs the lock to read
     // the slot.
     drop(ImageSlot::Crash.take(lock));
@@ -241,8 +240,6 @@ pub(crate) fn replace_crash(
             drop(ImageSlot::Crash.swap(Some(b), lock));
         }),
     };
-    if ImageSlot::Crash.is_loaded() {
-        arch::protect_crashkres(true, lock);
-    }
+    kexec::protect_crashkres(lock);
     r
 }
