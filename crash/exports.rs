@@ -7,19 +7,12 @@
 //! the error to a negative errno.
 
 use kernel::bindings;
+use kernel::error::from_result;
 use kernel::ffi::{c_int, c_uint, c_ulong, c_ulonglong, c_void};
-use kernel::kexec::ImageSlot;
+use kernel::kexec::{ImageSlot, Kimage};
 use kernel::prelude::*;
 
 use crate::{cpu_notes, headers, note, panic, shrink, vmcoreinfo};
-
-/// The C return value of a result: 0 or a negative errno.
-fn to_c(r: Result) -> c_int {
-    match r {
-        Ok(()) => 0,
-        Err(e) => e.to_errno(),
-    }
-}
 
 // --- crash_core.c -------------------------------------------------------------------------
 
@@ -88,10 +81,16 @@ pub unsafe extern "C" fn crash_save_cpu(regs: *mut bindings::pt_regs, cpu: c_int
 /// holds the kexec lock.
 #[no_mangle]
 pub unsafe extern "C" fn kimage_crash_copy_vmcoreinfo(image: *mut bindings::kimage) -> c_int {
-    // SAFETY: `image` is an image being loaded that only the caller uses, and for a crash
-    // image the caller holds the kexec lock (this function's `# Safety`), which is what
-    // `copy_into_image` asks.
-    to_c(unsafe { vmcoreinfo::copy_into_image(image) })
+    from_result(|| {
+        // SAFETY: `image` is an image being loaded that only the caller uses (this function's
+        // `# Safety`): an image of the kexec core, which satisfies `Kimage`'s invariants and
+        // may be borrowed uniquely for the call.
+        let image = unsafe { Kimage::from_raw_mut(image) };
+        // SAFETY: for a crash image the caller holds the kexec lock (this function's
+        // `# Safety`), which is what `copy_into_image` asks.
+        unsafe { vmcoreinfo::copy_into_image(image) }?;
+        Ok(0)
+    })
 }
 
 /// `crash_prepare_elf64_headers()`: a vmalloc'ed elfcorehdr in `*addr`, its size in `*sz`.
@@ -136,10 +135,13 @@ pub unsafe extern "C" fn crash_exclude_mem_range(
     mstart: c_ulonglong,
     mend: c_ulonglong,
 ) -> c_int {
-    // SAFETY: `mem` has room for `max_nr_ranges` ranges, holds `nr_ranges` and is the
-    // caller's alone during the call (this function's `# Safety`): what `headers::exclude`
-    // asks.
-    to_c(unsafe { headers::exclude(mem, mstart, mend) })
+    from_result(|| {
+        // SAFETY: `mem` has room for `max_nr_ranges` ranges, holds `nr_ranges` and is the
+        // caller's alone during the call (this function's `# Safety`): what `headers::exclude`
+        // asks.
+        unsafe { headers::exclude(mem, mstart, mend) }?;
+        Ok(0)
+    })
 }
 
 /// `crash_get_memory_size()`.
@@ -154,7 +156,10 @@ pub extern "C" fn crash_get_memory_size() -> isize {
 /// `crash_shrink_memory()`.
 #[no_mangle]
 pub extern "C" fn crash_shrink_memory(new_size: c_ulong) -> c_int {
-    to_c(shrink::shrink(new_size as u64))
+    from_result(|| {
+        shrink::shrink(new_size as u64)?;
+        Ok(0)
+    })
 }
 
 /// `crash_check_hotplug_support()`.
@@ -267,16 +272,25 @@ pub unsafe extern "C" fn crash_vmcoreinfo_append(
 
 /// `crash_save_vmcoreinfo_init()`.
 pub(crate) extern "C" fn crash_save_vmcoreinfo_init() -> c_int {
-    to_c(vmcoreinfo::init())
+    from_result(|| {
+        vmcoreinfo::init()?;
+        Ok(0)
+    })
 }
 
 /// `crash_notes_memory_init()`.
 pub(crate) extern "C" fn crash_notes_memory_init() -> c_int {
-    to_c(cpu_notes::reserve())
+    from_result(|| {
+        cpu_notes::reserve()?;
+        Ok(0)
+    })
 }
 
 /// `crash_hotplug_init()`.
 #[cfg(CONFIG_CRASH_HOTPLUG)]
 pub(crate) extern "C" fn crash_hotplug_init() -> c_int {
-    to_c(crate::hotplug::init())
+    from_result(|| {
+        crate::hotplug::init()?;
+        Ok(0)
+    })
 }

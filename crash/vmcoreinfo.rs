@@ -13,7 +13,7 @@ use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::bindings;
 use kernel::ffi::{c_ulong, c_void};
-use kernel::kexec::KexecGuard;
+use kernel::kexec::{KexecGuard, Kimage, KimageKind};
 use kernel::page::PAGE_SIZE;
 use kernel::prelude::*;
 
@@ -270,19 +270,15 @@ pub(crate) unsafe fn save_exclusive() {
 ///
 /// # Safety
 ///
-/// `image` is a crash or normal image being loaded, that only the caller uses; for a crash
-/// image (the only kind this changes anything for) the caller holds the kexec lock.
-pub(crate) unsafe fn copy_into_image(image: *mut bindings::kimage) -> Result {
-    // SAFETY: `image` is an image being loaded that only the caller uses (this function's
-    // `# Safety`), so it may be borrowed uniquely for the call.
-    let image = unsafe { &mut *image };
-    if image.type_() != bindings::KEXEC_TYPE_CRASH {
+/// For a crash image (the only kind this changes anything for) the caller holds the kexec lock.
+pub(crate) unsafe fn copy_into_image(image: &mut Kimage) -> Result {
+    if image.kind() != KimageKind::Crash {
         return Ok(());
     }
     // SAFETY: `kimage_alloc_control_pages()` asks for an image being loaded that only its
-    // caller uses: ours (this function's `# Safety`). The page comes from its crashkernel
-    // region and is freed with it.
-    let page = unsafe { bindings::kimage_alloc_control_pages(image, 0) };
+    // caller uses: `image` is borrowed uniquely. The page comes from its crashkernel region and
+    // is freed with it.
+    let page = unsafe { bindings::kimage_alloc_control_pages(image.as_raw(), 0) };
     if page.is_null() {
         pr_warn!("Could not allocate vmcoreinfo buffer\n");
         return Err(ENOMEM);
@@ -301,7 +297,9 @@ pub(crate) unsafe fn copy_into_image(image: *mut bindings::kimage) -> Result {
         pr_warn!("Could not vmap vmcoreinfo buffer\n");
         return Err(ENOMEM);
     }
-    image.vmcoreinfo_data_copy = copy;
+    // SAFETY: `copy` maps a control page of `image`, and stays mapped until `kimage_free()`
+    // unmaps it.
+    unsafe { image.set_vmcoreinfo_data_copy(copy) };
     // SAFETY: `copy` maps a page of crashkernel memory (apart from the text) until the image
     // is freed, which calls this with null first; `image` is a crash image, so the caller
     // holds the kexec lock (this function's `# Safety`).

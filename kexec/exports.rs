@@ -6,9 +6,10 @@
 //! function behind it and maps the error to a negative errno. The x86_64 hooks are in
 //! `x86_64/exports.rs`.
 
-use core::ptr;
+use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr};
 use kernel::bindings;
+use kernel::error::from_result;
 use kernel::ffi::{c_int, c_uint, c_ulong, c_void};
 use kernel::kexec::Kimage;
 use kernel::prelude::*;
@@ -47,14 +48,6 @@ pub(crate) static kexec_in_progress: AtomicBool = AtomicBool::new(false);
 #[no_mangle]
 static kexec_file_dbg_print: AtomicBool = AtomicBool::new(false);
 
-/// The C return value of a result: 0 or a negative errno.
-fn to_c(r: Result) -> c_int {
-    match r {
-        Ok(()) => 0,
-        Err(e) => e.to_errno(),
-    }
-}
-
 /// `kimage_free_page_list()`.
 ///
 /// # Safety
@@ -75,15 +68,18 @@ pub unsafe extern "C" fn kimage_free_page_list(list: *mut bindings::list_head) {
 /// `image` is a valid image its caller owns.
 #[no_mangle]
 pub unsafe extern "C" fn sanity_check_segment_list(image: *mut bindings::kimage) -> c_int {
-    // SAFETY: `image` is a valid image its caller owns (this function's `# Safety`), so
-    // nothing writes it while it is borrowed for the call.
-    to_c(image::sanity_check(unsafe { Kimage::from_raw(image) }))
+    from_result(|| {
+        // SAFETY: `image` is a valid image its caller owns (this function's `# Safety`), so
+        // nothing writes it while it is borrowed for the call.
+        image::sanity_check(unsafe { Kimage::from_raw(image) })?;
+        Ok(0)
+    })
 }
 
 /// `do_kimage_alloc_init()`: an empty image, or null.
 #[no_mangle]
 pub extern "C" fn do_kimage_alloc_init() -> *mut bindings::kimage {
-    image::alloc()
+    image::alloc().map_or(ptr::null_mut(), NonNull::as_ptr)
 }
 
 /// `kimage_is_destination_range()`: 1 if `[start, end]` meets a segment's destination.
@@ -177,7 +173,10 @@ pub unsafe extern "C" fn kimage_load_segment(
             (false, b) => Source::User(UserSlice::new(b.buf as usize, seg.bufsz).reader()),
         }
     };
-    to_c(segment::load(image, i, &mut src))
+    from_result(|| {
+        segment::load(image, i, &mut src)?;
+        Ok(0)
+    })
 }
 
 /// `kimage_map_segment()`.
@@ -230,7 +229,10 @@ pub unsafe extern "C" fn do_kexec_load(
         // `kernel/kexec.c`'s own copy, which it keeps for the call; neither is null or 0 here.
         unsafe { core::slice::from_raw_parts(segments, nr_segments) }
     };
-    to_c(load::do_load(entry, segs, flags))
+    from_result(|| {
+        load::do_load(entry, segs, flags)?;
+        Ok(0)
+    })
 }
 
 /// `kexec_load_permitted()`.
@@ -242,7 +244,10 @@ pub extern "C" fn kexec_load_permitted(image_type: c_int) -> bool {
 /// `kernel_kexec()`: returns only on failure.
 #[no_mangle]
 pub extern "C" fn kernel_kexec() -> c_int {
-    to_c(reboot::kernel_kexec(&kexec_in_progress))
+    from_result(|| {
+        reboot::kernel_kexec(&kexec_in_progress)?;
+        Ok(0)
+    })
 }
 
 #[cfg(CONFIG_SYSCTL)]

@@ -55,8 +55,8 @@ pub(crate) fn sanity_check(image: &Kimage) -> Result {
     ))
 }
 
-/// `do_kimage_alloc_init()`: an empty image, or null.
-pub(crate) fn alloc() -> *mut bindings::kimage {
+/// `do_kimage_alloc_init()`: an empty image that only the caller knows, or `ENOMEM`.
+pub(crate) fn alloc() -> Result<NonNull<bindings::kimage>> {
     // SAFETY: kzalloc takes any size; the result is null or zeroed memory we own.
     let image: *mut bindings::kimage = unsafe {
         bindings::__kmalloc_noprof(
@@ -65,30 +65,11 @@ pub(crate) fn alloc() -> *mut bindings::kimage {
         )
     }
     .cast();
-    if image.is_null() {
-        return image;
-    }
-    // SAFETY: `image` is a zeroed `struct kimage` (all-zero is valid for it) that we own; the
-    // entry pointers point into it and it never moves.
-    // INVARIANT: what `Kimage` states: the list is `head`, 0, with `entry` and `last_entry` at
-    // it; no segments; the page lists initialised and empty, no control pages.
-    unsafe {
-        let i = &mut *image;
-        i.entry = &mut i.head;
-        i.last_entry = &mut i.head;
-        i.control_page = !0;
-        i.set_type(bindings::KEXEC_TYPE_DEFAULT);
-        bindings::INIT_LIST_HEAD(&mut i.control_pages);
-        bindings::INIT_LIST_HEAD(&mut i.dest_pages);
-        bindings::INIT_LIST_HEAD(&mut i.unusable_pages);
-        #[cfg(CONFIG_CRASH_HOTPLUG)]
-        {
-            i.hp_action = bindings::KEXEC_CRASH_HP_NONE as kernel::ffi::c_int;
-            i.elfcorehdr_index = -1;
-            i.elfcorehdr_updated = false;
-        }
-    }
-    image
+    let image = NonNull::new(image).ok_or(ENOMEM)?;
+    // SAFETY: `image` is a zeroed `struct kimage` we allocated and own, freed only by
+    // `free()` (`kimage_free()`); it never moves.
+    unsafe { Kimage::init(image) };
+    Ok(image)
 }
 
 /// `kimage_free()`: frees an image and everything it holds. Null is ignored.
@@ -190,7 +171,7 @@ pub(crate) fn alloc_init(
     if let Some(region) = crash {
         checked(segments::check_crash_entry(entry as u64, region.boot()))?;
     }
-    let image = NonNull::new(alloc()).ok_or(ENOMEM)?;
+    let image = alloc()?;
     // INVARIANT: a fresh image nobody else knows.
     let mut b = Building(image);
     let i = b.get();

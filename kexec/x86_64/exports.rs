@@ -5,16 +5,9 @@
 //! core through [`crate::arch`], C's `kernel/kexec_file.c` and the crash path directly).
 
 use kernel::bindings;
+use kernel::error::from_result;
 use kernel::ffi::{c_int, c_uint, c_void};
 use kernel::kexec::Kimage;
-
-/// The C return value of a result: 0 or a negative errno.
-fn to_c(r: kernel::error::Result) -> c_int {
-    match r {
-        Ok(()) => 0,
-        Err(e) => e.to_errno(),
-    }
-}
 
 /// `machine_kexec_prepare()`.
 ///
@@ -28,7 +21,10 @@ pub unsafe extern "C" fn machine_kexec_prepare(image: *mut bindings::kimage) -> 
     // invariants; nothing else uses it while it is borrowed uniquely, and `prepare` finds the
     // control page it needs.
     let image = unsafe { Kimage::from_raw_mut(image) };
-    to_c(super::machine_kexec::prepare(image))
+    from_result(|| {
+        super::machine_kexec::prepare(image)?;
+        Ok(0)
+    })
 }
 
 /// `machine_kexec_cleanup()`.

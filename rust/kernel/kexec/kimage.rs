@@ -92,6 +92,41 @@ impl Kimage {
         unsafe { &mut *ptr.cast::<Self>() }
     }
 
+    /// `do_kimage_alloc_init()`'s set-up: makes the zeroed structure at `ptr` an empty image.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` points to a zeroed `struct kimage` (all-zero is a valid value of it) that the
+    /// caller allocated, owns and frees only through `kimage_free()`, and that never moves.
+    pub unsafe fn init<'a>(ptr: NonNull<bindings::kimage>) -> &'a mut Self {
+        let p = ptr.as_ptr();
+        // SAFETY: `p` is a live zeroed structure only the caller knows (this function's
+        // `# Safety`), so it may be borrowed uniquely; the entry pointers point into it, and
+        // it never moves.
+        // INVARIANT: what the type states of an empty image: the list is `head`, 0, with
+        // `entry` and `last_entry` at it; no segments; the page lists initialised and empty, no
+        // control pages. It is freed only by `kimage_free()`.
+        unsafe {
+            let i = &mut *p;
+            i.entry = &mut i.head;
+            i.last_entry = &mut i.head;
+            i.control_page = !0;
+            i.set_type(bindings::KEXEC_TYPE_DEFAULT);
+            bindings::INIT_LIST_HEAD(&mut i.control_pages);
+            bindings::INIT_LIST_HEAD(&mut i.dest_pages);
+            bindings::INIT_LIST_HEAD(&mut i.unusable_pages);
+            #[cfg(CONFIG_CRASH_HOTPLUG)]
+            {
+                i.hp_action = bindings::KEXEC_CRASH_HP_NONE as crate::ffi::c_int;
+                i.elfcorehdr_index = -1;
+                i.elfcorehdr_updated = false;
+            }
+        }
+        // SAFETY: the structure now satisfies the type invariants, and only the caller knows
+        // it (this function's `# Safety`).
+        unsafe { Self::from_raw_mut(p) }
+    }
+
     /// The C structure, for C functions that take a `struct kimage *`.
     #[inline]
     pub fn as_raw(&self) -> *mut bindings::kimage {
@@ -341,6 +376,17 @@ impl Kimage {
     #[inline]
     pub fn vmcoreinfo_data_copy(&self) -> *mut c_void {
         self.raw().vmcoreinfo_data_copy
+    }
+
+    /// Sets `image->vmcoreinfo_data_copy`, which `kimage_free()` unmaps.
+    ///
+    /// # Safety
+    ///
+    /// `copy` is null, or the `vmap()` of a control page of this image that stays mapped until
+    /// the image is freed and is unmapped only there.
+    #[inline]
+    pub unsafe fn set_vmcoreinfo_data_copy(&mut self, copy: *mut c_void) {
+        self.raw_mut().vmcoreinfo_data_copy = copy;
     }
 
     /// Whether the image was loaded by `kexec_file_load` (`image->file_mode`).
