@@ -290,6 +290,17 @@ FUZZ_CRATE = HOST_CRATE / "fuzz"
 FUZZ_SECS = int(os.environ.get("KDT_FUZZ_SECS", "60"))
 
 
+# Inputs a target gets from a built tree, where there is one: the kernel's own purgatory
+# object, behind the 4-byte load address the purgatory target reads first.
+BUILT_SEEDS = {"kexec_purgatory": BUILD / "rust" / "arch" / "x86" / "purgatory" / "purgatory.ro"}
+
+
+def _built_seed(target, corpus):
+    src = BUILT_SEEDS.get(target)
+    if src and src.is_file():
+        (corpus / "kernel").write_bytes(b"\x00\x01\x00\x00" + src.read_bytes())
+
+
 def run_fuzz(secs=FUZZ_SECS):
     """A bounded `cargo fuzz run` of every target, seeded from fuzz/seeds/<target>; the corpus it
     grows is kept in build/fuzz/ so later runs start further in. The machine's stable toolchain
@@ -299,6 +310,7 @@ def run_fuzz(secs=FUZZ_SECS):
         progress(f"fuzz: {target} for {secs} s (cargo fuzz, address sanitizer)")
         corpus = BUILD / "fuzz" / "corpus" / target
         corpus.mkdir(parents=True, exist_ok=True)
+        _built_seed(target, corpus)
         artifacts = BUILD / "fuzz" / "artifacts" / target
         artifacts.mkdir(parents=True, exist_ok=True)
         log = BUILD / "logs" / f"fuzz-{target}.log"

@@ -52,6 +52,18 @@ pub mod elfcorehdr;
 #[path = "../../../../kexec/segments.rs"]
 pub mod segments;
 
+#[path = "../../../../kexec/file/bzimage.rs"]
+pub mod bzimage;
+
+#[path = "../../../../kexec/file/hole.rs"]
+pub mod hole;
+
+#[path = "../../../../kexec/file/le.rs"]
+pub mod le;
+
+#[path = "../../../../kexec/file/purgatory.rs"]
+pub mod purgatory;
+
 #[path = "../../../../crash/elfcore.rs"]
 pub mod crash_elfcore;
 
