@@ -52,6 +52,9 @@ pub mod elfcorehdr;
 #[path = "../../../../kexec/segments.rs"]
 pub mod segments;
 
+#[path = "../../../../kexec/file/bootparams.rs"]
+pub mod bootparams;
+
 #[path = "../../../../kexec/file/bzimage.rs"]
 pub mod bzimage;
 
