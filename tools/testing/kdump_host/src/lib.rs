@@ -58,6 +58,9 @@ pub mod bootparams;
 #[path = "../../../../kexec/file/bzimage.rs"]
 pub mod bzimage;
 
+#[path = "../../../../kexec/file/digest.rs"]
+pub mod digest;
+
 #[path = "../../../../kexec/file/hole.rs"]
 pub mod hole;
 
