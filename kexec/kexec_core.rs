@@ -21,6 +21,9 @@
 //!   [`sysctl`]: the load limits.
 //! - [`arch`]: the one door to the architecture, the kernel's kexec hooks; [`x86_64`] provides
 //!   them on x86_64 (the identity map and the jump); [`memmap`]: page arithmetic.
+//! - [`file`]: the pure cores of a Rust `kexec_file_load` (the bzImage header, buffer
+//!   placement, the purgatory, the boot parameters), checked against C's `kexec_file.c`, which
+//!   still serves the syscall.
 //!
 //! The modules use one another in one direction only (`make check` fails on a cycle): the
 //! leaves ([`sys`], [`memmap`], [`arch`], [`segments`], [`kimage`]) below what builds an
@@ -36,6 +39,8 @@ mod control;
 mod crashkres;
 mod entries;
 pub mod exports;
+#[cfg(CONFIG_KEXEC_FILE)]
+pub mod file;
 mod image;
 mod kimage;
 mod load;

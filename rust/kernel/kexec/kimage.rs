@@ -395,6 +395,14 @@ impl Kimage {
         self.raw().file_mode() != 0
     }
 
+    /// Marks the image as one `kexec_file_load` builds (`image->file_mode`): buffers are then
+    /// added with `kexec_add_buffer()`, and `kimage_free()` frees the loader's buffers with the
+    /// image (`kimage_file_post_load_cleanup()`, which takes null ones).
+    #[inline]
+    pub fn set_file_mode(&mut self, on: bool) {
+        self.raw_mut().set_file_mode(on.into());
+    }
+
     /// `image->preserve_context`.
     #[inline]
     pub fn preserve_context(&self) -> bool {
