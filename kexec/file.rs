@@ -24,7 +24,8 @@ pub mod bootparams;
 pub mod bzimage;
 pub mod digest;
 pub mod hole;
-#[cfg(CONFIG_KUNIT)]
+// C's bzImage64 loader and the purgatory it compares with are x86_64's.
+#[cfg(all(CONFIG_KUNIT, CONFIG_X86_64))]
 mod kunit;
 pub mod le;
 pub mod purgatory;
