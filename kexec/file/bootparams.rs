@@ -74,20 +74,35 @@ const E820_TABLE: u64 = 0x2d0;
 const EDDBUF: u64 = 0xd00;
 const EDDBUF_SIZE: u64 = 6 * 82;
 
-/// Where the parts of the buffer go.
+/// Where the parts of the buffer go. Only [`layout`] makes one, so its offsets and size are
+/// consistent and do not overflow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Layout {
-    /// The EFI runtime memory map's copy.
-    pub efi_map: u64,
-    /// The first setup_data (EFI's; then IMA's if built, then the random seed's).
-    pub setup_data: u64,
+    efi_map: u64,
+    setup_data: u64,
+    bufsz: u64,
+}
+
+impl Layout {
+    /// Where the EFI runtime memory map's copy goes.
+    pub fn efi_map(&self) -> u64 {
+        self.efi_map
+    }
+
+    /// Where the first setup_data goes (EFI's; then IMA's if built, then the random seed's).
+    pub fn setup_data(&self) -> u64 {
+        self.setup_data
+    }
+
     /// The whole buffer (`kbuf.bufsz`).
-    pub bufsz: u64,
+    pub fn bufsz(&self) -> u64 {
+        self.bufsz
+    }
 }
 
 /// `bzImage64_load()`'s sizes for a command line of `cmdline_len` bytes (its NUL included), an
 /// EFI runtime map of `efi_map_sz` bytes, and room for IMA's setup_data if `ima` (the kernel is
-/// built with `IMA_KEXEC`).
+/// built with `IMA_KEXEC`); `None` if they do not fit in 64 bits.
 pub fn layout(cmdline_len: u64, efi_map_sz: u64, ima: bool) -> Option<Layout> {
     let cmdline_sz = align16(
         BOOT_PARAMS
@@ -95,14 +110,12 @@ pub fn layout(cmdline_len: u64, efi_map_sz: u64, ima: bool) -> Option<Layout> {
             .checked_add(ELFCOREHDR_ROOM)?,
     )?;
     let setup_data = cmdline_sz.checked_add(align16(efi_map_sz)?)?;
-    let mut bufsz = setup_data + SETUP_DATA + EFI_SETUP_DATA + SETUP_DATA + RNG_SEED_LENGTH;
-    if ima {
-        bufsz += SETUP_DATA + IMA_SETUP_DATA;
-    }
+    let tail = SETUP_DATA + EFI_SETUP_DATA + SETUP_DATA + RNG_SEED_LENGTH;
+    let ima_sz = if ima { SETUP_DATA + IMA_SETUP_DATA } else { 0 };
     Some(Layout {
         efi_map: cmdline_sz,
         setup_data,
-        bufsz,
+        bufsz: setup_data.checked_add(tail + ima_sz)?,
     })
 }
 
@@ -221,7 +234,7 @@ fn field(b: &[u8], at: u64, len: u64) -> Result<&[u8], Misfit> {
     le::range(b, at, len).ok_or(Misfit)
 }
 
-/// Writes the boot parameters into `buf` (zeroed, [`Layout::bufsz`] bytes) as C does: the
+/// Writes the boot parameters into `buf` ([`Layout::bufsz`] bytes, zeroed first) as C does: the
 /// image's setup header, the initrd, the command line (after `elfcorehdr=0x<addr> ` for a
 /// crash image), the loader's id, then `setup_boot_parameters()`.
 pub fn build(
@@ -233,6 +246,8 @@ pub fn build(
     if buf.len() as u64 != l.bufsz || (run.boot_params.len() as u64) < BOOT_PARAMS {
         return Err(Misfit);
     }
+    // C's buffer comes from kzalloc(): what is not written stays 0.
+    buf.fill(0);
     let mut b = Buf(buf);
     b.put(HDR, inp.header)?;
     if let Some((addr, len)) = inp.initrd {
@@ -262,7 +277,8 @@ pub fn build(
         sd += SETUP_DATA + EFI_SETUP_DATA;
     }
     if let Some(ima) = inp.ima {
-        if let Some((addr, size)) = ima {
+        // setup_ima_state() adds nothing for an empty buffer.
+        if let Some((addr, size)) = ima.filter(|&(_, size)| size != 0) {
             b.put_u64(sd + SETUP_DATA, addr)?;
             b.put_u64(sd + SETUP_DATA + 8, size)?;
             b.push_setup_data(sd, inp.load_addr, SETUP_IMA, IMA_SETUP_DATA as u32)?;

@@ -270,7 +270,8 @@ pub struct KernelPlan {
     pub setup_len: u64,
     /// Bytes of the file loaded (`bufsz`).
     pub bufsz: u64,
-    /// Bytes the kernel needs in memory, `PAGE_ALIGN(init_size)` (`memsz`).
+    /// Bytes the kernel needs in memory, `PAGE_ALIGN(init_size)` (`memsz`), rounded in 32 bits
+    /// as C rounds it.
     pub memsz: u64,
     /// `kernel_alignment`, as the header gives it.
     pub align: u64,
@@ -327,12 +328,15 @@ impl<'a> BzImage<'a> {
                 max,
             });
         }
-        let init_size = u64::from(u32_at(self.file, INIT_SIZE));
+        // `PAGE_ALIGN()` of the `__u32` field rounds in 32 bits: a size in the last page below
+        // 4 GiB becomes 0, and the load then fails in the segment checks (`bufsz > memsz`).
+        let mask = (page as u32).wrapping_sub(1);
+        let memsz = u64::from(u32_at(self.file, INIT_SIZE).wrapping_add(mask) & !mask);
         let pref = u64_at(self.file, PREF_ADDRESS);
         Ok(KernelPlan {
             setup_len,
             bufsz: len - setup_len,
-            memsz: init_size.div_ceil(page) * page,
+            memsz,
             align: u64::from(u32_at(self.file, KERNEL_ALIGNMENT)),
             min: pref.max(MIN_KERNEL_LOAD_ADDR),
         })

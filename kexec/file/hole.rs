@@ -14,8 +14,8 @@
 //! C then "finds" an address that wraps, and the load fails later, in
 //! `sanity_check_segment_list()`, with `EADDRNOTAVAIL`; or, bottom-up, one at 0, below the
 //! buffer's own minimum. Here such a search ends at once with [`InRange::Wrapped`], which the
-//! caller turns into `EADDRNOTAVAIL`; so does a buffer of no bytes, which no loader asks for.
-//! Every other answer is C's.
+//! caller turns into `EADDRNOTAVAIL`. Every other answer is C's, for a buffer of no bytes too
+//! (a bzImage whose `init_size` rounds to 0 asks for one; its load fails later with `EINVAL`).
 
 /// A buffer to place (`struct kexec_buf`'s placement fields).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,18 +104,22 @@ fn top_down(
     busy: impl Fn(u64, u64) -> bool,
 ) -> InRange {
     let top = end.min(req.max);
-    // `top - memsz + 1`.
-    let Some(mut first) = req.memsz.checked_sub(1).and_then(|m| top.checked_sub(m)) else {
-        return InRange::Wrapped;
+    // `top - memsz + 1`: for no bytes, the address past `top`, as in C.
+    let mut first = match req.memsz {
+        0 => top.wrapping_add(1),
+        m => match top.checked_sub(m - 1) {
+            Some(first) => first,
+            None => return InRange::Wrapped,
+        },
     };
     loop {
         first = align_down(first, req.align);
         if first < start || first < req.min {
             return InRange::Next;
         }
-        // `first + memsz - 1` does not wrap: `first` is at most `top - memsz + 1`, and
-        // `memsz` is not 0.
-        let last = first + (req.memsz - 1);
+        // `first + memsz - 1`: it does not wrap, as `first` is at most `top - memsz + 1`;
+        // for no bytes it is `first - 1`, as C passes it on.
+        let last = first.wrapping_add(req.memsz).wrapping_sub(1);
         if !busy(first, last) {
             return InRange::Found(first);
         }
@@ -139,17 +143,23 @@ fn bottom_up(
     let mut first = start.max(req.min);
     loop {
         let aligned = align_up(first, req.align);
-        // Rounding up that lands lower wrapped (or, for an alignment that is no power of two,
-        // went back, which could go on for ever).
-        if aligned < first {
-            return InRange::Wrapped;
-        }
+        // Rounding up that lands lower wrapped past the top.
+        let wrapped = aligned < first;
         first = aligned;
-        let Some(last) = req.memsz.checked_sub(1).and_then(|m| first.checked_add(m)) else {
-            return InRange::Wrapped;
+        // `first + memsz - 1`; for no bytes `first - 1`, as in C.
+        let last = match req.memsz {
+            0 => first.wrapping_sub(1),
+            m => match first.checked_add(m - 1) {
+                Some(last) => last,
+                None => return InRange::Wrapped,
+            },
         };
         if last > end || last > req.max {
             return InRange::Next;
+        }
+        // C would take an address below where it started looking.
+        if wrapped {
+            return InRange::Wrapped;
         }
         if !busy(first, last) {
             return InRange::Found(first);

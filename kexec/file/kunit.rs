@@ -141,7 +141,8 @@ mod rust_kexec_file {
 
         let image = i.get();
         assert_eq!(start, image.start() as u64);
-        // SAFETY: C's loader left its buffer of `bufsz` bytes and its copy of the section
+        // SAFETY: C's loader left its buffer of `kbuf.bufsz` bytes (equal to `l.bufsz`: asserted
+        // above, and a failed KUnit assertion ends the test) and its copy of the section
         // headers (one per section) in the image, until the image is freed.
         let (c_buf, c_sechdrs) = unsafe {
             let pi = &(*image.as_raw()).purgatory_info;

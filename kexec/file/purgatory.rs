@@ -49,7 +49,10 @@ const R_32S: u32 = 11;
 /// What was wrong with the object, or with a symbol asked of it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Reason {
-    /// Not a little-endian 64-bit ELF object with 64-byte section headers inside it.
+    /// No object at all (C: `kexec_purgatory_size` is 0).
+    Empty,
+    /// Not a little-endian 64-bit ELF object with 64-byte section headers inside it (C reads
+    /// the kernel's object unchecked).
     NotElf,
     /// Section `index`'s bytes (or its header) lie outside the object.
     SectionOutside {
@@ -125,7 +128,8 @@ impl Reason {
     /// The errno C returns for it (positive).
     pub fn errno(&self) -> i32 {
         match self {
-            Reason::NoSymbol
+            Reason::Empty
+            | Reason::NoSymbol
             | Reason::SizeMismatch { .. }
             | Reason::InBss
             | Reason::SymbolBytesOutside => EINVAL,
@@ -137,6 +141,7 @@ impl Reason {
 impl core::fmt::Display for Reason {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match *self {
+            Reason::Empty => write!(f, "purgatory: the kernel carries none"),
             Reason::NotElf => write!(f, "purgatory: not a 64-bit little-endian ELF object"),
             Reason::SectionOutside { index } => {
                 write!(f, "purgatory: section {index} lies outside the object")
@@ -244,6 +249,9 @@ pub struct Purgatory<'a> {
 
 /// Reads the object's ELF header and checks its section header table is inside it.
 pub fn parse(elf: &[u8]) -> Result<Purgatory<'_>, Reason> {
+    if elf.is_empty() {
+        return Err(Reason::Empty);
+    }
     if (elf.len() as u64) < EHDR_SIZE {
         return Err(Reason::NotElf);
     }

@@ -131,7 +131,8 @@ fn c_reference(bufsz: usize, inp: &Inputs, run: &Running) -> Vec<u8> {
         setup_data_offset += 16 + 96;
     }
     if let Some(ima) = inp.ima {
-        if let Some((addr, size)) = ima {
+        // setup_ima_state(): if (!image->ima_buffer_size) return;
+        if let Some((addr, size)) = ima.filter(|&(_, size)| size != 0) {
             w(&mut p, setup_data_offset + 16, addr, 8);
             w(&mut p, setup_data_offset + 24, size, 8);
             push(&mut p, setup_data_offset, 8, 16);
@@ -193,9 +194,10 @@ fn same_bytes_as_c() {
             smbios: rng.next_u64(),
         });
         let efi_map_len = efi.map_or(0, |e| e.map.len());
-        let ima = match rng.below(3) {
+        let ima = match rng.below(4) {
             0 => None,
             1 => Some(None),
+            2 => Some(Some((rng.next_u64(), 0))),
             _ => Some(Some((rng.next_u64(), rng.next_u64()))),
         };
         let mut seed = [0u8; 32];
@@ -222,8 +224,9 @@ fn same_bytes_as_c() {
         };
         let l =
             bootparams::layout(cmdline.len() as u64, efi_map_len as u64, ima.is_some()).unwrap();
-        let c = c_reference(l.bufsz as usize, &inp, &run);
-        let mut buf = vec![0u8; l.bufsz as usize];
+        let c = c_reference(l.bufsz() as usize, &inp, &run);
+        // Whatever the buffer held, it is written as if fresh from kzalloc().
+        let mut buf = vec![0x5au8; l.bufsz() as usize];
         bootparams::build(&mut buf, &l, &inp, &run).unwrap();
         if buf != c {
             let at = buf.iter().zip(&c).position(|(a, b)| a != b).unwrap();

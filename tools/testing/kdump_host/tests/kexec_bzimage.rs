@@ -73,7 +73,8 @@ fn c_reference(kernel: &[u8], cmdline_len: u64, m: &Machine) -> Result<KernelPla
     Ok(KernelPlan {
         setup_len: kern16_size as u64,
         bufsz: len - kern16_size as u64,
-        memsz: (init_size + (PAGE - 1)) & !(PAGE - 1),
+        // PAGE_ALIGN() of a __u32
+        memsz: u64::from((init_size as u32).wrapping_add(PAGE as u32 - 1) & !(PAGE as u32 - 1)),
         align: rd(kernel, 0x230, 4),
         min: if pref_address < 0x100000 {
             0x100000
@@ -210,6 +211,9 @@ fn same_errno_and_placement_as_c() {
             _ => 0x400 + rng.below(0x40000) as usize,
         };
         let mut k = good(len.max(0x270));
+        if rng.below(8) == 0 {
+            put(&mut k, 0x260, 4, 0xffff_f000 + rng.below(0x1000));
+        }
         for &(at, n) in &fields {
             match rng.below(8) {
                 0 => put(&mut k, at, n, 0),
