@@ -46,7 +46,7 @@ pub(crate) static kexec_in_progress: AtomicBool = AtomicBool::new(false);
 /// `kexec_file_load` with `KEXEC_FILE_DEBUG` (written by kexec_file.c).
 #[allow(non_upper_case_globals)]
 #[no_mangle]
-static kexec_file_dbg_print: AtomicBool = AtomicBool::new(false);
+pub(crate) static kexec_file_dbg_print: AtomicBool = AtomicBool::new(false);
 
 /// `kimage_free_page_list()`.
 ///

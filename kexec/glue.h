@@ -19,6 +19,34 @@ unsigned long kexec_rust_efi_systab(unsigned long *size);
 unsigned long kexec_rust_efi_config_table(void *systab, unsigned long *start);
 
 /*
+ * file_glue.c (KEXEC_FILE_RUST): what the Rust kexec_file_load reads of C's
+ * state through C: the UEFI state (see glue.c for why) and the lockdown and
+ * IMA policy, whose functions are static inlines in some configurations.
+ */
+struct kexec_rust_efi_state {
+	unsigned long long acpi20;	/* efi.acpi20, 0 if invalid */
+	unsigned long long acpi;	/* efi.acpi, 0 if invalid */
+	unsigned long long fw_vendor;	/* efi_fw_vendor */
+	unsigned long long tables;	/* efi_config_table */
+	unsigned long long smbios;	/* efi.smbios */
+	unsigned int memdesc_size;	/* efi_get_runtime_map_desc_size() */
+	bool acpi20_valid;
+	bool acpi_valid;
+	bool runtime;			/* efi_enabled(EFI_RUNTIME_SERVICES) */
+	bool is_32bit;			/* runtime services, but not 64-bit */
+};
+unsigned long kexec_rust_efi_runtime_map_size(void);
+void kexec_rust_efi_state(struct kexec_rust_efi_state *s, void *map,
+			  unsigned long map_size);
+bool kexec_rust_lockdown_refuses_unsigned(void);
+/* &boot_params: asm/setup.h, which declares it, is not among bindgen's headers. */
+const void *kexec_rust_boot_params(void);
+/* The Rust kexec_file_load, which file_glue.c's syscall entry calls. */
+long kexec_rust_file_load(int kernel_fd, int initrd_fd,
+			  unsigned long cmdline_len,
+			  const char __user *cmdline_ptr, unsigned long flags);
+
+/*
  * kunit_oracles.c (with CONFIG_KUNIT): the C inlines the KUnit suite
  * (tests.rs) checks memmap.rs against.
  */

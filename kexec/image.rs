@@ -160,6 +160,41 @@ impl Drop for Building {
     }
 }
 
+impl Building {
+    /// An empty image (`do_kimage_alloc_init()`) that only this load knows, or `ENOMEM`.
+    pub(crate) fn new() -> Result<Self> {
+        // INVARIANT: a fresh image nobody else knows.
+        Ok(Building(alloc()?))
+    }
+
+    /// The end of `kimage_alloc_init()` and of `kimage_file_alloc_init()`, once the segments
+    /// are set: checks them and gives the image its control code page (and a normal image its
+    /// swap page), or C's errno. A crash image's control pages are taken from
+    /// `image->control_page` up.
+    pub(crate) fn checked_with_control_pages(&mut self) -> Result {
+        let i = self.get();
+        // On a refusal the image has no pages yet; dropping it frees it as C's kfree() does.
+        sanity_check(i)?;
+        let page = control::alloc_control_pages(i, 0);
+        if page.is_null() {
+            pr_err!("Could not allocate control_code_buffer\n");
+            return Err(ENOMEM);
+        }
+        // SAFETY: `page` is a control page of `i`, just allocated.
+        unsafe { i.set_control_code_page(page) };
+        if i.kind() == KimageKind::Normal {
+            let page = control::alloc_control_pages(i, 0);
+            if page.is_null() {
+                pr_err!("Could not allocate swap buffer\n");
+                return Err(ENOMEM);
+            }
+            // SAFETY: `page` is a control page of `i`, just allocated.
+            unsafe { i.set_swap_page(page) };
+        }
+        Ok(())
+    }
+}
+
 /// `kimage_alloc_init()`: the checked image with its control pages (and a swap page for a
 /// normal image), or C's errno. `crash` is the crashkernel region for a crash image, read
 /// under the kexec lock.
@@ -171,9 +206,7 @@ pub(crate) fn alloc_init(
     if let Some(region) = crash {
         checked(segments::check_crash_entry(entry as u64, region.boot()))?;
     }
-    let image = alloc()?;
-    // INVARIANT: a fresh image nobody else knows.
-    let mut b = Building(image);
+    let mut b = Building::new()?;
     let i = b.get();
     i.set_segments(entry, segments)?;
     if let Some(region) = crash {
@@ -184,23 +217,6 @@ pub(crate) fn alloc_init(
             i.set_kind(KimageKind::Crash);
         }
     }
-    // On a refusal the image has no pages yet; dropping `b` frees it as C's kfree() does.
-    sanity_check(i)?;
-    let page = control::alloc_control_pages(i, 0);
-    if page.is_null() {
-        pr_err!("Could not allocate control_code_buffer\n");
-        return Err(ENOMEM);
-    }
-    // SAFETY: `page` is a control page of `i`, just allocated.
-    unsafe { i.set_control_code_page(page) };
-    if crash.is_none() {
-        let page = control::alloc_control_pages(i, 0);
-        if page.is_null() {
-            pr_err!("Could not allocate swap buffer\n");
-            return Err(ENOMEM);
-        }
-        // SAFETY: `page` is a control page of `i`, just allocated.
-        unsafe { i.set_swap_page(page) };
-    }
+    b.checked_with_control_pages()?;
     Ok(b)
 }

@@ -21,9 +21,9 @@
 //!   [`sysctl`]: the load limits.
 //! - [`arch`]: the one door to the architecture, the kernel's kexec hooks; [`x86_64`] provides
 //!   them on x86_64 (the identity map and the jump); [`memmap`]: page arithmetic.
-//! - [`file`]: the pure cores of a Rust `kexec_file_load` (the bzImage header, buffer
-//!   placement, the purgatory, the boot parameters), checked against C's `kexec_file.c`, which
-//!   still serves the syscall.
+//! - [`file`]: `kexec_file_load(2)` (with `CONFIG_KEXEC_FILE_RUST`) and its pure cores (the
+//!   bzImage header, buffer placement, the purgatory, the boot parameters), checked against
+//!   C's `kexec_file.c`.
 //!
 //! The modules use one another in one direction only (`make check` fails on a cycle): the
 //! leaves ([`sys`], [`memmap`], [`arch`], [`segments`], [`kimage`]) below what builds an

@@ -29,14 +29,15 @@ use crate::segment::{self, Source};
 use crate::segments;
 use crate::sys;
 
-/// Held by the one `kexec_load` in progress.
+/// Held by the one load (`kexec_load` or `kexec_file_load`) in progress.
 static LOADING: AtomicBool = AtomicBool::new(false);
 
 /// Clears [`LOADING`] on drop.
-struct Loading;
+pub(crate) struct Loading;
 
 impl Loading {
-    fn try_take() -> Result<Self> {
+    /// The right to load, or `EBUSY` while another load runs.
+    pub(crate) fn try_take() -> Result<Self> {
         LOADING
             .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
             .map(|_| Loading)
@@ -169,7 +170,14 @@ fn precheck_crash(entry: c_ulong, segs: &[bindings::kexec_segment]) -> Result<Cr
         used,
         &image::machine(Some(region)),
     ))?;
-    // The control code page and the vmcoreinfo copy go in the first free holes of the region.
+    crash_control_room(region, used)?;
+    Ok(region)
+}
+
+/// Whether the crashkernel region has room for a crash image's control code page and its
+/// vmcoreinfo copy beside `used`, the image's segments: they go in the first free holes of the
+/// region. C would find out only after dropping the loaded crash image.
+pub(crate) fn crash_control_room(region: CrashRegion, used: &[segments::Segment]) -> Result {
     let (start, end) = region.boot();
     let limit = sys::crash_control_memory_limit();
     let page = PAGE_SIZE as u64;
@@ -181,7 +189,7 @@ fn precheck_crash(entry: c_ulong, segs: &[bindings::kexec_segment]) -> Result<Cr
         pr_err!("Could not allocate control_code_buffer\n");
         return Err(ENOMEM);
     }
-    Ok(region)
+    Ok(())
 }
 
 /// A `kexec -p` load or unload. The checks come first, before the lock. With no crash image

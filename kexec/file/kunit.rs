@@ -23,18 +23,6 @@ mod rust_kexec_file {
     /// `MIN_PURGATORY_ADDR`.
     const MIN_PURGATORY_ADDR: u64 = 0x3000;
 
-    /// The purgatory object this kernel carries.
-    fn blob() -> &'static [u8] {
-        // SAFETY: `kexec_purgatory` is the purgatory object built into the kernel,
-        // `kexec_purgatory_size` bytes long, and nothing writes it.
-        unsafe {
-            core::slice::from_raw_parts(
-                ptr::addr_of!(bindings::kexec_purgatory).cast::<u8>(),
-                bindings::kexec_purgatory_size,
-            )
-        }
-    }
-
     /// An empty image in file mode, as `kimage_file_alloc_init()` starts one; freed on drop.
     struct FileImage(NonNull<bindings::kimage>);
 
@@ -90,7 +78,7 @@ mod rust_kexec_file {
 
     #[test]
     fn the_purgatory_is_placed_laid_out_and_relocated_as_c_does_it() -> Result {
-        let p = purgatory::parse(blob()).map_err(|_| EINVAL)?;
+        let p = purgatory::parse(super::super::purgatory_object()).map_err(|_| EINVAL)?;
         let l = p.layout();
         let mut i = FileImage::new()?;
         // Where Rust would put it, asked before C's buffer is there.

@@ -315,3 +315,13 @@ void rust_helper_arch_kexec_unprotect_crashkres(void)
 	arch_kexec_unprotect_crashkres();
 }
 #endif /* CONFIG_KEXEC_CORE */
+
+#ifdef CONFIG_KEXEC_FILE_RUST
+#include <crypto/sha2.h>
+
+/* The digest of the segments the purgatory checks (kdump/kexec/file/digest). */
+void rust_helper_sha256_init(struct sha256_state *sctx)
+{
+	sha256_init(sctx);
+}
+#endif /* CONFIG_KEXEC_FILE_RUST */

@@ -429,6 +429,55 @@ impl Kimage {
     }
 }
 
+/// What `kexec_file_load` adds to an image.
+#[cfg(CONFIG_KEXEC_FILE)]
+impl Kimage {
+    /// `kexec_add_buffer()`'s last step: appends a segment of `bufsz` bytes at `kbuf`, placed at
+    /// `mem` for `memsz` bytes. `EINVAL` (as C) unless the image is in file mode, has room for
+    /// another segment and has no control pages yet (they are placed around the segments).
+    pub fn add_segment(
+        &mut self,
+        kbuf: *const c_void,
+        bufsz: usize,
+        mem: c_ulong,
+        memsz: usize,
+    ) -> Result {
+        if !self.file_mode() {
+            return Err(EINVAL);
+        }
+        let r = self.raw_mut();
+        let head = ptr::addr_of!(r.control_pages);
+        if !r.control_code_page.is_null() || !ptr::eq(r.control_pages.next, head) {
+            return Err(EINVAL);
+        }
+        let n = r.nr_segments;
+        let slot = r.segment.get_mut(n).ok_or(EINVAL)?;
+        slot.__bindgen_anon_1.kbuf = kbuf.cast_mut();
+        slot.bufsz = bufsz;
+        slot.mem = mem;
+        slot.memsz = memsz;
+        // INVARIANT: `n` was within the array (`get_mut` above), and the image has no control
+        // pages yet: its segments are to be checked before it gets one.
+        r.nr_segments = n + 1;
+        Ok(())
+    }
+
+    /// `image->elf_load_addr`: where a crash image's ELF core headers are loaded.
+    #[inline]
+    pub fn elf_load_addr(&self) -> c_ulong {
+        self.raw().elf_load_addr
+    }
+
+    /// Takes `image->elf_headers` (the buffer `crash_load_segments()` built), leaving null and
+    /// a size of 0 behind; the caller frees it with `vfree()`.
+    #[inline]
+    pub fn take_elf_headers(&mut self) -> *mut c_void {
+        let r = self.raw_mut();
+        r.elf_headers_sz = 0;
+        core::mem::replace(&mut r.elf_headers, ptr::null_mut())
+    }
+}
+
 #[cfg(CONFIG_CRASH_HOTPLUG)]
 impl Kimage {
     /// `image->hotplug_support`: whether the kernel may update the image's elfcorehdr itself.

@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `kexec_file_load(2)`: `SYSCALL_DEFINE5(kexec_file_load)` and `kimage_file_alloc_init()` of
+//! `kernel/kexec_file.c`, with what C does under the kexec lock moved out of it.
+//!
+//! C takes the lock first and holds it while it reads both files, checks the signature,
+//! builds the image and copies it in; a panic in that window finds the lock held and no crash
+//! kernel runs. Here loads are serialised among themselves by the loaders' own flag
+//! ([`Loading`], shared with `kexec_load`), and:
+//! - the files, the command line and every check of them are read and made first, with no
+//!   lock held ([`input::read`]);
+//! - a normal image is then built, hashed and copied into its pages with no lock held either,
+//!   and the lock is taken only to swap it in;
+//! - a crash image is placed and checked (segments, room for its control pages) and hashed
+//!   before the lock; only then, under the lock, is the loaded crash image dropped and the new
+//!   one written into crashkernel memory. So every refusal leaves the loaded crash kernel in
+//!   place (C drops it before it reads anything); only a failure to allocate memory once the
+//!   old image is gone loses it.
+
+use core::sync::atomic::Ordering;
+use kernel::bindings;
+use kernel::error::to_result;
+use kernel::ffi::{c_int, c_ulong};
+use kernel::kexec::{self, ImageSlot, KexecGuard, KimageKind, OwnedKimage};
+use kernel::prelude::*;
+
+use super::bzload::{self, Buffers};
+use super::input::{self, Input};
+use crate::arch;
+use crate::crashkres::CrashRegion;
+use crate::exports::kexec_file_dbg_print;
+use crate::image::{self, Building};
+use crate::kimage;
+use crate::load::{self, Loading};
+use crate::segment::{self, Source};
+use crate::sysctl;
+
+/// `KEXEC_FILE_*` flags.
+const UNLOAD: c_ulong = bindings::KEXEC_FILE_UNLOAD as c_ulong;
+const ON_CRASH: c_ulong = bindings::KEXEC_FILE_ON_CRASH as c_ulong;
+const DEBUG: c_ulong = bindings::KEXEC_FILE_DEBUG as c_ulong;
+const FLAGS: c_ulong = (bindings::KEXEC_FILE_UNLOAD
+    | bindings::KEXEC_FILE_ON_CRASH
+    | bindings::KEXEC_FILE_NO_INITRAMFS
+    | bindings::KEXEC_FILE_DEBUG) as c_ulong;
+
+/// Whether this load asked for `KEXEC_FILE_DEBUG` (`kexec_file_dbg_print`).
+pub(crate) fn debug() -> bool {
+    kexec_file_dbg_print.load(Ordering::Relaxed)
+}
+
+/// `kexec_dprintk()`: `pr_info!` when the load asked for `KEXEC_FILE_DEBUG`.
+macro_rules! dprintk {
+    ($($arg:tt)*) => {
+        if $crate::file::loader::debug() {
+            ::kernel::pr_info!($($arg)*);
+        }
+    };
+}
+pub(crate) use dprintk;
+
+/// Whether UEFI runs in 32-bit mode under this 64-bit kernel (no kernel can then be loaded
+/// above 4 GiB).
+pub(crate) fn efi_32bit() -> bool {
+    #[cfg(CONFIG_EFI)]
+    {
+        let mut s = bindings::kexec_rust_efi_state::default();
+        // SAFETY: `s` is ours to fill; no map is asked for.
+        unsafe { bindings::kexec_rust_efi_state(&mut s, core::ptr::null_mut(), 0) };
+        s.is_32bit
+    }
+    #[cfg(not(CONFIG_EFI))]
+    false
+}
+
+/// The syscall: C's checks in C's order (permission, flags), then the load or unload.
+pub(crate) fn file_load(
+    kernel_fd: c_int,
+    initrd_fd: c_int,
+    cmdline_len: c_ulong,
+    cmdline_ptr: usize,
+    flags: c_ulong,
+) -> Result {
+    let crash = flags & ON_CRASH != 0;
+    let image_type = if crash {
+        bindings::KEXEC_TYPE_CRASH
+    } else {
+        bindings::KEXEC_TYPE_DEFAULT
+    };
+    if !sysctl::load_permitted(image_type as c_int) {
+        return Err(EPERM);
+    }
+    if flags & !FLAGS != 0 {
+        return Err(EINVAL);
+    }
+    let _loading = Loading::try_take()?;
+    if flags & UNLOAD != 0 {
+        return unload(crash);
+    }
+    kexec_file_dbg_print.store(flags & DEBUG != 0, Ordering::Relaxed);
+    let r = input::read(kernel_fd, initrd_fd, cmdline_len, cmdline_ptr, flags).and_then(|input| {
+        if crash {
+            load_crash(&input, flags)
+        } else {
+            load_normal(&input)
+        }
+    });
+    // As C's kimage_file_post_load_cleanup() at the end of every load.
+    kexec_file_dbg_print.store(false, Ordering::Relaxed);
+    r
+}
+
+/// `kexec -s -u` or `kexec -s -p -u`: empties the slot under the lock; the image is freed
+/// after.
+fn unload(crash: bool) -> Result {
+    let lock = KexecGuard::try_lock().ok_or(EBUSY)?;
+    let old = if crash {
+        kexec::unprotect_crashkres(&lock);
+        ImageSlot::Crash.take(&lock)
+    } else {
+        ImageSlot::Kexec.take(&lock)
+    };
+    drop(lock);
+    drop(old);
+    Ok(())
+}
+
+/// `kimage_file_alloc_init()`'s start: an empty file-mode image; for a crash image, its
+/// control pages are to come from the start of `region`.
+fn new_image(region: Option<CrashRegion>) -> Result<Building> {
+    let mut b = Building::new()?;
+    let i = b.get();
+    i.set_file_mode(true);
+    if let Some(region) = region {
+        // SAFETY: a fresh image, with no pages: its control pages will be taken from the
+        // start of the crashkernel region up.
+        unsafe {
+            i.set_control_page(region.start as c_ulong);
+            i.set_kind(KimageKind::Crash);
+        }
+    }
+    Ok(b)
+}
+
+/// Builds the image's segments (`kimage_file_prepare_segments()`'s load step) and hashes them.
+fn place_and_hash(b: &mut Building, input: &Input) -> Result<Buffers> {
+    let i = b.get();
+    #[cfg(CONFIG_IMA_KEXEC)]
+    if i.kind() == KimageKind::Normal {
+        // SAFETY: a file-mode image with no control pages: IMA adds its buffer as a segment.
+        unsafe { bindings::ima_add_kexec_buffer(i.as_raw()) };
+    }
+    let mut bufs = bzload::load(i, input)?;
+    bzload::store_digests(i, &mut bufs)?;
+    Ok(bufs)
+}
+
+/// The rest of `kexec_file_load` once the image has its control pages: the architecture's
+/// preparation, the vmcoreinfo copy of a crash image, every segment copied in, the list ended.
+fn complete(mut b: Building, flags: c_ulong) -> Result<OwnedKimage> {
+    let i = b.get();
+    #[cfg(CONFIG_CRASH_HOTPLUG)]
+    // SAFETY: `i` is our image.
+    if i.kind() == KimageKind::Crash
+        && unsafe { bindings::arch_crash_hotplug_support(i.as_raw(), flags) } != 0
+    {
+        i.set_hotplug_support(true);
+    }
+    #[cfg(not(CONFIG_CRASH_HOTPLUG))]
+    let _ = flags;
+    // SAFETY: `i` is checked and has its control pages (`checked_with_control_pages`).
+    unsafe { arch::prepare(i) }?;
+    // SAFETY: `i` is our checked image, which only this load uses; a crash image is completed
+    // under the kexec lock.
+    to_result(unsafe { bindings::kimage_crash_copy_vmcoreinfo(i.as_raw()) })?;
+    for n in 0..i.segments().len() {
+        let s = *i.segments().get(n).ok_or(EINVAL)?;
+        dprintk!(
+            "segment[{}]: mem=0x{:x} memsz=0x{:x} bufsz=0x{:x}\n",
+            n,
+            s.mem,
+            s.memsz,
+            s.bufsz
+        );
+        // SAFETY: a segment of the image this loader built, whose buffers the caller holds.
+        let bytes = unsafe { bzload::segment_bytes(&s) };
+        segment::load(i, n, &mut Source::Kernel(bytes))?;
+    }
+    let done = b.finish()?;
+    #[cfg(CONFIG_IMA_KEXEC)]
+    if done.kind() == KimageKind::Normal {
+        // SAFETY: a complete normal image only this load knows.
+        unsafe { bindings::ima_kexec_post_load(done.as_raw()) };
+    }
+    dprintk!(
+        "kexec_file_load: type:{}, start:0x{:x} head:0x{:x} flags:0x{:x}\n",
+        done.kind() as u32,
+        done.start(),
+        done.head(),
+        flags
+    );
+    Ok(done)
+}
+
+/// `kexec -s -l`: built, hashed and copied in with no lock held; the lock is taken to swap.
+fn load_normal(input: &Input) -> Result {
+    let mut b = new_image(None)?;
+    let bufs = place_and_hash(&mut b, input)?;
+    b.checked_with_control_pages()?;
+    let new = complete(b, 0)?;
+    drop(bufs);
+    // On EBUSY, dropping `new` frees the image that was never published.
+    let lock = KexecGuard::try_lock().ok_or(EBUSY)?;
+    let old = ImageSlot::Kexec.swap(Some(new), &lock);
+    drop(lock);
+    // Freed with no lock held: nothing reaches it since the swap.
+    drop(old);
+    Ok(())
+}
+
+/// `kexec -s -p`: placed, checked and hashed before the lock; under it, the loaded crash image
+/// is dropped and the new one written into crashkernel memory and published.
+fn load_crash(input: &Input, flags: c_ulong) -> Result {
+    let region = CrashRegion::snapshot();
+    let mut b = new_image(Some(region))?;
+    let bufs = place_and_hash(&mut b, input)?;
+    {
+        let i = b.get();
+        image::sanity_check(i)?;
+        let (all, n) = kimage::to_pure(i.segments());
+        load::crash_control_room(region, all.get(..n).unwrap_or(&[]))?;
+    }
+    let lock = KexecGuard::try_lock().ok_or(EBUSY)?;
+    if CrashRegion::read(&lock) != region {
+        // crash_shrink_memory() ran since the image was placed.
+        pr_err!("load refused: the crashkernel region changed during the load\n");
+        return Err(EBUSY);
+    }
+    // The crash kernel's memory is about to be rewritten: drop the image living there.
+    kexec::unprotect_crashkres(&lock);
+    drop(ImageSlot::Crash.take(&lock));
+    let r = b
+        .checked_with_control_pages()
+        .and_then(|()| complete(b, flags))
+        .map(|new| drop(ImageSlot::Crash.swap(Some(new), &lock)));
+    kexec::protect_crashkres(&lock);
+    drop(bufs);
+    r
+}
