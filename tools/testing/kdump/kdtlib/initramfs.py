@@ -115,9 +115,11 @@ HELPERS = {
 
 
 def _helper(guest_path, src):
-    """Compile one test helper with the machine's clang; returns the binary's host path."""
+    """Compile one test helper with the machine's clang; returns the binary's host path. The
+    headers beside its source (what the errno loaders share) count as its source too."""
     out = BUILD / "initramfs" / Path(guest_path).name
-    if not out.exists() or out.stat().st_mtime < src.stat().st_mtime:
+    newest = max(p.stat().st_mtime for p in [src, *src.parent.glob("*.h")])
+    if not out.exists() or out.stat().st_mtime < newest:
         out.parent.mkdir(parents=True, exist_ok=True)
         shared = ["-shared", "-fPIC"] if guest_path.endswith(".so") else []
         run([str(LLVM_BIN / "clang"), *shared, "-O2", "-Wall", "-Wextra", "-Werror",
