@@ -105,6 +105,8 @@ HELPERS = {
     "/lib/kdt/vmcore-check": ROOT / "tools/testing/kdump/vmcore-check/vmcore-check.c",
     # raw kexec_load calls for the errno parity table
     "/lib/kdt/kexec-errno": ROOT / "tools/testing/kdump/kexec-errno/kexec-errno.c",
+    # raw kexec_file_load calls for the kexec_file_load errno parity table
+    "/lib/kdt/kexec-file-errno": ROOT / "tools/testing/kdump/kexec-errno/kexec-file-errno.c",
     # CLOCK_MONOTONIC with microseconds, for lib.sh's now()
     "/lib/kdt/now": ROOT / "tools/testing/kdump/now/now.c",
     # the guest CPU's own copy rate, the bench's ceiling
