@@ -45,8 +45,8 @@ PAIRED = {
     "initrd-fd-minus-1": "EBADF", "initrd-write-only": "EBADF",
     # the command line: a length of 0 reads nothing; otherwise its last byte must be NUL
     # (kimage_file_prepare_segments), and bzImage64_load keeps 30 bytes of the header's
-    # cmdline_size free for " elfcorehdr=0x<address>", for every image: the longest is
-    # cmdline_size - 30 bytes, the NUL counted
+    # cmdline_size free for the "elfcorehdr=0x<address> " a crash image's command line starts
+    # with, for every image: the longest is cmdline_size - 30 bytes, the NUL counted
     "cmdline-none": "OK", "cmdline-len-0-bad-pointer": "OK", "cmdline-only-nul": "OK",
     "cmdline-no-nul": "EINVAL", "cmdline-embedded-nul": "OK", "cmdline-max": "OK",
     "cmdline-max-plus-1": "EINVAL", "cmdline-size": "EINVAL", "cmdline-size-plus-1": "EINVAL",

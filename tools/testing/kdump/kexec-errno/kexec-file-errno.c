@@ -46,7 +46,10 @@
 #define LOADFLAGS 0x211
 #define XLOADFLAGS 0x236
 #define CMDLINE_SIZE 0x238
-/* bzImage64_load keeps room for " elfcorehdr=0x<64-bit>" (MAX_ELFCOREHDR_STR_LEN) on every load. */
+/*
+ * bzImage64_load keeps room for the "elfcorehdr=0x<address> " a crash image's command line starts
+ * with (MAX_ELFCOREHDR_STR_LEN), on every load.
+ */
 #define ELFCOREHDR_ROOM 30
 
 #define SMALL_INITRD (64UL << 10)
