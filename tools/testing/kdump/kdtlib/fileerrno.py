@@ -10,10 +10,11 @@ errno for every case, so the same table proves parity once kexec_file_load is Ru
 
 The kept column is recorded, not required of C: C's kexec_file_load with KEXEC_FILE_ON_CRASH
 frees the loaded crash image before it reads anything, so every crash load it refuses after
-taking the kexec lock leaves no crash image (kept=10). A flavour in KEEPING must leave both
-images loaded after every refusal.
+taking the kexec lock leaves no crash image (kept=10). A flavour whose kexec_file_load is Rust
+(KEEPING_OPTION) must leave both images loaded after every refusal.
 """
 
+from . import kbuild
 from .dumpcheck import Check
 from .scenarios import (boot, check_fixed_errnos, check_same_as_c, errno_results, expect_exit,
                         write_errno_table)
@@ -87,10 +88,9 @@ DISABLED_TABLE = {
 }
 FILE_ERRNO_TABLE.update(DISABLED_TABLE)
 
-# The flavours whose kexec_file_load must leave both images loaded when it refuses a load:
-# none yet, as kexec_file_load is C's on every flavour; the Rust flavour's, once its own
-# kexec_file_load serves.
-KEEPING = ()
+# The option that puts the Rust kexec_file_load in place of C's: a flavour with it on must
+# leave both images loaded when it refuses a load. No flavour has it yet.
+KEEPING_OPTION = "CONFIG_KEXEC_FILE_RUST"
 RESTORE_FAILED = "KDT-ERRNO-RESTORE "
 
 
@@ -100,10 +100,10 @@ def dropped_by_refusal(res):
     return [k for k, (e, kept) in res.items() if e != "OK" and kept != "11"]
 
 
-def judge(res, flavour, keeping=KEEPING):
+def judge(res, flavour, keeping=False):
     """Holds `res` ({case: (errno, kept)}) to FILE_ERRNO_TABLE and, on a flavour other than
-    C, to the C flavour's table (first, so that a difference is named as one); returns the
-    details, or raises Check."""
+    C, to the C flavour's table (first, so that a difference is named as one); with `keeping`,
+    every refusal must have left both images loaded. Returns the details, or raises Check."""
     missing = [k for k in FILE_ERRNO_TABLE if k not in res]
     extra = [k for k in res if k not in FILE_ERRNO_TABLE]
     if missing or extra:
@@ -115,7 +115,7 @@ def judge(res, flavour, keeping=KEEPING):
         details["same_as_c"] = check_same_as_c(res, flavour, NAME)
     check_fixed_errnos(res, FILE_ERRNO_TABLE)
     dropped = dropped_by_refusal(res)
-    if flavour in keeping and dropped:
+    if keeping and dropped:
         raise Check(f"{len(dropped)} refused load(s) dropped a loaded image: "
                     + "; ".join(f"{k} kept={res[k][1]}" for k in dropped[:5]))
     details["refusals that dropped an image"] = len(dropped)
@@ -143,7 +143,7 @@ def file_errno(flavour, brk="", timeout=None):
     if brk == "errno-differs" and "ok-normal" in res:
         res["ok-normal"] = ("E999", res["ok-normal"][1])
     write_errno_table(dirs[0], res)
-    details = judge(res, flavour)
+    details = judge(res, flavour, kbuild.config_value(flavour, KEEPING_OPTION) == "y")
     details["log"] = " ".join(str(d / "serial.log") for d in dirs)
     return details
 

@@ -78,9 +78,9 @@ class Judge(unittest.TestCase):
 
     def test_a_keeping_flavour_must_keep_after_every_refusal(self):
         with self.assertRaisesRegex(Check, "dropped a loaded image: crash-kernel-short kept=10"):
-            fileerrno.judge(_good(), "c", keeping=("c",))
+            fileerrno.judge(_good(), "c", keeping=True)
         kept = {k: (e, "11" if e != "OK" else kept) for k, (e, kept) in _good().items()}
-        self.assertEqual(fileerrno.judge(kept, "c", keeping=("c",))
+        self.assertEqual(fileerrno.judge(kept, "c", keeping=True)
                          ["refusals that dropped an image"], 0)
 
 
