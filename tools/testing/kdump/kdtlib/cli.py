@@ -26,8 +26,9 @@ SELFTESTS = [
     ("corrupt-note-beyond", "", "no error naming the corruption", None, "c"),
     # The twin comparison must see a difference when the Rust digest skips a MiB.
     ("twin", "differ", "the providers differ", None, "twin"),
-    # The errno comparison must see a case whose errno differs from C's.
+    # The errno comparisons must see a case whose errno differs from C's.
     ("errno", "errno-differs", "differ from C", None, "rust"),
+    ("file-errno", "errno-differs", "differ from C", None, "rust"),
     # The VMCOREINFO comparison must see a value that differs from C's.
     ("vmcoreinfo", "differ", "differ from C's", None, "rust"),
     # The per-CPU check must see a dump that lacks one online CPU's registers.
@@ -153,9 +154,10 @@ def cmd_selftest(args):
         if (kbuild.flavour_dir(extra) / "vmlinux").exists():
             kbuild.build(extra)
             flavours.append(extra)
-    if "rust" in flavours and not scenarios.errno_table_path("c").exists():
-        # The errno self-test compares with the C flavour's table.
-        registry.run_scenario("errno", "c")
+    for name in ("errno", "file-errno"):
+        if "rust" in flavours and not scenarios.errno_table_path("c", name).exists():
+            # The errno self-tests compare with the C flavour's tables.
+            registry.run_scenario(name, "c")
     return report.table(_selftest_rows(flavours))
 
 

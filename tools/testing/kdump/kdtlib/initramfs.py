@@ -105,6 +105,8 @@ HELPERS = {
     "/lib/kdt/vmcore-check": ROOT / "tools/testing/kdump/vmcore-check/vmcore-check.c",
     # raw kexec_load calls for the errno parity table
     "/lib/kdt/kexec-errno": ROOT / "tools/testing/kdump/kexec-errno/kexec-errno.c",
+    # raw kexec_file_load calls for the kexec_file_load errno parity table
+    "/lib/kdt/kexec-file-errno": ROOT / "tools/testing/kdump/kexec-errno/kexec-file-errno.c",
     # CLOCK_MONOTONIC with microseconds, for lib.sh's now()
     "/lib/kdt/now": ROOT / "tools/testing/kdump/now/now.c",
     # the guest CPU's own copy rate, the bench's ceiling
@@ -115,9 +117,11 @@ HELPERS = {
 
 
 def _helper(guest_path, src):
-    """Compile one test helper with the machine's clang; returns the binary's host path."""
+    """Compile one test helper with the machine's clang; returns the binary's host path. The
+    headers beside its source (what the errno loaders share) count as its source too."""
     out = BUILD / "initramfs" / Path(guest_path).name
-    if not out.exists() or out.stat().st_mtime < src.stat().st_mtime:
+    newest = max(p.stat().st_mtime for p in [src, *src.parent.glob("*.h")])
+    if not out.exists() or out.stat().st_mtime < newest:
         out.parent.mkdir(parents=True, exist_ok=True)
         shared = ["-shared", "-fPIC"] if guest_path.endswith(".so") else []
         run([str(LLVM_BIN / "clang"), *shared, "-O2", "-Wall", "-Wextra", "-Werror",

@@ -138,8 +138,9 @@ ERRNO_TABLE = {
 ERRNO_NOT_LOADS = ("limit-", "disabled-set", "disabled-clear", "unload-")
 
 
-def _errno_results(run):
-    """{case: (errno, kept or None)} from the loader's KDT-ERRNO lines."""
+def errno_results(run):
+    """{case: (errno, kept or None)} from an errno loader's KDT-ERRNO lines
+    (tools/testing/kdump/kexec-errno/kdt-errno.h)."""
     out = {}
     for _, line in run.lines:
         i = line.find("KDT-ERRNO ")
@@ -407,8 +408,42 @@ def vmcoreinfo_compare(flavour, brk=""):
         r[-2] = (r[-2][0], r[-2][1] + "0")
     return compare_vmcoreinfo(c, r, flavour)
 
-def errno_table_path(flavour):
-    return BUILD / "runs" / flavour / "errno" / "errno.txt"
+
+def errno_table_path(flavour, name="errno"):
+    """Where scenario `name` (errno, file-errno) leaves its table on `flavour`."""
+    return BUILD / "runs" / flavour / name / "errno.txt"
+
+
+def write_errno_table(d, res):
+    """errno.txt in run directory `d`: one line a case, "<case> <errno> <kept, or ->"."""
+    (d / "errno.txt").write_text("".join(f"{k} {e} {kept or '-'}\n"
+                                         for k, (e, kept) in res.items()))
+
+
+def check_fixed_errnos(res, table):
+    """Every case of `table` gave the errno it names there."""
+    wrong = [f"{k}: {res[k][0]}, expected {want}" for k, want in table.items()
+             if res[k][0] != want]
+    if wrong:
+        raise Check(f"{len(wrong)} table case(s) wrong: " + "; ".join(wrong[:5]))
+
+
+def check_same_as_c(res, flavour, name="errno"):
+    """Every case gave the errno the C flavour's run of scenario `name` gave (its table must
+    be there: make check runs C first); returns how many cases were compared."""
+    ref = errno_table_path("c", name)
+    if not ref.exists():
+        raise Check(f"no C errno table to compare with ({ref}): run the C flavour's {name} "
+                    "first")
+    c = {}
+    for line in ref.read_text().splitlines():
+        k, e, _ = line.split()
+        c[k] = e
+    diff = [f"{k}: C {c.get(k)}, {flavour} {e}" for k, (e, _) in res.items() if c.get(k) != e]
+    diff += [f"{k}: C {e}, {flavour} (not reported)" for k, e in c.items() if k not in res]
+    if diff:
+        raise Check(f"{len(diff)} of {len(res)} cases differ from C: " + "; ".join(diff[:5]))
+    return len(res)
 
 
 def errno(flavour, brk="", timeout=None):
@@ -420,19 +455,16 @@ def errno(flavour, brk="", timeout=None):
     expect_exit(run)
     b = run.boots[0]
     _fact(b, "errno_rc", "0", "the test loader failed")
-    res = _errno_results(run)
+    res = errno_results(run)
     if brk == "errno-differs" and "r0" in res:
         res["r0"] = ("E999", None)
-    (d / "errno.txt").write_text("".join(f"{k} {e} {kept or '-'}\n" for k, (e, kept) in res.items()))
+    write_errno_table(d, res)
     missing = [k for k in ERRNO_TABLE if k not in res]
     randoms = [k for k in res if k[:1] == "r" and k[1:].isdigit()]
     if missing or len(randoms) != ERRNO_COUNT:
         raise Check(f"the loader's report is incomplete: {len(randoms)} of {ERRNO_COUNT} random "
                     f"cases, table cases missing: {' '.join(missing) or 'none'}")
-    wrong = [f"{k}: {res[k][0]}, expected {want}" for k, want in ERRNO_TABLE.items()
-             if res[k][0] != want]
-    if wrong:
-        raise Check(f"{len(wrong)} table case(s) wrong: " + "; ".join(wrong[:5]))
+    check_fixed_errnos(res, ERRNO_TABLE)
     lost = [k for k, (e, kept) in res.items()
             if k in ERRNO_TABLE and e != "OK" and not k.startswith(ERRNO_NOT_LOADS)
             and kept != "11"]
@@ -443,17 +475,7 @@ def errno(flavour, brk="", timeout=None):
         return details
     if lost:
         raise Check("a refused load dropped a loaded image: " + " ".join(lost))
-    ref = errno_table_path("c")
-    if not ref.exists():
-        raise Check(f"no C errno table to compare with ({ref}): run the C flavour's errno first")
-    c = {}
-    for line in ref.read_text().splitlines():
-        k, e, _ = line.split()
-        c[k] = e
-    diff = [f"{k}: C {c.get(k)}, {flavour} {e}" for k, (e, _) in res.items() if c.get(k) != e]
-    if diff or len(c) != len(res):
-        raise Check(f"{len(diff)} of {len(res)} cases differ from C: " + "; ".join(diff[:5]))
-    details["same_as_c"] = len(res)
+    details["same_as_c"] = check_same_as_c(res, flavour)
     return details
 
 

@@ -5,14 +5,14 @@ timeout handed to the scenario as an argument."""
 import unittest
 from unittest import mock
 
-from . import debscen, registry, scenarios
+from . import debscen, fileerrno, registry, scenarios
 
 
 class Registry(unittest.TestCase):
     def test_every_modules_scenarios_once(self):
-        self.assertEqual(list(registry.SCENARIOS),
-                         list(scenarios.SCENARIOS) + list(debscen.SCENARIOS))
-        self.assertFalse(set(scenarios.SCENARIOS) & set(debscen.SCENARIOS))
+        modules = (scenarios.SCENARIOS, fileerrno.SCENARIOS, debscen.SCENARIOS)
+        self.assertEqual(list(registry.SCENARIOS), [n for m in modules for n in m])
+        self.assertEqual(len(registry.SCENARIOS), sum(map(len, modules)))
 
     def test_the_generated_names_are_there(self):
         for kind in scenarios.TRIGGERS:

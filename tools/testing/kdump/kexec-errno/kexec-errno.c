@@ -24,7 +24,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/capability.h>
 #include <linux/kexec.h>
 #include <signal.h>
 #include <stdint.h>
@@ -37,6 +36,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "kdt-errno.h"
 
 #define PAGE 4096UL
 #define NORMAL_BASE (16UL << 20) /* destinations of normal images: above the first 16 MiB */
@@ -63,38 +64,6 @@ static long kload(unsigned long entry, unsigned long nr, struct kexec_segment *s
 	return r < 0 ? errno : 0;
 }
 
-static const char *ename(long e)
-{
-	static char other[32];
-
-	switch (e) {
-	case 0: return "OK";
-	case EPERM: return "EPERM";
-	case EINVAL: return "EINVAL";
-	case EFAULT: return "EFAULT";
-	case ENOMEM: return "ENOMEM";
-	case EBUSY: return "EBUSY";
-	case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
-	case E2BIG: return "E2BIG";
-	}
-	snprintf(other, sizeof(other), "E%ld", e);
-	return other;
-}
-
-/* The number a sysfs file holds, or -1. */
-static long read_number(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long v = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
 static struct kexec_segment seg(const void *buf, size_t bufsz, unsigned long mem, size_t memsz)
 {
 	struct kexec_segment s = { .buf = buf, .bufsz = bufsz, .mem = (void *)mem, .memsz = memsz };
@@ -119,14 +88,6 @@ static void restore(void)
 		printf("KDT-ERRNO restore-crash failed\n");
 }
 
-static void report(const char *name, long e)
-{
-	printf("KDT-ERRNO %s %s kept=%d%d\n", name, ename(e),
-	       read_number("/sys/kernel/kexec_loaded") == 1,
-	       read_number("/sys/kernel/kexec_crash_loaded") == 1);
-	fflush(stdout);
-}
-
 /* One table case: restore, call, report. */
 static void row(const char *name, unsigned long entry, unsigned long nr,
 		struct kexec_segment *segs, unsigned long flags)
@@ -135,28 +96,11 @@ static void row(const char *name, unsigned long entry, unsigned long nr,
 	report(name, kload(entry, nr, segs, flags));
 }
 
-/* The call made by a child that dropped CAP_SYS_BOOT from its capability sets first. */
+/* The call made by a child without CAP_SYS_BOOT. */
 static void row_unprivileged(const char *name, int crash)
 {
-	pid_t pid;
-	int status;
-
 	restore();
-	pid = fork();
-	if (pid == 0) {
-		struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-		struct __user_cap_data_struct d[2];
-
-		if (syscall(SYS_capget, &h, d))
-			_exit(200);
-		d[CAP_TO_INDEX(CAP_SYS_BOOT)].effective &= ~CAP_TO_MASK(CAP_SYS_BOOT);
-		d[CAP_TO_INDEX(CAP_SYS_BOOT)].permitted &= ~CAP_TO_MASK(CAP_SYS_BOOT);
-		if (syscall(SYS_capset, &h, d))
-			_exit(201);
-		_exit((int)load_good(crash));
-	}
-	waitpid(pid, &status, 0);
-	report(name, WIFEXITED(status) ? WEXITSTATUS(status) : 255);
+	report(name, without_cap_sys_boot(load_good, crash));
 }
 
 /* Two processes load a large normal image at once until one of them is told EBUSY. */
@@ -188,20 +132,6 @@ static void row_concurrent(const char *name)
 	busy |= WIFEXITED(status) && WEXITSTATUS(status) == 1;
 	munmap(b, big);
 	report(name, busy ? EBUSY : 0);
-}
-
-static long write_sysctl(const char *path, const char *val)
-{
-	FILE *f = fopen(path, "w");
-	long e = 0;
-
-	if (!f)
-		return errno;
-	if (fputs(val, f) < 0)
-		e = errno;
-	if (fclose(f) && !e)
-		e = errno;
-	return e;
 }
 
 static void row_sysctl(const char *name, const char *path, const char *val)
