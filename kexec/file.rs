@@ -29,6 +29,8 @@ pub mod bootparams;
 pub mod bzimage;
 #[cfg(CONFIG_KEXEC_FILE_RUST)]
 mod bzload;
+#[cfg(CONFIG_KEXEC_FILE_RUST)]
+mod dbg;
 pub mod digest;
 #[cfg(CONFIG_KEXEC_FILE_RUST)]
 pub mod exports;

@@ -15,10 +15,10 @@ use kernel::page::PAGE_SIZE;
 use kernel::prelude::*;
 
 use super::bootparams::{self, Efi, Inputs, Running, BOOT_PARAMS, E820_ENTRY, E820_MAX};
+use super::dbg::dprintk;
 use super::digest;
 use super::hole::Request;
 use super::input::Input;
-use super::loader::dprintk;
 use super::place;
 use super::purgatory::{self, Placed, Purgatory};
 
@@ -190,7 +190,7 @@ pub(crate) fn load(i: &mut Kimage, input: &Input) -> Result<Buffers> {
         rng: rng_seed(),
     };
     bootparams::build(&mut params, &layout, &inputs, &running()).map_err(|_| EINVAL)?;
-    if super::loader::debug() {
+    if super::dbg::debug() {
         // The command line as the new kernel gets it (C's "Final command line is").
         let text = params.get(BOOT_PARAMS as usize..).unwrap_or(&[]);
         let end = text.iter().position(|&c| c == 0).unwrap_or(0);

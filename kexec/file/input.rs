@@ -15,7 +15,7 @@ use kernel::prelude::*;
 use kernel::uaccess::UserSlice;
 
 use super::bzimage::{self, BzImage, KernelPlan, Machine};
-use super::loader::dprintk;
+use super::dbg::dprintk;
 
 /// `KEXEC_FILE_SIZE_MAX`: `min(4 GiB, SSIZE_MAX)`.
 const FILE_SIZE_MAX: usize = 4 << 30;
@@ -97,7 +97,7 @@ fn machine() -> Machine {
     #[cfg(not(CONFIG_X86_5LEVEL))]
     let five_level = false;
     Machine {
-        efi_32bit: super::loader::efi_32bit(),
+        efi_32bit: super::dbg::efi_32bit(),
         five_level,
     }
 }

@@ -25,6 +25,7 @@ use kernel::kexec::{self, ImageSlot, KexecGuard, KimageKind, OwnedKimage};
 use kernel::prelude::*;
 
 use super::bzload::{self, Buffers};
+use super::dbg::dprintk;
 use super::input::{self, Input};
 use crate::arch;
 use crate::crashkres::CrashRegion;
@@ -43,35 +44,6 @@ const FLAGS: c_ulong = (bindings::KEXEC_FILE_UNLOAD
     | bindings::KEXEC_FILE_ON_CRASH
     | bindings::KEXEC_FILE_NO_INITRAMFS
     | bindings::KEXEC_FILE_DEBUG) as c_ulong;
-
-/// Whether this load asked for `KEXEC_FILE_DEBUG` (`kexec_file_dbg_print`).
-pub(crate) fn debug() -> bool {
-    kexec_file_dbg_print.load(Ordering::Relaxed)
-}
-
-/// `kexec_dprintk()`: `pr_info!` when the load asked for `KEXEC_FILE_DEBUG`.
-macro_rules! dprintk {
-    ($($arg:tt)*) => {
-        if $crate::file::loader::debug() {
-            ::kernel::pr_info!($($arg)*);
-        }
-    };
-}
-pub(crate) use dprintk;
-
-/// Whether UEFI runs in 32-bit mode under this 64-bit kernel (no kernel can then be loaded
-/// above 4 GiB).
-pub(crate) fn efi_32bit() -> bool {
-    #[cfg(CONFIG_EFI)]
-    {
-        let mut s = bindings::kexec_rust_efi_state::default();
-        // SAFETY: `s` is ours to fill; no map is asked for.
-        unsafe { bindings::kexec_rust_efi_state(&mut s, core::ptr::null_mut(), 0) };
-        s.is_32bit
-    }
-    #[cfg(not(CONFIG_EFI))]
-    false
-}
 
 /// The syscall: C's checks in C's order (permission, flags), then the load or unload.
 pub(crate) fn file_load(
