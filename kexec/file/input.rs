@@ -137,7 +137,7 @@ pub(crate) fn read(
     } else {
         None
     };
-    let cmdline = read_cmdline(kernel_fd, cmdline_len as usize, cmdline_ptr)?;
+    let cmdline = read_cmdline(kernel_fd, cmdline_len, cmdline_ptr)?;
     let plan = bz
         .plan(cmdline.len() as u64, PAGE_SIZE as u64)
         .map_err(refused)?;

@@ -132,11 +132,10 @@ fn place_and_hash(b: &mut Building, input: &Input) -> Result<Buffers> {
 fn complete(mut b: Building, flags: c_ulong) -> Result<OwnedKimage> {
     let i = b.get();
     #[cfg(CONFIG_CRASH_HOTPLUG)]
-    // SAFETY: `i` is our image.
-    if i.kind() == KimageKind::Crash
-        && unsafe { bindings::arch_crash_hotplug_support(i.as_raw(), flags) } != 0
-    {
-        i.set_hotplug_support(true);
+    if i.kind() == KimageKind::Crash {
+        // SAFETY: `i` is our image, which the architecture only reads.
+        let supported = unsafe { bindings::arch_crash_hotplug_support(i.as_raw(), flags) } != 0;
+        i.set_hotplug_support(supported);
     }
     #[cfg(not(CONFIG_CRASH_HOTPLUG))]
     let _ = flags;

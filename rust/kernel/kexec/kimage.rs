@@ -474,7 +474,7 @@ impl Kimage {
     pub fn take_elf_headers(&mut self) -> *mut c_void {
         let r = self.raw_mut();
         r.elf_headers_sz = 0;
-        core::mem::replace(&mut r.elf_headers, ptr::null_mut())
+        core::mem::take(&mut r.elf_headers)
     }
 }
 
