@@ -31,8 +31,6 @@ pub const E820_RESERVED: u32 = 2;
 pub const E820_ACPI: u32 = 3;
 /// `E820_TYPE_NVS`.
 pub const E820_NVS: u32 = 4;
-/// `ENOMEM`.
-pub const ENOMEM: i32 = 12;
 
 const SETUP_DATA: u64 = 16;
 const EFI_SETUP_DATA: u64 = 96;
@@ -440,34 +438,32 @@ impl E820 {
 /// The crashkernel region `[start, end]` less the ELF core headers at `[elf, elf + elf_sz - 1]`
 /// (`memmap_exclude_ranges()`), as RAM entries of at least a page: what
 /// `crash_setup_memmap_entries()` adds after the low 1 MiB, ACPI, NVS, reserved ranges and
-/// `crashk_low_res`. C's range list has room for one range, so headers in the middle of the
-/// region, which would split it, fail with `ENOMEM` as in C.
-pub fn crash_ram(
-    start: u64,
-    end: u64,
-    elf: u64,
-    elf_sz: u64,
-    page: u64,
-) -> Result<[Option<E820>; 1], i32> {
+/// `crashk_low_res`. C's range list has room for one range, so in C headers in the middle of
+/// the region, which split it, fail the load with `ENOMEM`; here they give both pieces (a crash
+/// image placed beside a loaded one has its headers there).
+pub fn crash_ram(start: u64, end: u64, elf: u64, elf_sz: u64, page: u64) -> [Option<E820>; 2] {
     let (xs, xe) = (elf, elf.wrapping_add(elf_sz).wrapping_sub(1));
     // crash_exclude_mem_range() on the one range.
-    let left = if xe < start || xs > end {
-        Some((start, end))
+    let (left, right) = if xe < start || xs > end {
+        (Some((start, end)), None)
     } else if xs <= start && xe >= end {
-        None
+        (None, None)
     } else if xs > start && xe < end {
-        return Err(ENOMEM);
+        (Some((start, xs - 1)), Some((xe + 1, end)))
     } else if xs <= start {
-        Some((xe + 1, end))
+        (Some((xe + 1, end)), None)
     } else {
-        Some((start, xs - 1))
+        (Some((start, xs - 1)), None)
     };
-    Ok([left.and_then(|(s, e)| {
-        let size = e.wrapping_sub(s).wrapping_add(1);
-        (size >= page).then_some(E820 {
-            addr: s,
-            size,
-            kind: E820_RAM,
+    let ram = |r: Option<(u64, u64)>| {
+        r.and_then(|(s, e)| {
+            let size = e.wrapping_sub(s).wrapping_add(1);
+            (size >= page).then_some(E820 {
+                addr: s,
+                size,
+                kind: E820_RAM,
+            })
         })
-    })])
+    };
+    [ram(left), ram(right)]
 }

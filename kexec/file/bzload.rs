@@ -9,12 +9,15 @@ use kernel::alloc::flags::GFP_KERNEL;
 use kernel::alloc::KVec;
 use kernel::bindings;
 use kernel::error::to_result;
-use kernel::ffi::{c_ulong, c_void};
+use kernel::ffi::{c_int, c_ulong, c_void};
 use kernel::kexec::{Kimage, KimageKind};
 use kernel::page::PAGE_SIZE;
 use kernel::prelude::*;
 
-use super::bootparams::{self, Efi, Inputs, Running, BOOT_PARAMS, E820_ENTRY, E820_MAX};
+use super::bootparams::{
+    self, Efi, Inputs, Running, BOOT_PARAMS, E820, E820_ACPI, E820_ENTRY, E820_MAX, E820_NVS,
+    E820_RAM, E820_RESERVED,
+};
 use super::dbg::dprintk;
 use super::digest;
 use super::hole::Request;
@@ -34,9 +37,6 @@ const REG_RBX: usize = core::mem::offset_of!(Regs, rbx);
 const REG_RSI: usize = core::mem::offset_of!(Regs, rsi);
 const REG_RSP: usize = core::mem::offset_of!(Regs, rsp);
 const REG_RIP: usize = core::mem::offset_of!(Regs, rip);
-/// Where `e820_entries` and `e820_table` are in `struct boot_params`.
-const E820_ENTRIES: usize = 0x1e8;
-const E820_TABLE: usize = 0x2d0;
 
 /// The buffers the image's segments point into (besides the files and, for a crash image,
 /// the ELF core headers the image holds), until the segments are copied into the image.
@@ -226,38 +226,147 @@ fn running() -> Running<'static> {
 }
 
 /// The memory map the new kernel gets: `e820_table_kexec` for a normal image; for a crash
-/// image, what `crash_setup_memmap_entries()` writes (its RAM is the crashkernel region less
-/// the ELF core headers).
+/// image, [`crash_memory_map`].
 fn memory_map(i: &Kimage) -> Result<KVec<u8>> {
-    let mut out = KVec::new();
     if i.kind() == KimageKind::Crash {
-        let mut bp = KVec::from_elem(
-            0u8,
-            core::mem::size_of::<bindings::boot_params>(),
-            GFP_KERNEL,
-        )?;
-        // SAFETY: `bp` is a zeroed `struct boot_params` (packed: any address is aligned) that
-        // C writes only the memory map of; `i` is the crash image whose ELF headers it reads.
-        to_result(unsafe {
-            bindings::crash_setup_memmap_entries(i.as_raw(), bp.as_mut_ptr().cast())
-        })?;
-        let n = usize::from(*bp.get(E820_ENTRIES).ok_or(EINVAL)?).min(E820_MAX);
-        out.extend_from_slice(
-            bp.get(E820_TABLE..E820_TABLE + n * E820_ENTRY)
-                .ok_or(EINVAL)?,
-            GFP_KERNEL,
-        )?;
-    } else {
-        // SAFETY: `e820_table_kexec` is set up at boot; its `nr_entries` entries are plain
-        // packed records, changed only by early boot code.
-        let table = unsafe {
-            let t = bindings::e820_table_kexec;
-            let n = ((*t).nr_entries as usize).min(E820_MAX);
-            core::slice::from_raw_parts(ptr::addr_of!((*t).entries).cast::<u8>(), n * E820_ENTRY)
-        };
-        out.extend_from_slice(table, GFP_KERNEL)?;
+        return crash_memory_map(i);
     }
+    // SAFETY: `e820_table_kexec` is set up at boot; its `nr_entries` entries are plain packed
+    // records, changed only by early boot code.
+    let table = unsafe {
+        let t = bindings::e820_table_kexec;
+        let n = ((*t).nr_entries as usize).min(E820_MAX);
+        core::slice::from_raw_parts(ptr::addr_of!((*t).entries).cast::<u8>(), n * E820_ENTRY)
+    };
+    let mut out = KVec::new();
+    out.extend_from_slice(table, GFP_KERNEL)?;
     Ok(out)
+}
+
+/// The memory map being built for a crash image, as `add_e820_entry()` fills one: entries past
+/// [`E820_MAX`] are dropped.
+struct MapBuilder {
+    bytes: KVec<u8>,
+    kind: u32,
+    failed: bool,
+}
+
+impl MapBuilder {
+    fn push(&mut self, e: E820) {
+        if self.bytes.len() / E820_ENTRY < E820_MAX
+            && self
+                .bytes
+                .extend_from_slice(&e.bytes(), GFP_KERNEL)
+                .is_err()
+        {
+            self.failed = true;
+        }
+    }
+}
+
+/// `memmap_entry_callback()`: a resource of the walk as an entry of the builder's kind.
+///
+/// # Safety
+///
+/// `res` is a resource the walk holds for the call, and `arg` the `MapBuilder` it was given.
+unsafe extern "C" fn map_entry(res: *mut bindings::resource, arg: *mut c_void) -> c_int {
+    // SAFETY: as this function's `# Safety` says; the builder is not otherwise used during the
+    // walk.
+    let (m, r) = unsafe { (&mut *arg.cast::<MapBuilder>(), &*res) };
+    m.push(E820 {
+        addr: r.start,
+        size: r.end.wrapping_sub(r.start).wrapping_add(1),
+        kind: m.kind,
+    });
+    0
+}
+
+/// `crash_setup_memmap_entries()`: the capture kernel's memory map, in C's order: RAM below
+/// 1 MiB, ACPI tables, ACPI NVS and reserved ranges as the resource tree has them,
+/// `crashk_low_res`, then the crashkernel region less the ELF core headers (both pieces where
+/// they split it: a crash image placed beside a loaded one has them there; C fails that).
+fn crash_memory_map(i: &Kimage) -> Result<KVec<u8>> {
+    let mut m = MapBuilder {
+        bytes: KVec::new(),
+        kind: E820_RAM,
+        failed: false,
+    };
+    let busy = bindings::IORESOURCE_BUSY as c_ulong;
+    let mem = bindings::IORESOURCE_MEM as c_ulong;
+    let walks = [
+        (
+            bindings::IORES_DESC_NONE,
+            bindings::IORESOURCE_SYSTEM_RAM as c_ulong | busy,
+            0,
+            (1 << 20) - 1,
+            E820_RAM,
+        ),
+        (
+            bindings::IORES_DESC_ACPI_TABLES,
+            mem | busy,
+            0,
+            u64::MAX,
+            E820_ACPI,
+        ),
+        (
+            bindings::IORES_DESC_ACPI_NV_STORAGE,
+            mem | busy,
+            0,
+            u64::MAX,
+            E820_NVS,
+        ),
+        (
+            bindings::IORES_DESC_RESERVED,
+            mem,
+            0,
+            u64::MAX,
+            E820_RESERVED,
+        ),
+    ];
+    for (desc, flags, start, end, kind) in walks {
+        m.kind = kind;
+        // SAFETY: `map_entry` is a walk callback whose `arg` is `m`, live for the call and not
+        // otherwise used during it.
+        unsafe {
+            bindings::walk_iomem_res_desc(
+                desc as c_ulong,
+                flags,
+                start,
+                end,
+                ptr::addr_of_mut!(m).cast(),
+                Some(map_entry),
+            )
+        };
+    }
+    // SAFETY: both regions are set at boot and change only under the kexec lock (shrinking),
+    // which a crash image's load compares with what it placed against before publishing.
+    let (low, high) = unsafe {
+        (
+            (bindings::crashk_low_res.start, bindings::crashk_low_res.end),
+            (bindings::crashk_res.start, bindings::crashk_res.end),
+        )
+    };
+    if low.1 != 0 {
+        m.push(E820 {
+            addr: low.0,
+            size: low.1.wrapping_sub(low.0).wrapping_add(1),
+            kind: E820_RAM,
+        });
+    }
+    let ram = bootparams::crash_ram(
+        high.0,
+        high.1,
+        i.elf_load_addr() as u64,
+        i.elf_headers_sz() as u64,
+        PAGE,
+    );
+    for e in ram.into_iter().flatten() {
+        m.push(e);
+    }
+    if m.failed {
+        return Err(ENOMEM);
+    }
+    Ok(m.bytes)
 }
 
 /// `efi_get_runtime_map_size()`, 0 without UEFI.

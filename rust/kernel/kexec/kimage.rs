@@ -468,6 +468,12 @@ impl Kimage {
         self.raw().elf_load_addr
     }
 
+    /// `image->elf_headers_sz`: the size in memory of a crash image's ELF core headers.
+    #[inline]
+    pub fn elf_headers_sz(&self) -> c_ulong {
+        self.raw().elf_headers_sz
+    }
+
     /// Takes `image->elf_headers` (the buffer `crash_load_segments()` built), leaving null and
     /// a size of 0 behind; the caller frees it with `vfree()`.
     #[inline]
