@@ -10,9 +10,11 @@
 //! the lock, and gives up with `EBUSY` if the region changed in between.
 
 use core::ptr;
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use kernel::bindings;
 use kernel::kexec::KexecGuard;
 
+use crate::segments::Segment;
 use crate::sys;
 
 /// `crashk_res`: `[start, end]`, physical addresses as C keeps them.
@@ -54,5 +56,61 @@ impl CrashRegion {
             sys::phys_to_boot_phys(self.start),
             sys::phys_to_boot_phys(self.end),
         )
+    }
+}
+
+/// The most ranges [`Occupied`] holds: a crash image's segments and its control pages.
+pub(crate) const MAX_OCCUPIED: usize = bindings::KEXEC_SEGMENT_MAX as usize + 1;
+
+/// `[mem, mem + memsz)` ranges of the crashkernel region that the crash image being built must
+/// leave alone (as [`Segment`]s, as the placement functions take them).
+static OCCUPIED: [[AtomicU64; 2]; MAX_OCCUPIED] =
+    [const { [AtomicU64::new(0), AtomicU64::new(0)] }; MAX_OCCUPIED];
+static OCCUPIED_N: AtomicUsize = AtomicUsize::new(0);
+
+/// While it lives, the parts of the crashkernel region the loaded crash image uses, which the
+/// crash image being built beside it must avoid: its buffers (`kexec_file_load`'s hole search)
+/// and its control pages ([`crate::control`]) are placed around them.
+///
+/// Only a load makes one, holding the loaders' flag (`load::Loading`), so no other load runs
+/// meanwhile and the loaded crash image cannot change (only a load empties its slot).
+pub(crate) struct Occupied;
+
+impl Occupied {
+    /// Marks `ranges` occupied until the value is dropped; at most [`MAX_OCCUPIED`] are taken.
+    pub(crate) fn mark(ranges: &[Segment]) -> Self {
+        let n = ranges.len().min(MAX_OCCUPIED);
+        for (slot, r) in OCCUPIED.iter().zip(ranges) {
+            slot[0].store(r.mem, Ordering::Relaxed);
+            slot[1].store(r.memsz, Ordering::Relaxed);
+        }
+        OCCUPIED_N.store(n, Ordering::Release);
+        Occupied
+    }
+
+    /// The ranges marked now (none outside such a load), and how many there are.
+    pub(crate) fn now() -> ([Segment; MAX_OCCUPIED], usize) {
+        let mut out = [Segment::default(); MAX_OCCUPIED];
+        let n = OCCUPIED_N.load(Ordering::Acquire).min(MAX_OCCUPIED);
+        for (o, slot) in out.iter_mut().zip(&OCCUPIED).take(n) {
+            o.mem = slot[0].load(Ordering::Relaxed);
+            o.memsz = slot[1].load(Ordering::Relaxed);
+        }
+        (out, n)
+    }
+
+    /// Whether `[first, last]` meets a marked range.
+    pub(crate) fn meets(first: u64, last: u64) -> bool {
+        let (r, n) = Self::now();
+        r.iter().take(n).any(|s| {
+            let end = s.mem.wrapping_add(s.memsz).wrapping_sub(1);
+            last >= s.mem && first <= end
+        })
+    }
+}
+
+impl Drop for Occupied {
+    fn drop(&mut self) {
+        OCCUPIED_N.store(0, Ordering::Release);
     }
 }

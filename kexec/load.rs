@@ -178,18 +178,21 @@ fn precheck_crash(entry: c_ulong, segs: &[bindings::kexec_segment]) -> Result<Cr
 /// vmcoreinfo copy beside `used`, the image's segments: they go in the first free holes of the
 /// region. C would find out only after dropping the loaded crash image.
 pub(crate) fn crash_control_room(region: CrashRegion, used: &[segments::Segment]) -> Result {
-    let (start, end) = region.boot();
-    let limit = sys::crash_control_memory_limit();
-    let page = PAGE_SIZE as u64;
-    let first = segments::crash_control_hole(start, page, used, end, limit);
-    if first
-        .and_then(|h| segments::crash_control_hole(h + page, page, used, end, limit))
-        .is_none()
-    {
+    if !crash_control_fits(region, used) {
         pr_err!("Could not allocate control_code_buffer\n");
         return Err(ENOMEM);
     }
     Ok(())
+}
+
+/// [`crash_control_room`]'s test, with nothing logged.
+pub(crate) fn crash_control_fits(region: CrashRegion, used: &[segments::Segment]) -> bool {
+    let (start, end) = region.boot();
+    let limit = sys::crash_control_memory_limit();
+    let page = PAGE_SIZE as u64;
+    segments::crash_control_hole(start, page, used, end, limit)
+        .and_then(|h| segments::crash_control_hole(h + page, page, used, end, limit))
+        .is_some()
 }
 
 /// A `kexec -p` load or unload. The checks come first, before the lock. With no crash image

@@ -161,6 +161,67 @@ fn load_crash(seg: &bindings::kexec_segment, src: &mut Source<'_>) -> Result {
     Ok(())
 }
 
+/// `pages` mapped contiguously in kernel memory (`vmap()`), or null; `vunmap()` undoes it.
+fn vmap_pages(pages: &mut KVec<*mut bindings::page>) -> *mut c_void {
+    // SAFETY: `pages` holds live pages (each caller's pages have `struct page`s: source pages
+    // of an image, or crashkernel memory); `vmap()` only reads the array.
+    unsafe {
+        bindings::vmap(
+            pages.as_mut_ptr(),
+            pages.len() as c_uint,
+            bindings::VM_MAP as c_ulong,
+            bindings::PAGE_KERNEL(),
+        )
+    }
+}
+
+/// `kimage_load_crash_segment()` for a crash image built beside the loaded one: the same bytes
+/// (`bytes`, then zeroes up to `memsz`) written through a temporary mapping of the destination
+/// pages, with no lock held. The direct map of crashkernel memory stays as the loaded image's
+/// protection left it (read-only), so a stray write still cannot reach that image; this writes
+/// only pages the new image's segments were placed in, clear of the loaded one's.
+///
+/// Not for encrypted memory, where the pages' encryption is set through the direct map.
+pub(crate) fn load_crash_mapped(seg: &bindings::kexec_segment, bytes: &[u8]) -> Result {
+    let page = PAGE_SIZE as c_ulong;
+    let first = seg.mem & PAGE_MASK;
+    let end = seg.mem.checked_add(seg.memsz as c_ulong).ok_or(EINVAL)?;
+    let npages = (end - first).div_ceil(page);
+    if npages == 0 {
+        return Ok(());
+    }
+    let mut pages: KVec<*mut bindings::page> = KVec::with_capacity(npages, GFP_KERNEL)?;
+    for k in 0..npages {
+        pages.push(
+            pfn_page((first >> bindings::PAGE_SHIFT) + k as c_ulong),
+            GFP_KERNEL,
+        )?;
+    }
+    // The segment was checked to lie in the region: crashkernel memory, with `struct page`s.
+    let vaddr = vmap_pages(&mut pages);
+    if vaddr.is_null() {
+        return Err(ENOMEM);
+    }
+    let off = seg.mem - first;
+    // SAFETY: the mapping is `npages` pages long and `off + memsz` lies within it; the pages
+    // belong to the image being built, which only this load knows, and the loaded crash image
+    // uses none of them (they were placed clear of it).
+    let dst = unsafe { core::slice::from_raw_parts_mut(vaddr.cast::<u8>().add(off), seg.memsz) };
+    let r = match bytes.get(..seg.bufsz) {
+        // A checked segment has `bufsz <= memsz`.
+        Some(data) if data.len() <= dst.len() => {
+            let (head, tail) = dst.split_at_mut(data.len());
+            head.copy_from_slice(data);
+            tail.fill(0);
+            Ok(())
+        }
+        _ => Err(EINVAL),
+    };
+    // SAFETY: `vaddr` is the mapping made above, no longer used.
+    unsafe { bindings::vunmap(vaddr) };
+    r
+}
+
 /// `kimage_load_segment()` for segment `i` of `image`, its bytes from `src`.
 pub(crate) fn load(image: &mut Kimage, i: usize, src: &mut Source<'_>) -> Result {
     let seg = *image.segments().get(i).ok_or(EINVAL)?;
@@ -210,15 +271,7 @@ pub(crate) fn map(image: &Kimage, addr: c_ulong, size: c_ulong) -> *mut c_void {
         );
         return ptr::null_mut();
     }
-    // SAFETY: `pages` holds `npages` live pages of the image; `vmap()` only reads the array.
-    let vaddr = unsafe {
-        bindings::vmap(
-            pages.as_mut_ptr(),
-            npages as c_uint,
-            bindings::VM_MAP as c_ulong,
-            bindings::PAGE_KERNEL(),
-        )
-    };
+    let vaddr = vmap_pages(&mut pages);
     if vaddr.is_null() {
         pr_err!("Could not map ima buffer.\n");
     }

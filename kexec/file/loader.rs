@@ -11,9 +11,12 @@
 //!   lock held ([`input::read`]);
 //! - a normal image is then built, hashed and copied into its pages with no lock held either,
 //!   and the lock is taken only to swap it in;
-//! - a crash image is placed and checked (segments, room for its control pages) and hashed
-//!   before the lock; only then, under the lock, is the loaded crash image dropped and the new
-//!   one written into crashkernel memory. So every refusal leaves the loaded crash kernel in
+//! - a crash image is placed, checked and hashed before the lock. With a crash image loaded
+//!   it is built beside that one ([`load_crash_beside`]) and written into crashkernel memory
+//!   with no lock held too; the lock is taken to drop the loaded image and give the new one
+//!   its control pages and publish it. Where it does not fit beside, or with none loaded, it
+//!   is written under the lock after the loaded image is dropped, as C does
+//!   ([`load_crash_in_place`]). Either way every refusal leaves the loaded crash kernel in
 //!   place (C drops it before it reads anything); only a failure to allocate memory once the
 //!   old image is gone loses it.
 
@@ -28,12 +31,13 @@ use super::bzload::{self, Buffers};
 use super::dbg::dprintk;
 use super::input::{self, Input};
 use crate::arch;
-use crate::crashkres::CrashRegion;
+use crate::crashkres::{CrashRegion, Occupied, MAX_OCCUPIED};
 use crate::exports::kexec_file_dbg_print;
 use crate::image::{self, Building};
 use crate::kimage;
 use crate::load::{self, Loading};
 use crate::segment::{self, Source};
+use crate::segments::Segment;
 use crate::sysctl;
 
 /// `KEXEC_FILE_*` flags.
@@ -128,8 +132,9 @@ fn place_and_hash(b: &mut Building, input: &Input) -> Result<Buffers> {
 }
 
 /// The rest of `kexec_file_load` once the image has its control pages: the architecture's
-/// preparation, the vmcoreinfo copy of a crash image, every segment copied in, the list ended.
-fn complete(mut b: Building, flags: c_ulong) -> Result<OwnedKimage> {
+/// preparation, the vmcoreinfo copy of a crash image, every segment copied in (unless
+/// `written` already), the list ended.
+fn complete(mut b: Building, flags: c_ulong, written: bool) -> Result<OwnedKimage> {
     let i = b.get();
     #[cfg(CONFIG_CRASH_HOTPLUG)]
     if i.kind() == KimageKind::Crash {
@@ -145,6 +150,9 @@ fn complete(mut b: Building, flags: c_ulong) -> Result<OwnedKimage> {
     // under the kexec lock.
     to_result(unsafe { bindings::kimage_crash_copy_vmcoreinfo(i.as_raw()) })?;
     for n in 0..i.segments().len() {
+        if written {
+            break;
+        }
         let s = *i.segments().get(n).ok_or(EINVAL)?;
         dprintk!(
             "segment[{}]: mem=0x{:x} memsz=0x{:x} bufsz=0x{:x}\n",
@@ -178,7 +186,7 @@ fn load_normal(input: &Input) -> Result {
     let mut b = new_image(None)?;
     let bufs = place_and_hash(&mut b, input)?;
     b.checked_with_control_pages()?;
-    let new = complete(b, 0)?;
+    let new = complete(b, 0, false)?;
     drop(bufs);
     // On EBUSY, dropping `new` frees the image that was never published.
     let lock = KexecGuard::try_lock().ok_or(EBUSY)?;
@@ -189,10 +197,110 @@ fn load_normal(input: &Input) -> Result {
     Ok(())
 }
 
-/// `kexec -s -p`: placed, checked and hashed before the lock; under it, the loaded crash image
-/// is dropped and the new one written into crashkernel memory and published.
+/// Said when a crash image does not fit beside the loaded one.
+const NO_ROOM_BESIDE: &str = "kexec_file: the new crash kernel does not fit beside the loaded \
+     one: placing it as C does, the loaded one dropped when the new one is written";
+
+/// `EADDRNOTAVAIL`: no hole for a buffer.
+fn no_hole() -> Error {
+    Error::from_errno(-(bindings::EADDRNOTAVAIL as c_int))
+}
+
+/// `kexec -s -p`. With a crash image loaded (and memory not encrypted), the new one is first
+/// built beside it ([`load_crash_beside`]); where it does not fit there, or with none loaded,
+/// in C's order ([`load_crash_in_place`]).
 fn load_crash(input: &Input, flags: c_ulong) -> Result {
     let region = CrashRegion::snapshot();
+    if let Some((taken, n)) = loaded_crash_footprint(region)? {
+        match load_crash_beside(input, flags, region, taken.get(..n).unwrap_or(&[]))? {
+            Some(()) => return Ok(()),
+            None => pr_warn!("{}\n", NO_ROOM_BESIDE),
+        }
+    }
+    load_crash_in_place(input, flags, region)
+}
+
+/// What the loaded crash image occupies in `region`: its segments and the part of the region
+/// its control pages were taken from (`[start, image->control_page)`). `None` if none is loaded,
+/// or where a new image cannot be written beside it (encrypted memory).
+fn loaded_crash_footprint(region: CrashRegion) -> Result<Option<([Segment; MAX_OCCUPIED], usize)>> {
+    if arch::host_mem_encrypted() {
+        return Ok(None);
+    }
+    let lock = KexecGuard::try_lock().ok_or(EBUSY)?;
+    let Some(old) = ImageSlot::Crash.get(&lock) else {
+        return Ok(None);
+    };
+    let control = Segment {
+        bufsz: 0,
+        mem: region.start,
+        memsz: (old.control_page() as u64).saturating_sub(region.start),
+    };
+    let own = old.segments().iter().map(|s| Segment {
+        bufsz: 0,
+        mem: s.mem as u64,
+        memsz: s.memsz as u64,
+    });
+    let mut out = [Segment::default(); MAX_OCCUPIED];
+    let mut n = 0;
+    for (d, s) in out
+        .iter_mut()
+        .zip(Iterator::chain(own, core::iter::once(control)).filter(|s| s.memsz != 0))
+    {
+        *d = s;
+        n += 1;
+    }
+    Ok(Some((out, n)))
+}
+
+/// `kexec -s -p` beside the loaded crash image, which stays loaded (and is what a panic runs)
+/// until the new one is complete: placed clear of what it occupies ([`Occupied`]), hashed and
+/// written into crashkernel memory with no lock held; under the lock, the loaded image is
+/// dropped and the new one given its control pages and published. `None` if the new image
+/// does not fit beside the loaded one.
+fn load_crash_beside(
+    input: &Input,
+    flags: c_ulong,
+    region: CrashRegion,
+    taken: &[Segment],
+) -> Result<Option<()>> {
+    let _occupied = Occupied::mark(taken);
+    let mut b = new_image(Some(region))?;
+    let bufs = match place_and_hash(&mut b, input) {
+        Err(e) if e == no_hole() => return Ok(None),
+        r => r?,
+    };
+    {
+        let i = b.get();
+        image::sanity_check(i)?;
+        let (own, n) = kimage::to_pure(i.segments());
+        let mut all = [Segment::default(); 16 + MAX_OCCUPIED];
+        let used = Iterator::chain(own.iter().take(n), taken);
+        let mut m = 0;
+        for (d, s) in all.iter_mut().zip(used) {
+            *d = *s;
+            m += 1;
+        }
+        if !load::crash_control_fits(region, all.get(..m).unwrap_or(&[])) {
+            return Ok(None);
+        }
+        for n in 0..i.segments().len() {
+            let s = *i.segments().get(n).ok_or(EINVAL)?;
+            // SAFETY: a segment of the image this loader built, whose buffers `bufs` and the
+            // caller's input hold.
+            let bytes = unsafe { bzload::segment_bytes(&s) };
+            segment::load_crash_mapped(&s, bytes)?;
+        }
+    }
+    let r = publish_crash(b, flags, region, true);
+    drop(bufs);
+    r.map(Some)
+}
+
+/// `kexec -s -p` in C's order: placed, checked and hashed before the lock; under it, the loaded
+/// crash image (if any) is dropped and the new one written into crashkernel memory and
+/// published.
+fn load_crash_in_place(input: &Input, flags: c_ulong, region: CrashRegion) -> Result {
     let mut b = new_image(Some(region))?;
     let bufs = place_and_hash(&mut b, input)?;
     {
@@ -201,20 +309,28 @@ fn load_crash(input: &Input, flags: c_ulong) -> Result {
         let (all, n) = kimage::to_pure(i.segments());
         load::crash_control_room(region, all.get(..n).unwrap_or(&[]))?;
     }
+    let r = publish_crash(b, flags, region, false);
+    drop(bufs);
+    r
+}
+
+/// The end of a crash load, under the kexec lock: the region checked against what the image
+/// was placed in (`crash_shrink_memory()` may have changed it: `EBUSY`), the loaded crash image
+/// dropped (its memory is about to be rewritten, or, beside it, freeing it drops the vmcoreinfo
+/// copy the new image then makes again, as in C's order), the new one given its control pages,
+/// completed (its segments copied in unless `written`) and published.
+fn publish_crash(mut b: Building, flags: c_ulong, region: CrashRegion, written: bool) -> Result {
     let lock = KexecGuard::try_lock().ok_or(EBUSY)?;
     if CrashRegion::read(&lock) != region {
-        // crash_shrink_memory() ran since the image was placed.
         pr_err!("load refused: the crashkernel region changed during the load\n");
         return Err(EBUSY);
     }
-    // The crash kernel's memory is about to be rewritten: drop the image living there.
     kexec::unprotect_crashkres(&lock);
     drop(ImageSlot::Crash.take(&lock));
     let r = b
         .checked_with_control_pages()
-        .and_then(|()| complete(b, flags))
+        .and_then(|()| complete(b, flags, written))
         .map(|new| drop(ImageSlot::Crash.swap(Some(new), &lock)));
     kexec::protect_crashkres(&lock);
-    drop(bufs);
     r
 }

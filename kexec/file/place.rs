@@ -12,7 +12,7 @@ use kernel::page::PAGE_SIZE;
 use kernel::prelude::*;
 
 use super::hole::{self, InRange, Request};
-use crate::crashkres::CrashRegion;
+use crate::crashkres::{CrashRegion, Occupied};
 
 const PAGE: u64 = PAGE_SIZE as u64;
 
@@ -34,7 +34,10 @@ unsafe extern "C" fn each_range(res: *mut bindings::resource, arg: *mut c_void) 
     let (w, r) = unsafe { (&mut *arg.cast::<Walk<'_>>(), &*res) };
     let managed = r.flags & bindings::IORESOURCE_SYSRAM_DRIVER_MANAGED as c_ulong != 0;
     let image = w.image;
-    let busy = |a: u64, b: u64| image.is_destination(a as c_ulong, b as c_ulong);
+    // Clear of the image's own segments and, while a crash image is built beside the loaded
+    // one, of what that one occupies.
+    let busy =
+        |a: u64, b: u64| image.is_destination(a as c_ulong, b as c_ulong) || Occupied::meets(a, b);
     match hole::in_range(r.start, r.end, managed, &w.req, PAGE, busy) {
         InRange::Next => 0,
         found => {

@@ -44,8 +44,8 @@ C_OBJECT_REQUIRED = ("crash", "vmcore-info")
 # flavour's also compare its VMCOREINFO with C's (after both kdump scenarios) and, where the
 # Rust /proc/vmcore provider serves, refuse corrupt elfcorehdrs from the test loader. A unit
 # test (test_flavours.py) holds these to every trigger-* and corrupt-* scenario.
-CHECK_SCENARIOS = ("reboot", "reboot-s", "unload", "kdump", "kdump-s", "errno", "file-errno",
-                   "cycles", "race", "no-kdump", "hotplug", "trigger-sysrq", "trigger-exception",
+CHECK_SCENARIOS = ("reboot", "reboot-s", "unload", "kdump", "kdump-s", "reload", "errno",
+                   "file-errno", "cycles", "race", "no-kdump", "hotplug", "trigger-sysrq", "trigger-exception",
                    "trigger-bug", "trigger-warning", "trigger-stack", "trigger-nmi",
                    "trigger-cpu3", "trigger-two")
 RUST_SCENARIOS = ("vmcoreinfo", "corrupt-magic", "corrupt-class", "corrupt-phnum",

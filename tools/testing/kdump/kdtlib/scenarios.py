@@ -394,6 +394,57 @@ def no_kdump(flavour, brk="", timeout=None):
 
 
 
+# kexec -s -p reloads (guest/scenarios/reload): the refused ones, and the crashkernel size that
+# leaves room for a second image beside the loaded one but not for an initrd of the whole region.
+RELOAD_REFUSALS = ("cmdline", "truncated", "noroom")
+RELOAD_CRASHKERNEL = "128M"
+# What the Rust loader says when a crash image does not fit beside the loaded one.
+NO_ROOM_BESIDE = "does not fit beside the loaded one"
+
+
+def reload(flavour, brk="", timeout=None):
+    """kexec -s -p refused three ways with a crash kernel loaded, then a crash; and two reloads
+    that succeed (one too big to go beside the loaded kernel), then a crash. Where the Rust loader serves kexec_file_load a refused reload
+    must leave the loaded crash kernel loaded, and capture the crash; C drops it (the scenario
+    records what C does). The reload that succeeds must capture with the new kernel."""
+    rust = kbuild.config_value(flavour, "CONFIG_KEXEC_FILE_RUST") == "y"
+    run, d, _ = boot(flavour, "reload", "kdt.marker=old", name="reload", brk=brk,
+                     crashkernel=RELOAD_CRASHKERNEL, timeout=timeout)
+    expect_exit(run)
+    first = run.boots[0]
+    _fact(first, "load_rc", "0", "the first kexec -s -p failed")
+    _fact(first, "kexec_crash_loaded", "1", "the first kexec -s -p loaded nothing")
+    refused = {}
+    for name in RELOAD_REFUSALS:
+        if first.get(f"{name}_rc") in (None, "0"):
+            raise Check(f"the {name} reload was not refused (exit {first.get(f'{name}_rc')})")
+        refused[name] = first.get(f"{name}_loaded")
+    kept = all(v == "1" for v in refused.values())
+    captured = len(run.boots) > 1 and run.boots[1].get("role") == "capture"
+    if rust:
+        if not kept:
+            raise Check("a refused kexec -s -p left no crash kernel loaded: "
+                        + ", ".join(f"{k} {v}" for k, v in refused.items()))
+        if not captured:
+            raise Check("no capture kernel booted after the refused reloads")
+        _fact(run.boots[1], "marker", "old", "the capture kernel was not the one loaded first")
+    run2, d2, _ = boot(flavour, "reload", "kdt.marker=old kdt.part=replace",
+                       name="reload-replace", brk=brk, crashkernel=RELOAD_CRASHKERNEL,
+                       timeout=timeout)
+    expect_exit(run2)
+    _fact(run2.boots[0], "inplace_rc", "0", "the reload too big to go beside the loaded one failed")
+    if rust and run2.find(NO_ROOM_BESIDE) is None:
+        raise Check(f"the kernel did not say '{NO_ROOM_BESIDE}' for the big reload")
+    _fact(run2.boots[0], "replace_rc", "0", "the reload that should succeed failed")
+    if len(run2.boots) < 2 or run2.boots[1].get("role") != "capture":
+        raise Check(f"no capture kernel booted after the reload; see {d2 / 'serial.log'}")
+    _fact(run2.boots[1], "marker", "new", "the capture kernel was not the reloaded one")
+    return {"refused reloads, crash kernel still loaded": ", ".join(
+                f"{k}: {'yes' if v == '1' else 'no'}" for k, v in refused.items()),
+            "crash after them": "captured by the first kernel" if captured else "not captured",
+            "log": f"{d / 'serial.log'} {d2 / 'serial.log'}"}
+
+
 def vmcoreinfo_compare(flavour, brk=""):
     """The VMCOREINFO of this flavour's kdump against the C flavour's: the same keys in the
     same order, the same values but for this boot's addresses, the build ID and the crash
@@ -746,6 +797,9 @@ SCENARIOS = {
     "kdump-s": ("kdump via kexec_file_load (kexec -s -p)",
                 lambda f, b, t: kdump(f, "-s", brk=b, stack_of=_stack_of(b), name="kdump-s",
                                       timeout=t)),
+    "reload": ("kexec -s -p refused three ways, then a crash: the loaded crash kernel captures "
+               "(Rust); two reloads (one too big to go beside), a crash: the last one captures",
+               lambda f, b, t: reload(f, brk=b, timeout=t)),
     "unload": ("unload: kexec -u and kexec -p -u",
                lambda f, b, t: unload(f, brk=b, timeout=t)),
     "errno": ("kexec_load errno table and 2,000 random lists from the test loader",
