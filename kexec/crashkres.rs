@@ -78,6 +78,7 @@ pub(crate) struct Occupied;
 
 impl Occupied {
     /// Marks `ranges` occupied until the value is dropped; at most [`MAX_OCCUPIED`] are taken.
+    #[cfg(CONFIG_KEXEC_FILE_RUST)]
     pub(crate) fn mark(ranges: &[Segment]) -> Self {
         let n = ranges.len().min(MAX_OCCUPIED);
         for (slot, r) in OCCUPIED.iter().zip(ranges) {
@@ -100,6 +101,7 @@ impl Occupied {
     }
 
     /// Whether `[first, last]` meets a marked range.
+    #[cfg(CONFIG_KEXEC_FILE_RUST)]
     pub(crate) fn meets(first: u64, last: u64) -> bool {
         let (r, n) = Self::now();
         r.iter().take(n).any(|s| {

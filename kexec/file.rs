@@ -49,6 +49,8 @@ mod place;
 pub mod purgatory;
 #[cfg(all(CONFIG_KEXEC_FILE_RUST, CONFIG_KEXEC_SIG))]
 mod sig;
+#[cfg(all(CONFIG_KUNIT, CONFIG_KEXEC_FILE_RUST))]
+mod tests;
 
 /// The purgatory object this kernel carries (`arch/x86/purgatory`, linked in as
 /// `kexec_purgatory`).

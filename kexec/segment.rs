@@ -182,6 +182,7 @@ fn vmap_pages(pages: &mut KVec<*mut bindings::page>) -> *mut c_void {
 /// only pages the new image's segments were placed in, clear of the loaded one's.
 ///
 /// Not for encrypted memory, where the pages' encryption is set through the direct map.
+#[cfg(CONFIG_KEXEC_FILE_RUST)]
 pub(crate) fn load_crash_mapped(seg: &bindings::kexec_segment, bytes: &[u8]) -> Result {
     let page = PAGE_SIZE as c_ulong;
     let first = seg.mem & PAGE_MASK;

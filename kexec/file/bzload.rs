@@ -285,7 +285,7 @@ unsafe extern "C" fn map_entry(res: *mut bindings::resource, arg: *mut c_void) -
 /// 1 MiB, ACPI tables, ACPI NVS and reserved ranges as the resource tree has them,
 /// `crashk_low_res`, then the crashkernel region less the ELF core headers (both pieces where
 /// they split it: a crash image placed beside a loaded one has them there; C fails that).
-fn crash_memory_map(i: &Kimage) -> Result<KVec<u8>> {
+pub(crate) fn crash_memory_map(i: &Kimage) -> Result<KVec<u8>> {
     let mut m = MapBuilder {
         bytes: KVec::new(),
         kind: E820_RAM,
