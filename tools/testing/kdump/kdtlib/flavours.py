@@ -25,15 +25,24 @@ PARTS = {
               "10crash_dump"),
     "vmcore-info": ("CONFIG_CRASH_DUMP_RUST", "kernel/vmcore_info.o", "crash_save_vmcoreinfo_init",
                     "10crash_dump10vmcoreinfo"),
+    # kexec_file_load: kernel/kexec_file.o (and x86's kexec-bzimage64.o) or the Rust loader,
+    # named by the symbol its syscall entry calls.
+    "kexec-file": ("CONFIG_KEXEC_FILE_RUST", "kernel/kexec_file.o",
+                   "kexec_purgatory_get_set_symbol", "kexec_rust_file_load"),
+    "kexec-file-x86": ("CONFIG_KEXEC_FILE_RUST", "arch/x86/kernel/kexec-bzimage64.o",
+                       "kexec_bzImage64_ops", "kexec_rust_file_load"),
     # machine_kexec_64.o keeps the kexec_file_load relocation code.
     # (alloc_pgt_page, the earlier choice, is also a name in hibernate_64.c and madt_wakeup.c.)
     "kexec-x86": ("CONFIG_KEXEC_CORE_RUST", None, "kexec_mark_crashkres",
                   "13machine_kexec14alloc_pgt_page"),
 }
 
-# Where a flavour takes a part from: C only, Rust only, or both side by side (the twin's
-# /proc/vmcore and /proc/vmcore-rust).
-C, RUST, BOTH = "c", "rust", "both"
+# Parts only x86_64 has.
+X86_PARTS = ("kexec-x86", "kexec-file-x86")
+
+# Where a flavour takes a part from: C only, Rust only, both side by side (the twin's
+# /proc/vmcore and /proc/vmcore-rust), or neither (a kernel built without it).
+C, RUST, BOTH, NONE = "c", "rust", "both", "none"
 ALL_C = {part: C for part in PARTS}
 ALL_RUST = {part: RUST for part in PARTS}
 # On a C flavour the provider row also requires the replaced object built for the crash path's
@@ -89,8 +98,10 @@ FLAVOURS = {f.name: f for f in (
             tree_seed="rust", parts=ALL_C, suite="check", scenarios=CHECK_SCENARIOS),
     Flavour("rust", "every Rust part in place of the C it replaces", main=True,
             parts=ALL_RUST, suite="check", scenarios=CHECK_SCENARIOS + RUST_SCENARIOS),
-    Flavour("twin", "the C and the Rust /proc/vmcore side by side", seed="rust",
-            parts=dict(ALL_RUST, vmcore=BOTH), suite="check", scenarios=("twin", "twin-elf32")),
+    Flavour("twin", "the C and the Rust /proc/vmcore side by side (and C's kexec_file_load)",
+            seed="rust", parts=dict(ALL_RUST, vmcore=BOTH, **{"kexec-file": C,
+                                                               "kexec-file-x86": C}),
+            suite="check", scenarios=("twin", "twin-elf32")),
     Flavour("rust-acpi", "the Rust flavour with ACPI and UEFI (the glue's table mappings)",
             seed="rust", parts=ALL_RUST),
     Flavour("clippy", "the Rust flavour built again with CLIPPY=1 (its Rust objects only), so "
@@ -100,15 +111,18 @@ FLAVOURS = {f.name: f for f in (
             "on; built, booted and crashed by `make configs`",
             start_config="x86_64_defconfig", tree_fragments=("kernel/configs/kvm_guest.config",),
             parts=ALL_RUST, suite="configs",
-            scenarios=("reboot", "kdump", "memhotplug", "debian-local")),
+            scenarios=("reboot", "kdump", "memhotplug", "debian-local", "debian-local-s")),
     Flavour("minimal", "a minimal kernel with every Rust part on (the Rust flavour with options "
             "taken away); built by `make configs`", extra_fragments=("rust.config",),
-            parts=ALL_RUST, suite="configs"),
+            parts=dict(ALL_RUST, **{"kexec-file": NONE, "kexec-file-x86": NONE}),
+            suite="configs"),
     Flavour("arm64", "every Rust part built for arm64 (COMPILE_TEST): the architecture "
             "interface proven by a second compiler; built by `make configs`, not booted",
             # tinyconfig of arm64 and its own fragment (base.config is the x86 guests')
             arch="arm64", image="vmlinux", layout=False,
-            parts={part: RUST for part in PARTS if part != "kexec-x86"}, suite="configs"),
+            # its kexec_file_load is C's: the Rust loader is x86_64's
+            parts=dict({part: RUST for part in PARTS if part not in X86_PARTS},
+                       **{"kexec-file": C}), suite="configs"),
     Flavour("lockdep", "the Rust flavour with lockdep and RCU-lockdep on, for the scenarios "
             "whose kernel paths take locks and read sections", extra_fragments=("rust.config",),
             parts=ALL_RUST, suite="check",
@@ -116,7 +130,7 @@ FLAVOURS = {f.name: f for f in (
                        "trigger-two")),
     Flavour("debian", "the Rust flavour with what Debian 12's userspace (systemd, kdump-tools) "
             "needs: Debian 12 with kdump-tools on a virtio disk", seed="rust", parts=ALL_RUST,
-            suite="check", scenarios=("debian-local",)),
+            suite="check", scenarios=("debian-local", "debian-local-s")),
     Flavour("debian-c", "the Debian flavour with C (its baseline)", seed="c",
             extra_fragments=("debian.config",), parts=ALL_C),
 )}
@@ -141,6 +155,8 @@ def wanted(part, source):
                 "c_code": True, "rust_code": False}
     if source == BOTH:
         return {"option": "n", "c_code": True, "rust_code": True}
+    if source == NONE:
+        return {"option": "n", "c_code": False, "rust_code": False}
     return {"option": "y", **({} if obj is None else {"c_object": False}),
             "c_code": False, "rust_code": True}
 

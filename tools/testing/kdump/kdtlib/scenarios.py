@@ -356,9 +356,10 @@ def midload_attempt(flavour, loader, seed, extra="", name=None, crash_loaded=Tru
             "delay_us": int(first.get("delay_us", "0")), "log": str(d / "serial.log")}
 
 
-# A panic with no crash kernel loaded while another CPU holds the kexec lock: C's
-# kexec_file_load (kexec -s -l, on both flavours) holds it for the whole call, reading and
-# hashing an initrd made big, and the panic comes half a load after one starts. A 1 GiB guest:
+# A panic with no crash kernel loaded while another CPU loads with kexec -s -l: C's
+# kexec_file_load holds the kexec lock for the whole call, reading and hashing an initrd made
+# big, and the panic comes half a load after one starts (the Rust loader takes the lock only
+# to swap the image in). A 1 GiB guest:
 # a load has the file, its copy in the kernel, the image's pages and the image it replaces.
 NO_KDUMP_ATTEMPTS = 2
 NO_KDUMP_INITRD_MIB = 32
@@ -370,7 +371,8 @@ def no_kdump(flavour, brk="", timeout=None):
     come up; each panic goes on to reboot. (That the crash path does not wait for the lock
     there is the KUnit case rust_crash.a_panic_with_no_crash_kernel_says_nothing_of_the_held_lock:
     a millisecond is not seen from the serial console.) The "crash-loaded" fault loads a crash
-    kernel first, so the lock held by the loop makes the Rust crash path skip kdump, and say so."""
+    kernel first, so where kexec_file_load is C's (the twin) the lock held by the loop makes
+    the Rust crash path skip kdump, and say so."""
     loaded = brk == "crash-loaded"
     extra = (f"kdt.at=mid-load kdt.initrd_mib={NO_KDUMP_INITRD_MIB}"
              + ("" if loaded else " kdt.crash=none"))
@@ -808,7 +810,7 @@ SCENARIOS = {
                lambda f, b, t: cycles(f, brk=b, timeout=t)),
     "race": ("kexec -p while kexec_crash_size shrinks the region: never both succeed",
              lambda f, b, t: race(f, brk=b, timeout=t)),
-    "no-kdump": ("a panic with no crash kernel while kexec -s -l holds the lock: no "
+    "no-kdump": ("a panic with no crash kernel in the middle of kexec -s -l: no "
                  "'kdump skipped', no capture, reboot",
                  lambda f, b, t: no_kdump(f, brk=b, timeout=t)),
     "hotplug": ("crash hotplug: kexec -s -p, CPU 1 off, on, off, crash; the dump shows CPU 0",
