@@ -35,12 +35,14 @@ NIC = "user,model=virtio-net-pci,restrict=on"
 MAKEDUMP_ARGS = "-c -d 23"
 
 
-def kdump_defaults(remote=""):
+def kdump_defaults(remote="", kexec_args=""):
     """/etc/default/kdump-tools: Debian's file with the administrator's settings appended
-    (each documented in the file itself and in kdump-tools(5))."""
+    (each documented in the file itself and in kdump-tools(5)); `kexec_args` goes to
+    KDUMP_KEXEC_ARGS (kdump-tools adds it to its kexec -p command)."""
     stock = (debian.base() / "etc/default/kdump-tools").read_text()
+    extra = f"KDUMP_KEXEC_ARGS=\"{kexec_args}\"\n" if kexec_args else ""
     return stock + ("\n# makedumpfile 1.7.2 with -d 31 drops slab pages of 6.10+ kernels as user "
-                    f"pages\nMAKEDUMP_ARGS=\"{MAKEDUMP_ARGS}\"\n") + remote
+                    f"pages\nMAKEDUMP_ARGS=\"{MAKEDUMP_ARGS}\"\n") + extra + remote
 
 
 def cmdline(mode, host="debian"):
@@ -107,11 +109,13 @@ def check_saved(stampdir, vmlinux, d, flattened=False):
     return details
 
 
-def local(flavour, brk="", timeout=None):
-    d = run_dir(flavour, "debian-local")
+def local(flavour, brk="", timeout=None, kexec_args="", name="debian-local"):
+    """kdump-tools loads the crash kernel at boot (with `kexec_args` added, e.g. -s for
+    kexec_file_load), a crash, and its capture boot saves the dump and dmesg."""
+    d = run_dir(flavour, name)
     bz, vmlinux = kbuild.artefacts(flavour)
     img = debian.disk_for_run(flavour, d / "disk.img",
-                              {"/etc/default/kdump-tools": kdump_defaults()})
+                              {"/etc/default/kdump-tools": kdump_defaults(kexec_args=kexec_args)})
     run = qemu.run(kernel=bz, initrd=None, cmdline=cmdline("local"), log=d / "serial.log",
                    mem_mib=MEM_MIB, cpus=2, disk=img, timeout=timeout or TIMEOUT, nic=NIC)
     first = first_boot_ready(run)
@@ -129,6 +133,8 @@ def local(flavour, brk="", timeout=None):
     details = check_saved(dirs[0], vmlinux, d, flattened=True)
     kexec_cmd = debian.read_file(img, "/var/crash/kexec_cmd")
     img.unlink()
+    if kexec_args and f" {kexec_args}" not in (kexec_cmd or ""):
+        raise Check(f"kdump-tools did not load with {kexec_args}: {kexec_cmd!r}")
     t_panic = panic_time(run)
     t_up = run.boots[1].started
     details.update({
@@ -146,4 +152,8 @@ SCENARIOS = {
     "debian-local": ("Debian 12 + kdump-tools: loaded at boot, crash, dump and dmesg saved in "
                      "/var/crash, drgn backtrace",
                      lambda f, b, t: local(f, brk=b, timeout=t)),
+    "debian-local-s": ("Debian 12 + kdump-tools loading with kexec -s (KDUMP_KEXEC_ARGS): crash, "
+                       "dump and dmesg saved in /var/crash, drgn backtrace",
+                       lambda f, b, t: local(f, brk=b, timeout=t, kexec_args="-s",
+                                             name="debian-local-s")),
 }
