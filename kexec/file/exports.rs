@@ -6,7 +6,6 @@
 //! Secure Boot policy), under their C names and signatures.
 
 use core::ptr::NonNull;
-use core::sync::atomic::Ordering;
 use kernel::bindings;
 use kernel::error::from_result;
 use kernel::ffi::{c_char, c_int, c_long, c_ulong};
@@ -73,7 +72,7 @@ pub unsafe extern "C" fn kexec_add_buffer(kbuf: *mut bindings::kexec_buf) -> c_i
 
 /// `kimage_file_post_load_cleanup()`, which `kimage_free()` calls for a file-mode image: the
 /// loader's own buffers went with the load; the image holds only `crash_load_segments()`'s
-/// ELF core headers.
+/// ELF core headers (and IMA's buffer).
 ///
 /// # Safety
 ///
@@ -93,12 +92,14 @@ pub unsafe extern "C" fn kimage_file_post_load_cleanup(image: *mut bindings::kim
         bindings::vfree(r.ima_buffer);
         r.ima_buffer = core::ptr::null_mut();
     }
-    super::super::exports::kexec_file_dbg_print.store(false, Ordering::Relaxed);
+    // C also clears `kexec_file_dbg_print` here, so that freeing any file-mode image, even
+    // the one a load replaces mid-way, silences that load's debug lines; the loader clears it
+    // when its load ends instead.
 }
 
 /// `set_kexec_sig_enforced()`: IMA's architecture policy under Secure Boot.
 #[cfg(CONFIG_KEXEC_SIG)]
 #[no_mangle]
 pub extern "C" fn set_kexec_sig_enforced() {
-    super::sig::ENFORCE.store(true, Ordering::Relaxed);
+    super::sig::ENFORCE.store(true, core::sync::atomic::Ordering::Relaxed);
 }

@@ -37,13 +37,19 @@ impl KernelFile {
     /// `kernel_read_file_from_fd()` of the whole file: C's errno for a bad descriptor
     /// (`EBADF`), not a regular file or an empty one (`EINVAL`), one over 4 GiB (`EFBIG`), or
     /// what the LSMs and IMA say.
-    fn read(fd: c_int, id: bindings::kernel_read_file_id) -> Result<Self> {
+    fn read(fd: c_int, id: bindings::kernel_read_file_id, what: &str) -> Result<Self> {
         let mut buf: *mut c_void = ptr::null_mut();
         // SAFETY: `buf` is ours to receive the buffer; no file size is asked for.
         let n = unsafe {
             bindings::kernel_read_file_from_fd(fd, 0, &mut buf, FILE_SIZE_MAX, ptr::null_mut(), id)
         };
         if n < 0 {
+            pr_err!(
+                "kexec_file: cannot read the {} file (fd {}): error {}\n",
+                what,
+                fd,
+                n
+            );
             return Err(Error::from_errno(n as c_int));
         }
         let ptr = NonNull::new(buf.cast::<u8>()).ok_or(ENOMEM)?;
@@ -120,7 +126,11 @@ pub(crate) fn read(
     cmdline_ptr: usize,
     flags: c_ulong,
 ) -> Result<Input> {
-    let kernel = KernelFile::read(kernel_fd, bindings::kernel_read_file_id_READING_KEXEC_IMAGE)?;
+    let kernel = KernelFile::read(
+        kernel_fd,
+        bindings::kernel_read_file_id_READING_KEXEC_IMAGE,
+        "kernel",
+    )?;
     dprintk!(
         "kernel: {:p} kernel_size: {:#x}\n",
         kernel.ptr.as_ptr(),
@@ -133,6 +143,7 @@ pub(crate) fn read(
         Some(KernelFile::read(
             initrd_fd,
             bindings::kernel_read_file_id_READING_KEXEC_INITRAMFS,
+            "initrd",
         )?)
     } else {
         None
@@ -162,7 +173,12 @@ fn read_cmdline(kernel_fd: c_int, len: usize, ptr: usize) -> Result<KVec<u8>> {
         .read_raw(cmdline.spare_capacity_mut().get_mut(..len).ok_or(ENOMEM)?)?;
     // SAFETY: `read_raw` filled all `len` bytes, within the capacity reserved above.
     unsafe { cmdline.set_len(len) };
-    if cmdline.last() != Some(&0) {
+    if let Some(&last) = cmdline.last().filter(|&&c| c != 0) {
+        pr_err!(
+            "kexec_file: the command line ({} bytes) ends in {:#04x}, not a NUL\n",
+            len,
+            last
+        );
         return Err(EINVAL);
     }
     #[cfg(CONFIG_IMA)]

@@ -28,7 +28,7 @@ PARTS = {
     # kexec_file_load: kernel/kexec_file.o (and x86's kexec-bzimage64.o) or the Rust loader,
     # named by the symbol its syscall entry calls.
     "kexec-file": ("CONFIG_KEXEC_FILE_RUST", "kernel/kexec_file.o",
-                   "kexec_purgatory_get_set_symbol", "kexec_rust_file_load"),
+                   "kexec_image_probe_default", "kexec_rust_file_load"),
     "kexec-file-x86": ("CONFIG_KEXEC_FILE_RUST", "arch/x86/kernel/kexec-bzimage64.o",
                        "kexec_bzImage64_ops", "kexec_rust_file_load"),
     # machine_kexec_64.o keeps the kexec_file_load relocation code.
