@@ -27,9 +27,9 @@ jump to the new kernel's first line, and its boot. Figures go to build/bench/kex
 crash: sysrq-c into a loaded crash kernel, KDT_BENCH_PANICS (6) times a flavour (panic to the
 capture kernel's first line, to its userspace, to the vmcore written to disk, to QEMU's exit);
 and kdump in the middle of a load, KDT_BENCH_MIDLOADS (20) panics per loader (kexec -l,
-kexec -s -l, kexec -p reloading the crash kernel) and flavour, at random moments of a loop of
-loads: how many were captured, and of those skipped how many the console named. Figures go
-to build/bench/crash.json.
+kexec -s -l, kexec -p and kexec -s -p reloading the crash kernel) and flavour, at random moments
+of a loop of loads: how many were captured, and of those skipped how many the console named.
+Figures go to build/bench/crash.json.
 
 Pictures of vmcore.json and crash.json (kdtlib/plots.py, in the venv's python, which has
 matplotlib) go to build/bench/vmcore-throughput.png and kdump-timeline.png.

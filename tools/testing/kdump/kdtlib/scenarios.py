@@ -326,7 +326,8 @@ def _trigger_once(flavour, kind, brk, name, timeout):
 
 # Mid-load kdump: the loaders a panic can interrupt (kdt.loader= of guest/scenarios/midload),
 # and the line the Rust crash path prints when it finds the kexec lock held.
-MIDLOAD_LOADERS = {"l": "kexec -l", "s-l": "kexec -s -l", "p": "kexec -p (reload)"}
+MIDLOAD_LOADERS = {"l": "kexec -l", "s-l": "kexec -s -l", "p": "kexec -p (reload)",
+                   "s-p": "kexec -s -p (reload)"}
 KDUMP_SKIPPED = "kdump skipped: the kexec lock is held"
 
 
