@@ -107,6 +107,8 @@ HELPERS = {
     "/lib/kdt/kexec-errno": ROOT / "tools/testing/kdump/kexec-errno/kexec-errno.c",
     # raw kexec_file_load calls for the kexec_file_load errno parity table
     "/lib/kdt/kexec-file-errno": ROOT / "tools/testing/kdump/kexec-errno/kexec-file-errno.c",
+    # kexec_file_load timing and the kexec lock's hold time, for make bench
+    "/lib/kdt/kexec-file-time": ROOT / "tools/testing/kdump/kexec-errno/kexec-file-time.c",
     # CLOCK_MONOTONIC with microseconds, for lib.sh's now()
     "/lib/kdt/now": ROOT / "tools/testing/kdump/now/now.c",
     # the guest CPU's own copy rate, the bench's ceiling
