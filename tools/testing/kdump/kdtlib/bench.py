@@ -19,10 +19,18 @@ TCG the kernel cannot calibrate the TSC and would time on jiffies, in 4 ms steps
 kexec: the kexec_load syscall time of a 16 MiB normal image (two segments, as a kernel and an
 initrd) from the test loader, KDT_BENCH_LOADS (20) times in each of KDT_BENCH_LOAD_BOOTS (8)
 boots a flavour, the flavours taking turns (the figure is the median of the boots' medians after
-two warm-up loads, the spread that of the boot medians); and kexec -e into the C flavour's kernel (the same work after the jump for
-every flavour) against a cold QEMU boot of the flavour's own (host wall time from QEMU start, or
-from the guest's "executing" line, to the kernel's first userspace line), KDT_BENCH_REBOOTS (6) times, with kexec -e in three steps: the shutdown to the jump, the
-jump to the new kernel's first line, and its boot. Figures go to build/bench/kexec.json.
+two warm-up loads, the spread that of the boot medians); the kexec_file_load time of the C
+flavour's bzImage padded to 16 MiB (or to the most bzImage64_load takes: the kernel segment may
+not be longer than init_size, 15.3 MiB) with a 64 MiB initrd, as a normal (kexec -s -l) and a
+crash image (kexec -s -p), KDT_BENCH_FILE_LOADS (2) times in each of KDT_BENCH_FILE_BOOTS (3)
+boots a flavour, counted as kexec_load's but with no warm-up load dropped, and how long each
+holds the kexec lock, seen by a probe on the other CPU in KDT_BENCH_FILE_PROBES (1) more loads
+(kexec-errno/kexec-file-time.c);
+and kexec -e into the C flavour's kernel (the same work after the jump for every flavour)
+against a cold QEMU boot of the flavour's own (host wall time from QEMU start, or from the
+guest's "executing" line, to the kernel's first userspace line), KDT_BENCH_REBOOTS (6) times,
+with kexec -e in three steps: the shutdown to the jump, the jump to the new kernel's first
+line, and its boot. Figures go to build/bench/kexec.json.
 
 crash: sysrq-c into a loaded crash kernel, KDT_BENCH_PANICS (6) times a flavour (panic to the
 capture kernel's first line, to its userspace, to the vmcore written to disk, to QEMU's exit);
@@ -48,6 +56,15 @@ from .scenarios import CRASHKERNEL, MIDLOAD_LOADERS, midload_attempt
 KEXEC_LOAD_MIB = 16
 KEXEC_LOADS = int(os.environ.get("KDT_BENCH_LOADS", "20"))
 KEXEC_BOOTS = int(os.environ.get("KDT_BENCH_LOAD_BOOTS", "8"))
+# kexec_file_load: the kernel file padded to this size (or to the most bzImage64_load takes,
+# which init_size decides: 15.3 MiB for the C flavour's kernel) and the initrd.
+FILE_KERNEL_MIB = 16
+FILE_INITRD_MIB = 64
+FILE_LOADS = int(os.environ.get("KDT_BENCH_FILE_LOADS", "2"))
+FILE_PROBES = int(os.environ.get("KDT_BENCH_FILE_PROBES", "1"))
+FILE_BOOTS = int(os.environ.get("KDT_BENCH_FILE_BOOTS", "3"))
+# The test loader's names for the two kinds of image, and what the rows call them.
+FILE_KINDS = {"l": "normal", "p": "crash"}
 
 REPEATS = int(os.environ.get("KDT_BENCH_REPEATS", "3"))
 REBOOTS = int(os.environ.get("KDT_BENCH_REBOOTS", "6"))
@@ -218,6 +235,115 @@ def _kexec_load_rows(flavours):
     return rows
 
 
+def parse_file_loads(lines):
+    """The test loader's lines (kexec-errno/kexec-file-time.c) from one boot: {"info": {key:
+    int}, "loads": {kind: [seconds]}, "probes": {kind: [{"seconds", "hold", "busy", "samples",
+    "sample_us", "retries", "other"}]}}, kinds "normal" and "crash". A load that failed raises
+    KdtError naming it."""
+    out = {"info": {}, "loads": {k: [] for k in FILE_KINDS.values()},
+           "probes": {k: [] for k in FILE_KINDS.values()}}
+    for line in lines:
+        for tag in ("KDT-FLOAD-INFO ", "KDT-FLOAD ", "KDT-FLOCK "):
+            i = line.find(tag)
+            if i >= 0:
+                break
+        else:
+            continue
+        words = line[i:].split()
+        if tag == "KDT-FLOAD-INFO ":
+            out["info"] = {k: int(v) for k, v in (w.split("=", 1) for w in words[1:])}
+            continue
+        kind, secs, err = words[1:4]
+        kind = FILE_KINDS.get(kind, kind)
+        if err != "OK":
+            raise KdtError(f"kexec_file_load of a {kind} image gave {err}")
+        if tag == "KDT-FLOAD ":
+            out["loads"][kind].append(float(secs))
+            continue
+        probe = {k: float(v) for k, v in (w.split("=", 1) for w in words[4:])}
+        for k in ("samples", "retries", "other"):
+            probe[k] = int(probe.get(k, 0))
+        out["probes"][kind].append({"seconds": float(secs), **probe})
+    return out
+
+
+def _file_loads(flavour, boot):
+    progress(f"bench: {flavour} flavour, kexec_file_load of a kernel of up to {FILE_KERNEL_MIB} "
+             f"MiB and a {FILE_INITRD_MIB} MiB initrd x{FILE_LOADS}, x{FILE_PROBES} with the lock "
+             f"probe (boot {boot + 1}/{FILE_BOOTS})")
+    # Every flavour loads the C flavour's kernel, so that both load the same file.
+    run, d, _ = scenarios.boot(flavour, "fload",
+                               f"kdt.kernel_mib={FILE_KERNEL_MIB} kdt.initrd_mib={FILE_INITRD_MIB} "
+                               f"kdt.repeats={FILE_LOADS} kdt.probes={FILE_PROBES} {CLOCK}",
+                               name="bench-fload", target="c", timeout=600)
+    try:
+        got = parse_file_loads(line for _, line in run.lines)
+    except KdtError as e:
+        raise KdtError(f"bench {flavour}: {e}; see {d / 'serial.log'}")
+    for kind in FILE_KINDS.values():
+        if (len(got["loads"][kind]), len(got["probes"][kind])) != (FILE_LOADS, FILE_PROBES):
+            raise KdtError(f"bench {flavour}: {len(got['loads'][kind])} of {FILE_LOADS} "
+                           f"kexec_file_load times and {len(got['probes'][kind])} of "
+                           f"{FILE_PROBES} probed loads of a {kind} image; "
+                           f"see {d / 'serial.log'}")
+    return got
+
+
+def _spread(values, mid):
+    return round((max(values) - min(values)) / mid, 3) if mid else None
+
+
+def file_load_rows(boots):
+    """kexec.json's kexec_file_load rows from {flavour: [parse_file_loads() of each boot]}.
+
+    For each flavour and kind of image: "kexec_file_load_<kind>", the load's time, the median of
+    the boots' medians with the spread of those (as kexec_load's); and "kexec_file_lock_<kind>",
+    how long the probed loads held the kexec lock, the median of the boots' medians of the
+    longest hold a load ("seconds"), with the median share of the probe's samples that found the
+    lock held ("busy"), the probed loads' own time ("load_seconds": the probe on the other CPU
+    slows them), the probe's mean time a sample ("sample_us": the hold is within about one
+    sample of the truth) and the loads its own hold of the lock refused ("retries")."""
+    rows = []
+    for f, runs in boots.items():
+        info = runs[0]["info"] if runs else {}
+        for kind in FILE_KINDS.values():
+            loads = [b["loads"][kind] for b in runs]
+            medians = [statistics.median(t) for t in loads if t]
+            secs = statistics.median(medians) if medians else None
+            rows.append({"flavour": f, "test": f"kexec_file_load_{kind}",
+                         "seconds": round(secs, 6) if secs is not None else None,
+                         "boot_medians": [round(m, 6) for m in medians],
+                         "spread": _spread(medians, secs) if medians else None,
+                         "kernel_bytes": info.get("kernel"), "initrd_bytes": info.get("initrd"),
+                         "runs": loads})
+            probes = [b["probes"][kind] for b in runs]
+            holds = [statistics.median(p["hold"] for p in ps) for ps in probes if ps]
+            every = [p for ps in probes for p in ps]
+            hold = statistics.median(holds) if holds else None
+            rows.append({"flavour": f, "test": f"kexec_file_lock_{kind}",
+                         "seconds": round(hold, 6) if hold is not None else None,
+                         "boot_medians": [round(h, 6) for h in holds],
+                         "spread": _spread(holds, hold) if holds else None,
+                         "busy": statistics.median(p["busy"] for p in every) if every else None,
+                         "load_seconds": (statistics.median(p["seconds"] for p in every)
+                                          if every else None),
+                         "sample_us": (statistics.median(p["sample_us"] for p in every)
+                                       if every else None),
+                         "retries": sum(p["retries"] for p in every),
+                         "other": sum(p["other"] for p in every),
+                         "runs": probes})
+    return rows
+
+
+def _file_load_rows(flavours):
+    """kexec_file_load times over FILE_BOOTS boots a flavour, the flavours taking turns."""
+    boots = {f: [] for f in flavours}
+    for b in range(FILE_BOOTS):
+        for f in (flavours if b % 2 == 0 else list(reversed(flavours))):
+            boots[f].append(_file_loads(f, b))
+    return file_load_rows(boots)
+
+
 def _reboots(flavour):
     """Cold boot and kexec -e, REBOOTS times. Every flavour kexecs into the C flavour's kernel,
     so that what follows the jump is the same work: relocate_kernel, purgatory's digest check
@@ -256,6 +382,7 @@ def _reboots(flavour):
 def run_kexec_bench(flavours):
     flavours = [f for f in flavours if f != "twin"]
     rows = _kexec_load_rows(flavours)
+    rows += _file_load_rows(flavours)
     for flavour in flavours:
         rows += _reboots(flavour)
     out = BUILD / "bench" / "kexec.json"
@@ -402,6 +529,7 @@ def _kexec_table(rows, flavours):
             print(f"{f}: kexec_load medians of {len(load['boot_medians'])} boots (ms): "
                   + " ".join(f"{1000 * m:.2f}" for m in sorted(load["boot_medians"]))
                   + f"; spread {100 * load['spread']:.0f}%")
+    print("\n".join(file_table_lines(rows, flavours)))
     for f in flavours:
         warm = get.get((f, "kexec_e_reboot"))
         if warm and warm.get("steps"):
@@ -414,6 +542,81 @@ def _kexec_table(rows, flavours):
             print(f"{f}: kexec -e into C's kernel / its cold boot = "
                   f"{warm['seconds'] / cold['seconds']:.2f} "
                   "(QEMU's firmware is quick; kexec -e includes shutdown and purgatory)")
+
+
+def _ratio(vals):
+    """Rust/C of {flavour: value}, or "-"; small ratios keep three digits."""
+    if not (vals.get("c") and vals.get("rust") is not None):
+        return "-"
+    r = vals["rust"] / vals["c"]
+    return f"{r:.3f}x" if r < 0.1 else f"{r:.2f}x"
+
+
+def _ms(secs):
+    """Seconds as milliseconds, to a microsecond below 10 ms."""
+    return f"{1000 * secs:.3f}" if secs < 0.01 else f"{1000 * secs:.1f}"
+
+
+def _held(row):
+    """A row's seconds as milliseconds; a hold the probe never saw is less than a sample."""
+    if row["test"].startswith("kexec_file_lock_") and not row["seconds"] and row.get("sample_us"):
+        return f"<{row['sample_us'] / 1000:.3f}"
+    return _ms(row["seconds"])
+
+
+def file_table_lines(rows, flavours):
+    """The kexec_file_load table of kexec.json's rows, as lines: per kind of image, the load's
+    time and how long it held the kexec lock (ms, medians of boot medians), Rust/C, and the
+    spread of the boot medians (the worst flavour's); the share of the probed load the lock was
+    held; then each flavour's probe figures."""
+    get = {(r["flavour"], r["test"]): r for r in rows}
+    both = "c" in flavours and "rust" in flavours
+    some = next((r for r in rows if r["test"].startswith("kexec_file_load_")), None)
+    if some is None:
+        return []
+    size = (f"{(some.get('kernel_bytes') or 0) / 2**20:.1f} MiB kernel + "
+            f"{(some.get('initrd_bytes') or 0) / 2**20:.0f} MiB initrd")
+    out = ["", f"kexec_file_load, {size} (ms)", f"{'':<32}" + "".join(f"{f:>11}" for f in flavours)
+           + (f"{'rust/c':>9}" if both else "") + f"{'spread':>8}"]
+    for kind, tool in (("normal", "kexec -s -l"), ("crash", "kexec -s -p")):
+        for test, label in ((f"kexec_file_load_{kind}", f"{tool}: load"),
+                            (f"kexec_file_lock_{kind}", f"{tool}: kexec lock held")):
+            vals = {f: get[(f, test)]["seconds"] for f in flavours if (f, test) in get}
+            line = f"{label:<32}" + "".join(
+                f"{_held(get[(f, test)]):>11}" if vals.get(f) is not None else f"{'-':>11}"
+                for f in flavours)
+            if both:
+                line += f"{_ratio(vals):>9}"
+            spreads = [get[(f, test)]["spread"] for f in flavours
+                       if get.get((f, test), {}).get("spread") is not None]
+            out.append(line + (f"{100 * max(spreads):>7.0f}%" if spreads else f"{'-':>8}"))
+        test = f"kexec_file_lock_{kind}"
+        busy = {f: get[(f, test)].get("busy") for f in flavours if (f, test) in get}
+        out.append(f"{tool + ': share of it held':<32}" + "".join(
+            f"{100 * busy[f]:>10.1f}%" if busy.get(f) is not None else f"{'-':>11}"
+            for f in flavours))
+    for f in flavours:
+        probes = [get[(f, f"kexec_file_lock_{k}")] for k in FILE_KINDS.values()
+                  if (f, f"kexec_file_lock_{k}") in get]
+        if not probes:
+            continue
+        out.append(f"{f}: probed loads took "
+                   + " / ".join(f"{1000 * (r.get('load_seconds') or 0):.1f}" for r in probes)
+                   + " ms, a sample "
+                   + " / ".join(f"{r.get('sample_us') or 0:.1f}" for r in probes) + " us, "
+                   + f"{sum(r.get('retries') or 0 for r in probes)} made again"
+                   + "".join(f", {r['other']} odd answers" for r in probes if r.get("other")))
+    for f in flavours:
+        for kind in FILE_KINDS.values():
+            r = get.get((f, f"kexec_file_load_{kind}"))
+            if r and r.get("boot_medians"):
+                out.append(f"{f}: {kind} kexec_file_load medians of {len(r['boot_medians'])} "
+                           "boots (ms): " + " ".join(f"{1000 * m:.1f}"
+                                                     for m in sorted(r["boot_medians"])))
+    out += ["(lock held: the longest run of EBUSY a probe on the other CPU got writing",
+            " /sys/kernel/kexec_crash_size during a load; share: of its samples; probed loads:",
+            " normal / crash, and those the probe's own hold of the lock refused, made again)"]
+    return out
 
 
 def _dump_table(get, flavours, mems):

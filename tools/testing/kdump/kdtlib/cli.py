@@ -557,7 +557,8 @@ def main(argv):
                     help="the kernel the guests boot (default: the distribution-like one)")
     fl.set_defaults(fn=cmd_fleet)
     bn = sub.add_parser("bench", help="C and Rust side by side: /proc/vmcore throughput, "
-                        "kexec_load time, kexec -e against a cold boot")
+                        "kexec_load and kexec_file_load time, kexec -e against a cold boot, "
+                        "kdump in the middle of a load")
     bn.add_argument("--flavour", action="append", choices=MAIN)
     bn.add_argument("--mem", default="1024,2048,4096", help="guest RAM sizes in MiB")
     bn.set_defaults(fn=cmd_bench)
