@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * What the two errno test loaders share (kexec-errno.c for kexec_load, kexec-file-errno.c for
- * kexec_file_load): the report line the host parses, the sysfs and sysctl files they read and
- * write, and a call made without CAP_SYS_BOOT. Test only.
+ * What the test loaders share (kexec-errno.c for kexec_load, kexec-file-errno.c and
+ * kexec-file-time.c for kexec_file_load): the report line the host parses, the sysfs and sysctl
+ * files they read and write, a call made without CAP_SYS_BOOT, and reading a whole file. Test
+ * only.
  *
  * Each case is one line on stdout:
  *
@@ -15,8 +16,11 @@
 #define KDT_ERRNO_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -108,6 +112,29 @@ static inline long without_cap_sys_boot(long (*call)(int crash), int crash)
 	if (pid < 0 || waitpid(pid, &status, 0) != pid)
 		return 255;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
+}
+
+static inline void die(const char *what)
+{
+	perror(what);
+	exit(1);
+}
+
+/* The whole file at path, its length in *len; exits if it cannot be read. */
+static inline unsigned char *read_whole(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY);
+	struct stat st;
+	unsigned char *b;
+
+	if (fd < 0 || fstat(fd, &st))
+		die(path);
+	b = malloc(st.st_size);
+	if (!b || read(fd, b, st.st_size) != st.st_size)
+		die(path);
+	close(fd);
+	*len = st.st_size;
+	return b;
 }
 
 #endif /* KDT_ERRNO_H */

@@ -62,12 +62,6 @@ static const char *dir;
 static int kernel_fd, initrd_fd, small_initrd_fd;
 static const char cmdline[] = "console=ttyS0 kdt.role=none";
 
-static void die(const char *what)
-{
-	perror(what);
-	exit(1);
-}
-
 static long kfload(int kfd, int ifd, unsigned long len, const char *cmd, unsigned long flags)
 {
 	long r = syscall(SYS_kexec_file_load, kfd, ifd, len, cmd, flags);
@@ -221,22 +215,6 @@ static char *cmdline_of(size_t len)
 		c[len - 1] = '\0';
 	}
 	return c;
-}
-
-static unsigned char *read_whole(const char *path, size_t *len)
-{
-	int fd = open(path, O_RDONLY);
-	struct stat st;
-	unsigned char *b;
-
-	if (fd < 0 || fstat(fd, &st))
-		die(path);
-	b = malloc(st.st_size);
-	if (!b || read(fd, b, st.st_size) != st.st_size)
-		die(path);
-	close(fd);
-	*len = st.st_size;
-	return b;
 }
 
 /* The files: the good ones, the crafted bzImages and initrds, each as the case that uses it. */

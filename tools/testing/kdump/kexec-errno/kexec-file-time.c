@@ -73,12 +73,6 @@ static atomic_int state = IDLE;
 static atomic_int quit;
 static struct window win;
 
-static void die(const char *what)
-{
-	perror(what);
-	exit(1);
-}
-
 static double now(void)
 {
 	struct timespec t;
@@ -207,22 +201,6 @@ static int make_file(const char *dir, const char *name, const unsigned char *buf
 	if (fd < 0)
 		die(path);
 	return fd;
-}
-
-static unsigned char *read_whole(const char *path, size_t *len)
-{
-	int fd = open(path, O_RDONLY);
-	struct stat st;
-	unsigned char *b;
-
-	if (fd < 0 || fstat(fd, &st))
-		die(path);
-	b = malloc(st.st_size);
-	if (!b || read(fd, b, st.st_size) != st.st_size)
-		die(path);
-	close(fd);
-	*len = st.st_size;
-	return b;
 }
 
 int main(int argc, char **argv)
