@@ -2,10 +2,12 @@
 """Unit tests of `make bench`'s kexec_file_load figures: the test loader's lines parsed
 (kexec-errno/kexec-file-time.c), the kexec.json rows made of several boots, and the table."""
 
+import re
 import unittest
 
 from . import bench
-from .common import KdtError
+from .common import GUEST, KdtError
+from .scenarios import MIDLOAD_LOADERS
 
 # One boot's serial lines, as the host sees them (with the console's prefix).
 BOOT = """[   2.011] KDT: role=first scenario=fload uptime=2.011298
@@ -116,6 +118,15 @@ class FileTable(unittest.TestCase):
         rows = bench.file_load_rows({"c": FileLoadRows.BOOTS["c"]})
         lines = bench.file_table_lines(rows, ["c"])
         self.assertNotIn("rust/c", "\n".join(lines))
+
+
+class MidloadLoaders(unittest.TestCase):
+    def test_every_loader_is_a_case_of_the_guest_script(self):
+        # loader_cmd() of guest/scenarios/midload: "	s-p) kexec -s -p ..." a loader.
+        text = (GUEST / "scenarios" / "midload").read_text()
+        cases = set(re.findall(r"^\t([a-z-]+)\) kexec ", text, re.M))
+        self.assertEqual(cases, set(MIDLOAD_LOADERS))
+        self.assertEqual(MIDLOAD_LOADERS["s-p"], "kexec -s -p (reload)")
 
 
 if __name__ == "__main__":
