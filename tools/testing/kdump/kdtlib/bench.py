@@ -45,6 +45,7 @@ matplotlib) go to build/bench/vmcore-throughput.png and kdump-timeline.png.
 
 import json
 import os
+import re
 import statistics
 import subprocess
 
@@ -192,6 +193,16 @@ def _plots(bench_dir):
     return "pictures: " + ", ".join(res.stdout.split())
 
 
+# A kernel line the serial console printed into the middle of a guest's line (its timestamp).
+KERNEL_STAMP = re.compile(r"\[\s*\d+\.\d+\]")
+
+
+def own_words(line, i):
+    """The words of the guest's line that starts at `i`, up to a kernel line the console printed
+    into it."""
+    return KERNEL_STAMP.split(line[i:], 1)[0].split()
+
+
 def _kexec_loads(flavour, boot):
     progress(f"bench: {flavour} flavour, kexec_load of a {KEXEC_LOAD_MIB} MiB image "
              f"x{KEXEC_LOADS} (boot {boot + 1}/{KEXEC_BOOTS})")
@@ -202,7 +213,7 @@ def _kexec_loads(flavour, boot):
     for _, line in run.lines:
         i = line.find("KDT-LOAD ")
         if i >= 0:
-            secs, err = line[i:].split()[1:3]
+            secs, err = own_words(line, i)[1:3]
             if err != "OK":
                 raise KdtError(f"bench {flavour}: kexec_load gave {err}; see {d / 'serial.log'}")
             times.append(float(secs))
@@ -249,7 +260,7 @@ def parse_file_loads(lines):
                 break
         else:
             continue
-        words = line[i:].split()
+        words = own_words(line, i)
         if tag == "KDT-FLOAD-INFO ":
             out["info"] = {k: int(v) for k, v in (w.split("=", 1) for w in words[1:])}
             continue

@@ -131,3 +131,10 @@ class MidloadLoaders(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class KernelLinesInGuestLines(unittest.TestCase):
+    def test_a_kernel_line_printed_into_a_guest_line_is_cut_off(self):
+        line = "[   2.068] KDT-LOAD 0.096847 OK[    1.221772] input: ImExPS/2 Generic Explorer"
+        self.assertEqual(bench.own_words(line, line.find("KDT-LOAD")),
+                         ["KDT-LOAD", "0.096847", "OK"])
