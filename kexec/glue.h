@@ -35,6 +35,7 @@ struct kexec_rust_efi_state {
 	bool runtime;			/* efi_enabled(EFI_RUNTIME_SERVICES) */
 	bool is_32bit;			/* runtime services, but not 64-bit */
 };
+
 unsigned long kexec_rust_efi_runtime_map_size(void);
 void kexec_rust_efi_state(struct kexec_rust_efi_state *s, void *map,
 			  unsigned long map_size);
