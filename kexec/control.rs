@@ -10,11 +10,11 @@ use kernel::kexec::{Kimage, KimageKind};
 use kernel::page::PAGE_SIZE;
 
 use crate::arch;
-use crate::crashkres::{CrashRegion, Occupied, MAX_OCCUPIED};
+use crate::crashkres::{CrashRegion, Occupied};
 use crate::kimage;
 use crate::memmap::{page_pfn, page_virt, pfn_page};
 use crate::pages;
-use crate::segments::{self, Segment};
+use crate::segments;
 use crate::sys;
 
 /// `kimage_alloc_normal_control_pages()`: fresh pages below the control memory limit and
@@ -57,15 +57,7 @@ fn alloc_crash(image: &mut Kimage, order: c_uint) -> *mut bindings::page {
     let size = (PAGE_SIZE as u64) << order;
     // The image's segments, and what a crash image still loaded beside it occupies.
     let (own, n) = kimage::to_pure(image.segments());
-    let (taken, m) = Occupied::now();
-    let mut s = [Segment::default(); 16 + MAX_OCCUPIED];
-    for (d, from) in s
-        .iter_mut()
-        .zip(own.iter().take(n).chain(taken.iter().take(m)))
-    {
-        *d = *from;
-    }
-    let n = n + m;
+    let (s, n) = Occupied::with(own.get(..n).unwrap_or(&[]));
     // Crash images are built under the kexec lock (kexec_file_load, and the Rust loader from
     // the moment it drops the old crash image), so the region is stable here. C compares with
     // `crashk_res.end` itself, not its boot-physical form.

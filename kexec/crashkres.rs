@@ -100,6 +100,22 @@ impl Occupied {
         (out, n)
     }
 
+    /// `own` (a crash image's segments, at most 16) followed by the ranges marked now: what the
+    /// image's control pages must avoid, as the placement functions take it.
+    pub(crate) fn with(own: &[Segment]) -> ([Segment; 16 + MAX_OCCUPIED], usize) {
+        let (taken, m) = Self::now();
+        let mut all = [Segment::default(); 16 + MAX_OCCUPIED];
+        let mut n = 0;
+        for (d, s) in all
+            .iter_mut()
+            .zip(own.iter().take(16).chain(taken.iter().take(m)))
+        {
+            *d = *s;
+            n += 1;
+        }
+        (all, n)
+    }
+
     /// Whether `[first, last]` meets a marked range.
     #[cfg(CONFIG_KEXEC_FILE_RUST)]
     pub(crate) fn meets(first: u64, last: u64) -> bool {

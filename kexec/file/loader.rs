@@ -149,10 +149,8 @@ fn complete(mut b: Building, flags: c_ulong, written: bool) -> Result<OwnedKimag
     // SAFETY: `i` is our checked image, which only this load uses; a crash image is completed
     // under the kexec lock.
     to_result(unsafe { bindings::kimage_crash_copy_vmcoreinfo(i.as_raw()) })?;
-    for n in 0..i.segments().len() {
-        if written {
-            break;
-        }
+    let to_copy = if written { 0 } else { i.segments().len() };
+    for n in 0..to_copy {
         let s = *i.segments().get(n).ok_or(EINVAL)?;
         dprintk!(
             "segment[{}]: mem=0x{:x} memsz=0x{:x} bufsz=0x{:x}\n",
@@ -274,13 +272,7 @@ fn load_crash_beside(
         let i = b.get();
         image::sanity_check(i)?;
         let (own, n) = kimage::to_pure(i.segments());
-        let mut all = [Segment::default(); 16 + MAX_OCCUPIED];
-        let used = Iterator::chain(own.iter().take(n), taken);
-        let mut m = 0;
-        for (d, s) in all.iter_mut().zip(used) {
-            *d = *s;
-            m += 1;
-        }
+        let (all, m) = Occupied::with(own.get(..n).unwrap_or(&[]));
         if !load::crash_control_fits(region, all.get(..m).unwrap_or(&[])) {
             return Ok(None);
         }
