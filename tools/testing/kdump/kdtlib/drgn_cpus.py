@@ -4,7 +4,13 @@
 usage: drgn_cpus.py VMCORE VMLINUX
 
 {"crashing_cpu": N, "panic_cpu": N, "crashed": {...}, "cpus": [{...}, ...]}, where each
-stack is {"cpu", "pid", "comm", "frames": [function names, innermost first], "error"}.
+stack is {"cpu", "pid", "comm", "frames": [function names, innermost first], "error"}, and each
+CPU's also has "current": [pid, comm] of the task x86's `current` named on that CPU.
+
+A CPU's run-queue task (cpu_curr(), whose stack drgn walks) and its `current` differ for a
+moment in every context switch: __schedule() sets rq->curr to the next task before
+__switch_to() moves `current` (pcpu_hot.current_task) over. A CPU stopped in that window, or a
+stack that overflows in it (trigger-stack), saved `current`'s pid in its NT_PRSTATUS note.
 """
 
 import json
@@ -12,6 +18,7 @@ import sys
 
 import drgn
 from drgn.helpers.linux.cpumask import for_each_online_cpu
+from drgn.helpers.linux.percpu import per_cpu
 from drgn.helpers.linux.sched import cpu_curr
 
 
@@ -27,6 +34,15 @@ def stack(cpu, task, trace_of):
     except (drgn.FaultError, LookupError, ValueError) as e:
         out["error"] = f"{type(e).__name__}: {e}"
     return out
+
+
+def current(prog, cpu, task):
+    """[pid, comm] of `current` on `cpu`: pcpu_hot.current_task on x86, else cpu_curr()."""
+    try:
+        task = per_cpu(prog["pcpu_hot"], cpu).current_task
+    except (KeyError, LookupError):
+        pass
+    return [task.pid.value_(), task.comm.string_().decode(errors="replace")]
 
 
 def main():
@@ -45,7 +61,9 @@ def main():
     }
     for cpu in for_each_online_cpu(prog):
         task = cpu_curr(prog, cpu)
-        result["cpus"].append(stack(cpu, task, lambda t=task: prog.stack_trace(t)))
+        out = stack(cpu, task, lambda t=task: prog.stack_trace(t))
+        out["current"] = current(prog, cpu, task)
+        result["cpus"].append(out)
     json.dump(result, sys.stdout, indent=1)
 
 

@@ -57,17 +57,24 @@ def check_cpus(vmcore, vmlinux, d, online, brk=""):
         if c["error"] or not c["frames"]:
             raise Check(f"drgn: no stack for CPU {c['cpu']}'s task {c['pid']} ({c['comm']}): "
                         f"{c['error'] or 'no frames'}")
-    # The notes are in CPU order; each holds the pid of the task that CPU ran (0: its idle
-    # task) and that task's stack pointer, which no other CPU shares.
-    for c, (pid, _, _) in zip(cpus, notes):
-        if pid != c["pid"]:
-            raise Check(f"vmcore: CPU {c['cpu']}'s NT_PRSTATUS is for pid {pid}, but that CPU "
-                        f"ran pid {c['pid']} ({c['comm']})")
+    check_note_pids(cpus, notes)
     sps = [sp for _, _, sp in notes]
     if 0 in sps or len(set(sps)) != len(sps):
         raise Check(f"vmcore: the NT_PRSTATUS stack pointers are not one per CPU: "
                     f"{', '.join(f'{sp:#x}' for sp in sps)}")
     return view
+
+
+def check_note_pids(cpus, notes):
+    """The notes are in CPU order; each holds the pid of the task that CPU ran, its `current`
+    (0: its idle task). `current` is the run queue's task but in a context switch's window
+    (drgn_cpus.py), where the note is the task being switched out."""
+    for c, (pid, _, _) in zip(cpus, notes):
+        cur_pid, cur_comm = c.get("current", (c["pid"], c["comm"]))
+        if pid != cur_pid:
+            queued = "" if cur_pid == c["pid"] else f", its run queue's pid {c['pid']}"
+            raise Check(f"vmcore: CPU {c['cpu']}'s NT_PRSTATUS is for pid {pid}, but that CPU "
+                        f"ran pid {cur_pid} ({cur_comm}){queued}")
 
 
 def absent_frames(frames, want):
