@@ -91,8 +91,6 @@ FLAVOURS = {f.name: f for f in (
             parts=ALL_RUST, suite="check", scenarios=CHECK_SCENARIOS + RUST_SCENARIOS),
     Flavour("twin", "the C and the Rust /proc/vmcore side by side", seed="rust",
             parts=dict(ALL_RUST, vmcore=BOTH), suite="check", scenarios=("twin", "twin-elf32")),
-    Flavour("rust-acpi", "the Rust flavour with ACPI and UEFI (the glue's table mappings)",
-            seed="rust", parts=ALL_RUST),
     Flavour("clippy", "the Rust flavour built again with CLIPPY=1 (its Rust objects only), so "
             "the kernel's own lint settings run over the project's Rust without touching "
             "build/rust", seed="rust"),
