@@ -45,9 +45,9 @@ C_OBJECT_REQUIRED = ("crash", "vmcore-info")
 # Rust /proc/vmcore provider serves, refuse corrupt elfcorehdrs from the test loader. A unit
 # test (test_flavours.py) holds these to every trigger-* and corrupt-* scenario.
 CHECK_SCENARIOS = ("reboot", "reboot-s", "unload", "kdump", "kdump-s", "errno", "file-errno",
-                   "cycles", "race", "no-kdump", "hotplug", "trigger-sysrq", "trigger-exception",
-                   "trigger-bug", "trigger-warning", "trigger-stack", "trigger-nmi",
-                   "trigger-cpu3", "trigger-two")
+                   "sig", "cycles", "race", "no-kdump", "hotplug", "trigger-sysrq",
+                   "trigger-exception", "trigger-bug", "trigger-warning", "trigger-stack",
+                   "trigger-nmi", "trigger-cpu3", "trigger-two")
 RUST_SCENARIOS = ("vmcoreinfo", "corrupt-magic", "corrupt-class", "corrupt-phnum",
                   "corrupt-note", "corrupt-note-beyond", "corrupt-overlap", "corrupt-beyond")
 

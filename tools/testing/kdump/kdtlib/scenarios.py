@@ -40,12 +40,14 @@ def run_name(name, brk):
 
 
 def boot(flavour, scenario, extra="", disk=False, name=None, brk="", mem_mib=None, disk_mib=None,
-          crashkernel=CRASHKERNEL, target=None, cpus=2, on_fact=None, max_mib=None, timeout=None):
-    """Boot `flavour`; the kernel it kexecs into is its own, or `target` flavour's."""
+          crashkernel=CRASHKERNEL, target=None, cpus=2, on_fact=None, max_mib=None, timeout=None,
+          initrd=None):
+    """Boot `flavour`; the kernel it kexecs into is its own, or `target` flavour's. `initrd`
+    is an initramfs of the scenario's own, for one that needs more than the flavour's."""
     bz, _ = kbuild.artefacts(flavour)
-    if target and target != flavour:
+    if initrd is None and target and target != flavour:
         initrd = initramfs.build_for(f"{flavour}-to-{target}", kbuild.artefacts(target)[0])
-    else:
+    elif initrd is None:
         initrd = initramfs.build_for(flavour, bz)
     d = run_dir(flavour, run_name(name or scenario, brk))
     extra = f"{extra} kdt.break={brk}".strip()
