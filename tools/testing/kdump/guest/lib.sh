@@ -17,9 +17,9 @@ param() {
 }
 
 # Seconds since boot (CLOCK_MONOTONIC), in microseconds where the clocksource has them. Under
-# TCG the kernel cannot calibrate the TSC (no PIT, HPET or PM timer reference) and runs on
-# jiffies, 4 ms steps; the bench gives it the frequency (tsc_early_khz=, tsc=reliable) and then
-# times in microseconds.
+# TCG a kernel without ACPI cannot calibrate the TSC (no PIT, HPET or PM timer reference) and
+# runs on jiffies, 4 ms steps; with ACPI (every flavour now) it calibrates against QEMU's HPET.
+# The bench gives every kernel the frequency (tsc_early_khz=, tsc=reliable), so all time alike.
 now() {
 	if [ -x /lib/kdt/now ]; then
 		/lib/kdt/now

@@ -14,7 +14,8 @@ share of the copy ceiling, and how the dd bs=1M time grows with the guest. Nothi
 a time: the numbers are for reading.
 
 Every guest gets its TSC frequency on the command line (tsc_early_khz=, tsc=reliable): under
-TCG the kernel cannot calibrate the TSC and would time on jiffies, in 4 ms steps.
+TCG a kernel with no HPET or PM timer to calibrate it against (no ACPI) would time on jiffies,
+in 4 ms steps, and one that has them must not time differently from one that does not.
 
 kexec: the kexec_load syscall time of a 16 MiB normal image (two segments, as a kernel and an
 initrd) from the test loader, KDT_BENCH_LOADS (20) times in each of KDT_BENCH_LOAD_BOOTS (8)
@@ -78,9 +79,11 @@ TESTS = ["ceiling_1m", "ceiling_4k", "cap_ceiling_1m", "cap_ceiling_4k", "copy_1
 def clock_params():
     """Kernel parameters that give the guest a microsecond clock under TCG.
 
-    The guest cannot calibrate its TSC (no PIT, HPET or PM timer reference under TCG), marks it
-    unstable and runs on jiffies: every guest time then moves in 4 ms steps. QEMU's TCG TSC is
-    the host's TSC, so the guest is told its frequency and that it is reliable."""
+    A guest with no ACPI cannot calibrate its TSC (no PIT, HPET or PM timer reference under
+    TCG), marks it unstable and runs on jiffies: every guest time then moves in 4 ms steps. (The
+    tiny flavours have ACPI since they check kexec signatures, and calibrate it against QEMU's
+    HPET.) QEMU's TCG TSC is the host's TSC, so the guest is told its frequency and that it is
+    reliable."""
     try:
         for line in open("/proc/cpuinfo"):
             if line.startswith("cpu MHz"):

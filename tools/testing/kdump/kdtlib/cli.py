@@ -29,6 +29,8 @@ SELFTESTS = [
     # The errno comparisons must see a case whose errno differs from C's.
     ("errno", "errno-differs", "differ from C", None, "rust"),
     ("file-errno", "errno-differs", "differ from C", None, "rust"),
+    # Without lockdown= the sig scenario must see kexec -l load where lockdown refuses it.
+    ("sig", "no-lockdown", "l_signed: OK, expected EPERM", None, "c"),
     # The VMCOREINFO comparison must see a value that differs from C's.
     ("vmcoreinfo", "differ", "differ from C's", None, "rust"),
     # The per-CPU check must see a dump that lacks one online CPU's registers.
@@ -526,7 +528,7 @@ def main(argv):
     r.add_argument("--flavour", action="append", choices=MAIN + TEST)
     r.add_argument("--break", dest="brk", default="",
                    choices=["", "no-crash-kernel", "no-vmcore", "backtrace", "hang", "differ",
-                            "errno-differs", "lose-cpu", "crash-loaded"],
+                            "errno-differs", "lose-cpu", "crash-loaded", "no-lockdown"],
                    help="break what the scenario checks, to see it fail")
     r.set_defaults(fn=cmd_run)
     sub.add_parser("scenarios", help="every scenario on both flavours").set_defaults(fn=cmd_scenarios)

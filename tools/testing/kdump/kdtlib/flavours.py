@@ -54,9 +54,9 @@ C_OBJECT_REQUIRED = ("crash", "vmcore-info")
 # Rust /proc/vmcore provider serves, refuse corrupt elfcorehdrs from the test loader. A unit
 # test (test_flavours.py) holds these to every trigger-* and corrupt-* scenario.
 CHECK_SCENARIOS = ("reboot", "reboot-s", "unload", "kdump", "kdump-s", "reload", "errno",
-                   "file-errno", "cycles", "race", "no-kdump", "hotplug", "trigger-sysrq", "trigger-exception",
-                   "trigger-bug", "trigger-warning", "trigger-stack", "trigger-nmi",
-                   "trigger-cpu3", "trigger-two")
+                   "file-errno", "sig", "cycles", "race", "no-kdump", "hotplug", "trigger-sysrq",
+                   "trigger-exception", "trigger-bug", "trigger-warning", "trigger-stack",
+                   "trigger-nmi", "trigger-cpu3", "trigger-two")
 RUST_SCENARIOS = ("vmcoreinfo", "corrupt-magic", "corrupt-class", "corrupt-phnum",
                   "corrupt-note", "corrupt-note-beyond", "corrupt-overlap", "corrupt-beyond")
 
@@ -102,8 +102,6 @@ FLAVOURS = {f.name: f for f in (
             seed="rust", parts=dict(ALL_RUST, vmcore=BOTH, **{"kexec-file": C,
                                                                "kexec-file-x86": C}),
             suite="check", scenarios=("twin", "twin-elf32")),
-    Flavour("rust-acpi", "the Rust flavour with ACPI and UEFI (the glue's table mappings)",
-            seed="rust", parts=ALL_RUST),
     Flavour("clippy", "the Rust flavour built again with CLIPPY=1 (its Rust objects only), so "
             "the kernel's own lint settings run over the project's Rust without touching "
             "build/rust", seed="rust"),

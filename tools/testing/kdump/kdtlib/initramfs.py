@@ -14,6 +14,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from . import keys
 from .common import BUILD, GUEST, LLVM_BIN, ROOT, KdtError, progress, run
 
 # Stock userspace programs copied in with the shared libraries they need.
@@ -194,4 +195,37 @@ def build_for(flavour, bzimage):
     tmp.write_bytes(base_bytes + c.finish())
     tmp.rename(out)
     shutil.copystat(out, out)
+    return out
+
+
+def build_signed(flavour, bzimage):
+    """For the signature scenario: base + the flavour's bzImage unsigned (/boot/bzImage),
+    signed with the trusted test key (/boot/bzImage.signed) and with the other
+    (/boot/bzImage.other) by keys.sign(), and two initrds for a kexec'd kernel: the base alone
+    (/boot/initrd.img) and, for a kernel that loads the signed one once more, the base with the
+    signed kernel and the base alone again in /boot (/boot/initrd-signed.img). Returns its
+    path."""
+    base = build_base()
+    out = BUILD / "initramfs" / f"{flavour}-sig.cpio"
+    inputs = [bzimage, base, *(p for name in keys.KEY_NAMES for p in keys.key(name))]
+    if all(p.exists() for p in inputs[2:]) and out.exists() and \
+            out.stat().st_mtime >= max(p.stat().st_mtime for p in inputs):
+        return out
+    images = {}
+    for name, suffix in (("trusted", "signed"), ("other", "other")):
+        path = BUILD / "initramfs" / f"{flavour}-bzImage.{suffix}"
+        images[suffix] = keys.sign(bzimage, name, path).read_bytes()
+    base_bytes = base.read_bytes()
+    again = Cpio()
+    again.file("/boot/bzImage.signed", images["signed"])
+    again.file("/boot/initrd.img", base_bytes)
+    c = Cpio()
+    c.file("/boot/bzImage", bzimage.read_bytes())
+    for suffix, data in images.items():
+        c.file(f"/boot/bzImage.{suffix}", data)
+    c.file("/boot/initrd.img", base_bytes)
+    c.file("/boot/initrd-signed.img", base_bytes + again.finish())
+    tmp = out.with_suffix(".tmp")
+    tmp.write_bytes(base_bytes + c.finish())
+    tmp.rename(out)
     return out

@@ -9,7 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from . import flavours
+from . import flavours, keys
 from .common import BUILD, CONFIGS, LLVM_BIN, SRC, KdtError, progress, run, tool_env
 from .flavours import PARTS
 
@@ -29,8 +29,9 @@ def fragments(flavour):
     else:
         seed = record.seed
         extra = [CONFIGS / f for f in record.extra_fragments]
-        frags = [CONFIGS / "base.config"] + ([CONFIGS / f"{seed}.config"] if seed else []) + \
-            extra + [CONFIGS / f"{flavour}.config"]
+        # base.config's trusted test key, in the fragment kdt writes (keys.py)
+        frags = [CONFIGS / "base.config", keys.fragment()] + \
+            ([CONFIGS / f"{seed}.config"] if seed else []) + extra + [CONFIGS / f"{flavour}.config"]
     for f in frags:
         if not f.exists():
             raise KdtError(f"no config fragment {f} for flavour '{flavour}'")

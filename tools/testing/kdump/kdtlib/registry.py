@@ -1,19 +1,21 @@
 # SPDX-License-Identifier: GPL-2.0
 """Every scenario by name, and running one: the table is built here from each module's own
-(kdtlib/scenarios.py, kdtlib/fileerrno.py, kdtlib/debscen.py), once, and nothing changes it
-afterwards. A scenario's timeout is an argument of run_scenario(), not a module setting.
+(kdtlib/scenarios.py, kdtlib/fileerrno.py, kdtlib/sigscen.py, kdtlib/debscen.py), once, and
+nothing changes it afterwards. A scenario's timeout is an argument of run_scenario(), not a
+module setting.
 """
 
 import time
 import traceback
 
-from . import debscen, fileerrno, scenarios
+from . import debscen, fileerrno, scenarios, sigscen
 from .common import BUILD
 from .dumpcheck import Check
 from .scenarios import lockdep_reports, run_name
 
 # name -> (what it checks, fn(flavour, brk, timeout)), the QEMU scenarios first.
-SCENARIOS = {**scenarios.SCENARIOS, **fileerrno.SCENARIOS, **debscen.SCENARIOS}
+SCENARIOS = {**scenarios.SCENARIOS, **fileerrno.SCENARIOS, **sigscen.SCENARIOS,
+             **debscen.SCENARIOS}
 
 
 class Result:

@@ -40,12 +40,14 @@ def run_name(name, brk):
 
 
 def boot(flavour, scenario, extra="", disk=False, name=None, brk="", mem_mib=None, disk_mib=None,
-          crashkernel=CRASHKERNEL, target=None, cpus=2, on_fact=None, max_mib=None, timeout=None):
-    """Boot `flavour`; the kernel it kexecs into is its own, or `target` flavour's."""
+          crashkernel=CRASHKERNEL, target=None, cpus=2, on_fact=None, max_mib=None, timeout=None,
+          initrd=None):
+    """Boot `flavour`; the kernel it kexecs into is its own, or `target` flavour's. `initrd`
+    is an initramfs of the scenario's own, for one that needs more than the flavour's."""
     bz, _ = kbuild.artefacts(flavour)
-    if target and target != flavour:
+    if initrd is None and target and target != flavour:
         initrd = initramfs.build_for(f"{flavour}-to-{target}", kbuild.artefacts(target)[0])
-    else:
+    elif initrd is None:
         initrd = initramfs.build_for(flavour, bz)
     d = run_dir(flavour, run_name(name or scenario, brk))
     extra = f"{extra} kdt.break={brk}".strip()
@@ -68,7 +70,7 @@ def expect_exit(run):
         raise Check("no kernel booted (no 'Linux version' line on the serial console)")
 
 
-def _fact(boot, key, want, what):
+def expect_fact(boot, key, want, what):
     got = boot.get(key)
     if got != want:
         raise Check(f"{what}: {key}={got if got is not None else '(not reported)'}, expected {want}")
@@ -82,14 +84,14 @@ def reboot(flavour, kexec_flags="", brk="", timeout=None):
                      timeout=timeout)
     expect_exit(run)
     first = run.boots[0]
-    _fact(first, "load_rc", "0", "kexec -l failed")
-    _fact(first, "kexec_loaded", "1", "kexec -l did not load")
+    expect_fact(first, "load_rc", "0", "kexec -l failed")
+    expect_fact(first, "kexec_loaded", "1", "kexec -l did not load")
     if len(run.boots) < 2:
         raise Check("kexec -e did not start a second kernel"
                     + (f" (kexec -e returned {first.get('exec_rc')})" if first.get("exec_rc") else ""))
     second = run.boots[1]
-    _fact(second, "second_kernel", "yes", "second kernel did not reach userspace")
-    _fact(second, "marker", marker, "second kernel's command line lacks the marker")
+    expect_fact(second, "second_kernel", "yes", "second kernel did not reach userspace")
+    expect_fact(second, "marker", marker, "second kernel's command line lacks the marker")
     return {"kexec -e to Linux version": f"{second.started - first.stamps['executing']:.2f} s",
             "load": f"{first.get('load_secs')} s", "log": d / "serial.log"}
 
@@ -99,13 +101,13 @@ def unload(flavour, brk="", timeout=None):
     run, d, _ = boot(flavour, "unload", brk=brk, timeout=timeout)
     expect_exit(run)
     b = run.boots[0]
-    _fact(b, "l_loaded", "1", "kexec -l did not set /sys/kernel/kexec_loaded")
-    _fact(b, "u_loaded", "0", "kexec -u did not clear /sys/kernel/kexec_loaded")
-    _fact(b, "p_loaded", "1", "kexec -p did not set /sys/kernel/kexec_crash_loaded")
-    _fact(b, "pu_loaded", "0", "kexec -p -u did not clear /sys/kernel/kexec_crash_loaded")
+    expect_fact(b, "l_loaded", "1", "kexec -l did not set /sys/kernel/kexec_loaded")
+    expect_fact(b, "u_loaded", "0", "kexec -u did not clear /sys/kernel/kexec_loaded")
+    expect_fact(b, "p_loaded", "1", "kexec -p did not set /sys/kernel/kexec_crash_loaded")
+    expect_fact(b, "pu_loaded", "0", "kexec -p -u did not clear /sys/kernel/kexec_crash_loaded")
     # C leaves 0 there (Documentation/rust/kdump-kexec.rst): checked on the Rust core only.
     if kbuild.config_value(flavour, "CONFIG_KEXEC_CORE_RUST") == "y":
-        _fact(b, "limit_split", "5", "kexec_load_limit_panic written as '5' then '\\n'")
+        expect_fact(b, "limit_split", "5", "kexec_load_limit_panic written as '5' then '\\n'")
     return {"log": d / "serial.log", "limit_split": b.get("limit_split")}
 
 
@@ -159,11 +161,11 @@ def hotplug(flavour, brk="", timeout=None):
     what was online at the crash: one NT_PRSTATUS note, and PT_LOADs covering all RAM."""
     run, d, img = boot(flavour, "hotplug", disk=True, brk=brk, timeout=timeout)
     first, cap = _crash_and_capture(run, "", "-s")
-    _fact(first, "crash_hotplug", "1", "the loaded crash image has no crash hotplug support "
+    expect_fact(first, "crash_hotplug", "1", "the loaded crash image has no crash hotplug support "
           "(/sys/devices/system/cpu/crash_hotplug)")
     for key in ("cpu1_offline_rc", "cpu1_online_rc", "cpu1_offline_again_rc"):
-        _fact(first, key, "0", "CPU 1 could not be taken offline or brought back")
-    _fact(first, "cpus_online", "0", "CPUs online at the crash")
+        expect_fact(first, key, "0", "CPU 1 could not be taken offline or brought back")
+    expect_fact(first, "cpus_online", "0", "CPUs online at the crash")
     vmcore = carried_vmcore(cap, img, d)
     details = check_elf(vmcore, first)
     prstatus = [n for n in elfcore.read(vmcore).notes if (n[0], n[1]) == ("CORE", 1)]
@@ -194,14 +196,14 @@ def memhotplug(flavour, brk="", timeout=None):
                         brk=brk, timeout=timeout, disk_mib=MEM_MIB + DIMM_MIB + 64,
                         max_mib=4 * MEM_MIB, on_fact={"dimm_now": _plug_dimm})
     first, cap = _crash_and_capture(run, "", "-s")
-    _fact(first, "crash_hotplug", "1", "the loaded crash image has no memory hotplug support "
+    expect_fact(first, "crash_hotplug", "1", "the loaded crash image has no memory hotplug support "
           "(/sys/devices/system/memory/crash_hotplug)")
     before, after = int(first.get("memory_blocks_before", "0")), int(
         first.get("memory_blocks_after", "0"))
     if after <= before:
         raise Check(f"the plugged DIMM never came to the kernel ({before} memory blocks before, "
                     f"{after} after)")
-    _fact(first, "memory_offline", "0", "memory blocks left offline")
+    expect_fact(first, "memory_offline", "0", "memory blocks left offline")
     ram, _ = elfcore.parse_iomem(first.every.get("iomem", []))
     plugged = [r for r in ram if r[0] >= (MEM_MIB << 20) and r[1] - r[0] >= DIMM_MIB << 20]
     if not plugged:
@@ -289,7 +291,7 @@ def _trigger_once(flavour, kind, brk, name, timeout):
                         name=name, brk=brk, timeout=timeout, mem_mib=TRIGGER_MEM_MIB,
                         crashkernel=TWIN_CRASHKERNEL, cpus=TRIGGER_CPUS, on_fact=on_fact)
     first, cap = _crash_and_capture(run, "")
-    _fact(first, "cpus_online", f"0-{TRIGGER_CPUS - 1}", "CPUs online before the crash")
+    expect_fact(first, "cpus_online", f"0-{TRIGGER_CPUS - 1}", "CPUs online before the crash")
     vmcore = carried_vmcore(cap, img, d)
     details = check_elf(vmcore, first)
     # The crash's own line, from the dump's log: what printk says in NMI context (the NMI, the
@@ -345,7 +347,7 @@ def midload_attempt(flavour, loader, seed, extra="", name=None, crash_loaded=Tru
     if first.get("error"):
         raise Check(f"midload {MIDLOAD_LOADERS[loader]}: {first.get('error')}; see "
                     f"{d / 'serial.log'}")
-    _fact(first, "kexec_crash_loaded", "1" if crash_loaded else "0",
+    expect_fact(first, "kexec_crash_loaded", "1" if crash_loaded else "0",
           "the crash kernel loaded (or not) before the loop")
     # The guest's own "crashing" line may die in the tty's buffer; the kernel's does not.
     if run.find(PANIC_LINE) is None:
@@ -415,8 +417,8 @@ def reload(flavour, brk="", timeout=None):
                      crashkernel=RELOAD_CRASHKERNEL, timeout=timeout)
     expect_exit(run)
     first = run.boots[0]
-    _fact(first, "load_rc", "0", "the first kexec -s -p failed")
-    _fact(first, "kexec_crash_loaded", "1", "the first kexec -s -p loaded nothing")
+    expect_fact(first, "load_rc", "0", "the first kexec -s -p failed")
+    expect_fact(first, "kexec_crash_loaded", "1", "the first kexec -s -p loaded nothing")
     refused = {}
     for name in RELOAD_REFUSALS:
         if first.get(f"{name}_rc") in (None, "0"):
@@ -430,18 +432,18 @@ def reload(flavour, brk="", timeout=None):
                         + ", ".join(f"{k} {v}" for k, v in refused.items()))
         if not captured:
             raise Check("no capture kernel booted after the refused reloads")
-        _fact(run.boots[1], "marker", "old", "the capture kernel was not the one loaded first")
+        expect_fact(run.boots[1], "marker", "old", "the capture kernel was not the one loaded first")
     run2, d2, _ = boot(flavour, "reload", "kdt.marker=old kdt.part=replace",
                        name="reload-replace", brk=brk, crashkernel=RELOAD_CRASHKERNEL,
                        timeout=timeout)
     expect_exit(run2)
-    _fact(run2.boots[0], "inplace_rc", "0", "the reload too big to go beside the loaded one failed")
+    expect_fact(run2.boots[0], "inplace_rc", "0", "the reload too big to go beside the loaded one failed")
     if rust and run2.find(NO_ROOM_BESIDE) is None:
         raise Check(f"the kernel did not say '{NO_ROOM_BESIDE}' for the big reload")
-    _fact(run2.boots[0], "replace_rc", "0", "the reload that should succeed failed")
+    expect_fact(run2.boots[0], "replace_rc", "0", "the reload that should succeed failed")
     if len(run2.boots) < 2 or run2.boots[1].get("role") != "capture":
         raise Check(f"no capture kernel booted after the reload; see {d2 / 'serial.log'}")
-    _fact(run2.boots[1], "marker", "new", "the capture kernel was not the reloaded one")
+    expect_fact(run2.boots[1], "marker", "new", "the capture kernel was not the reloaded one")
     return {"refused reloads, crash kernel still loaded": ", ".join(
                 f"{k}: {'yes' if v == '1' else 'no'}" for k, v in refused.items()),
             "crash after them": "captured by the first kernel" if captured else "not captured",
@@ -508,7 +510,7 @@ def errno(flavour, brk="", timeout=None):
     run, d, _ = boot(flavour, "errno", extra, brk=brk, timeout=timeout)
     expect_exit(run)
     b = run.boots[0]
-    _fact(b, "errno_rc", "0", "the test loader failed")
+    expect_fact(b, "errno_rc", "0", "the test loader failed")
     res = errno_results(run)
     if brk == "errno-differs" and "r0" in res:
         res["r0"] = ("E999", None)
@@ -549,7 +551,7 @@ def cycles(flavour, brk="", timeout=None):
     run, d, _ = boot(flavour, "cycles", f"kdt.cycles={CYCLES} kdt.mib={CYCLE_MIB}", brk=brk,
                      timeout=timeout)
     expect_exit(run)
-    _fact(run.boots[0], "cycles_rc", "0", "a load or unload failed")
+    expect_fact(run.boots[0], "cycles_rc", "0", "a load or unload failed")
     free = {}
     for _, line in run.lines:
         i = line.find("KDT-MEMFREE ")
@@ -597,7 +599,7 @@ def race(flavour, brk="", timeout=None):
     if bad:
         raise Check(f"a load and a shrink both succeeded ({len(bad)} of {len(attempts)}): "
                     f"{bad[0]}")
-    _fact(run.boots[0], "race_rc", "0", "the race loader failed")
+    expect_fact(run.boots[0], "race_rc", "0", "the race loader failed")
     if len(attempts) != RACE_ATTEMPTS:
         raise Check(f"{len(attempts)} of {RACE_ATTEMPTS} attempts reported")
     outcomes = collections.Counter(f"load={a['load']} shrink={a['shrink']}" for a in attempts)
@@ -629,9 +631,9 @@ def kdump(flavour, kexec_flags="", brk="", stack_of="crashed", name="kdump", tim
     first, cap = _crash_and_capture(run, "", kexec_flags)
     if cap.get("vmcore") != "present":
         raise Check("the capture kernel has no /proc/vmcore")
-    _fact(cap, "vmcore_mode", "400", "/proc/vmcore mode")
+    expect_fact(cap, "vmcore_mode", "400", "/proc/vmcore mode")
     for key, want, what in MMAP_CONTRACT:
-        _fact(cap, key, want, what)
+        expect_fact(cap, key, want, what)
     arts = qemu.artefacts(img, d)
     vmcore = arts.get("vmcore")
     if vmcore is None:
@@ -682,7 +684,7 @@ def _crash_and_capture(run, craft, kexec_flags=""):
         raise Check("the first kernel could not reserve its crashkernel= region (no free "
                     "aligned block that large; see the serial log)")
     if craft:
-        _fact(first, "elfcorehdr", craft, "the test loader did not craft the elfcorehdr")
+        expect_fact(first, "elfcorehdr", craft, "the test loader did not craft the elfcorehdr")
     if first.get("load_rc") != "0" or first.get("kexec_crash_loaded") != "1":
         raise Check(f"no crash kernel loaded: kexec {kexec_flags + ' ' if kexec_flags else ''}-p exit "
                     f"{first.get('load_rc', '(not run)')}, /sys/kernel/kexec_crash_loaded="
@@ -729,8 +731,8 @@ def corrupt(flavour, mode, brk="", timeout=None):
     oops = marked_lines(text, OOPS_MARKS)
     if oops:
         raise Check(f"the capture kernel oopsed on a corrupt elfcorehdr: {oops[0]}")
-    _fact(cap, "vmcore", "absent", "the capture kernel served a corrupt elfcorehdr")
-    _fact(cap, "alive", "yes", "the capture kernel did not keep running")
+    expect_fact(cap, "vmcore", "absent", "the capture kernel served a corrupt elfcorehdr")
+    expect_fact(cap, "alive", "yes", "the capture kernel did not keep running")
     return {"error": errors[0].split("] ", 1)[-1], "log": d / "serial.log"}
 
 
@@ -755,12 +757,12 @@ def twin(flavour, elf32=False, brk="", timeout=None):
                         crashkernel=TWIN_CRASHKERNEL)
     _, cap = _crash_and_capture(run, craft)
     for who, path in (("c", "/proc/vmcore"), ("rust", "/proc/vmcore-rust")):
-        _fact(cap, who, "present", f"{path} missing in the twin capture kernel")
+        expect_fact(cap, who, "present", f"{path} missing in the twin capture kernel")
     want_class = "1" if elf32 else "2"
-    _fact(cap, "c_class", want_class, "C provider's ELF class")
+    expect_fact(cap, "c_class", want_class, "C provider's ELF class")
     diff = [f"{k}: C {cap.get('c_' + k)}, Rust {cap.get('rust_' + k)}" for k in TWIN_KEYS
             if cap.get("c_" + k) != cap.get("rust_" + k) or cap.get("c_" + k) is None]
-    _fact(cap, "c_mdf_mmap_rc", "0", "makedumpfile -d 31 of the C /proc/vmcore")
+    expect_fact(cap, "c_mdf_mmap_rc", "0", "makedumpfile -d 31 of the C /proc/vmcore")
     arts = qemu.artefacts(img, d)
     if "c" not in arts or "rust" not in arts:
         raise Check(f"the capture kernel did not carry out both files (got {sorted(arts)})")

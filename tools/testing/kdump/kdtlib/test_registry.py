@@ -5,12 +5,13 @@ timeout handed to the scenario as an argument."""
 import unittest
 from unittest import mock
 
-from . import debscen, fileerrno, registry, scenarios
+from . import debscen, fileerrno, registry, scenarios, sigscen
 
 
 class Registry(unittest.TestCase):
     def test_every_modules_scenarios_once(self):
-        modules = (scenarios.SCENARIOS, fileerrno.SCENARIOS, debscen.SCENARIOS)
+        modules = (scenarios.SCENARIOS, fileerrno.SCENARIOS, sigscen.SCENARIOS,
+                   debscen.SCENARIOS)
         self.assertEqual(list(registry.SCENARIOS), [n for m in modules for n in m])
         self.assertEqual(len(registry.SCENARIOS), sum(map(len, modules)))
 

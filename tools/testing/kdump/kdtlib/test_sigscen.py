@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The sig scenario's reading of the guest's refusal lines: kexec-tools' strerror() text back
+to the errno's name, an exit status of 0 as a load, and a case the guest never reported as a
+failure rather than a pass."""
+
+import unittest
+
+from . import qemu, sigscen
+from .dumpcheck import Check
+
+
+def first_boot(facts):
+    boot = qemu.Boot(0, 0.0)
+    boot.facts.update(facts)
+    return boot
+
+
+def reported(err="Operation_not_permitted", rc="255", loaded="00"):
+    out = {}
+    for case in sigscen.REFUSALS:
+        out.update({f"refusal_{case}": err, f"rc_{case}": rc, f"loaded_{case}": loaded})
+    return out
+
+
+class Refusals(unittest.TestCase):
+    def test_strerror_text_names_the_errno(self):
+        self.assertEqual(sigscen.ERRNO_NAMES["Operation_not_permitted"], "EPERM")
+        self.assertEqual(sigscen.ERRNO_NAMES["Required_key_not_available"], "ENOKEY")
+
+    def test_each_case_gives_its_errno_and_what_is_loaded(self):
+        res = sigscen.refusals(first_boot(reported()))
+        self.assertEqual(res, {case: ("EPERM", "00") for case in sigscen.REFUSALS})
+
+    def test_a_load_is_ok_and_unknown_text_is_kept(self):
+        facts = reported()
+        facts.update({"rc_l_signed": "0", "refusal_l_signed": "none", "loaded_l_signed": "10",
+                      "refusal_s_l_other": "Something_new"})
+        res = sigscen.refusals(first_boot(facts))
+        self.assertEqual(res["l_signed"], ("OK", "10"))
+        self.assertEqual(res["s_l_other"][0], "?Something_new")
+
+    def test_a_case_not_reported_fails(self):
+        facts = reported()
+        del facts["rc_s_p_other"]
+        with self.assertRaisesRegex(Check, "s_p_other"):
+            sigscen.refusals(first_boot(facts))
+
+
+if __name__ == "__main__":
+    unittest.main()
