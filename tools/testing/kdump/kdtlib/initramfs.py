@@ -202,9 +202,9 @@ def build_signed(flavour, bzimage):
     """For the signature scenario: base + the flavour's bzImage unsigned (/boot/bzImage),
     signed with the trusted test key (/boot/bzImage.signed) and with the other
     (/boot/bzImage.other) by keys.sign(), and two initrds for a kexec'd kernel: the base alone
-    (/boot/initrd.img) and, for a kernel that loads the signed one once more, the base with the
-    signed kernel and the base alone again in /boot (/boot/initrd-signed.img). Returns its
-    path."""
+    (/boot/initrd.img) and, for a kernel that loads the signed one once more and is refused
+    the unsigned one, the base with both kernels and the base alone again in /boot
+    (/boot/initrd-signed.img). Returns its path."""
     base = build_base()
     out = BUILD / "initramfs" / f"{flavour}-sig.cpio"
     inputs = [bzimage, base, *(p for name in keys.KEY_NAMES for p in keys.key(name))]
@@ -217,6 +217,7 @@ def build_signed(flavour, bzimage):
         images[suffix] = keys.sign(bzimage, name, path).read_bytes()
     base_bytes = base.read_bytes()
     again = Cpio()
+    again.file("/boot/bzImage", bzimage.read_bytes())
     again.file("/boot/bzImage.signed", images["signed"])
     again.file("/boot/initrd.img", base_bytes)
     c = Cpio()

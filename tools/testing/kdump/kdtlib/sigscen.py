@@ -6,7 +6,8 @@ the test key kdt made (kdtlib/keys.py). The guest boots with lockdown=integrity,
 kernel sets itself under Secure Boot (LOCK_DOWN_IN_EFI_SECURE_BOOT), and runs
 guest/scenarios/sig: the loads lockdown must refuse, then kexec -s -l of the kernel signed with
 the trusted key and kexec -e into it; that kernel, locked down again, loads the signed kernel
-with kexec -s -p and crashes, and the capture kernel carries the dump out.
+with kexec -s -p, is refused a reload of the unsigned one (which must keep the loaded crash
+kernel where the Rust loader serves), and crashes; the capture kernel carries the dump out.
 
 Every refusal must give C's errno, which REFUSALS names, and on a flavour other than C the C
 flavour's own run's (its table in build/runs/c/sig/errno.txt, the same comparison as the errno
@@ -57,6 +58,27 @@ def refusals(first):
     return out
 
 
+def refused_reload(second, rust):
+    """The signed kernel's kexec -s -p of the unsigned kernel with the signed crash kernel
+    loaded: refused with EPERM; where the Rust loader serves kexec_file_load (`rust`) the
+    loaded one stays (C drops it, and the guest loads it again). Returns what the details say
+    of it."""
+    rc, err = second.get("rc_reload_unsigned"), second.get("refusal_reload_unsigned")
+    if rc is None:
+        raise Check("the guest did not report the reload of the unsigned kernel")
+    name = "OK" if rc == "0" else ERRNO_NAMES.get(err, f"?{err}")
+    if name != "EPERM":
+        raise Check(f"kexec -s -p of the unsigned kernel over the signed one gave {name}, "
+                    "C gives EPERM")
+    kept = second.get("loaded_reload_unsigned") == "01"
+    if rust and not kept:
+        raise Check("a refused kexec -s -p (unsigned, under lockdown) left no crash kernel "
+                    f"loaded ({second.get('loaded_reload_unsigned')})")
+    if not kept:
+        expect_fact(second, "crash_reload_rc", "0", "loading the signed kernel again failed")
+    return "yes" if kept else "no (C drops it; loaded again)"
+
+
 def sig(flavour, brk="", timeout=None):
     """The refusals, kexec -s -l and -e of the signed kernel, kexec -s -p of it and a capture,
     all under lockdown=integrity; `brk` "no-lockdown" boots the first kernel without it."""
@@ -96,6 +118,8 @@ def sig(flavour, brk="", timeout=None):
     expect_fact(second, "lockdown", LEVEL, "the signed kernel's lockdown level")
     expect_fact(second, "crash_load_rc", "0", "kexec -s -p of the signed kernel failed")
     expect_fact(second, "kexec_crash_loaded", "1", "kexec -s -p of the signed kernel did not load")
+    details["refused reload, crash kernel kept"] = refused_reload(
+        second, kbuild.config_value(flavour, "CONFIG_KEXEC_FILE_RUST") == "y")
     if len(run.boots) < 3 or run.boots[2].get("role") != "capture":
         raise Check("no capture kernel booted after the signed kernel crashed")
     vmcore = carried_vmcore(run.boots[2], img, d)
@@ -113,6 +137,7 @@ def sig(flavour, brk="", timeout=None):
 
 SCENARIOS = {
     NAME: ("lockdown=integrity: kexec -l, unsigned and untrusted kexec -s refused with C's "
-           "errno; the signed kernel kexec -s -l, -e, then -s -p, crash, capture",
+           "errno; the signed kernel kexec -s -l, -e, then -s -p, an unsigned reload refused, "
+           "crash, capture",
            lambda f, b, t: sig(f, brk=b, timeout=t)),
 }

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """The sig scenario's reading of the guest's refusal lines: kexec-tools' strerror() text back
-to the errno's name, an exit status of 0 as a load, and a case the guest never reported as a
-failure rather than a pass."""
+to the errno's name, an exit status of 0 as a load, a case the guest never reported as a
+failure rather than a pass, and the refused reload that must keep the loaded crash kernel."""
 
 import unittest
 
@@ -44,6 +44,36 @@ class Refusals(unittest.TestCase):
         del facts["rc_s_p_other"]
         with self.assertRaisesRegex(Check, "s_p_other"):
             sigscen.refusals(first_boot(facts))
+
+
+def reload_facts(loaded, rc="255", err="Operation_not_permitted", again=None):
+    facts = {"rc_reload_unsigned": rc, "refusal_reload_unsigned": err,
+             "loaded_reload_unsigned": loaded}
+    if again is not None:
+        facts["crash_reload_rc"] = again
+    return first_boot(facts)
+
+
+class RefusedReload(unittest.TestCase):
+    def test_rust_keeps_the_loaded_crash_kernel(self):
+        self.assertEqual(sigscen.refused_reload(reload_facts("01"), rust=True), "yes")
+
+    def test_rust_dropping_it_fails(self):
+        with self.assertRaisesRegex(Check, "left no crash kernel loaded"):
+            sigscen.refused_reload(reload_facts("00", again="0"), rust=True)
+
+    def test_c_drops_it_and_the_guest_loads_it_again(self):
+        self.assertIn("C drops it",
+                      sigscen.refused_reload(reload_facts("00", again="0"), rust=False))
+        with self.assertRaisesRegex(Check, "loading the signed kernel again"):
+            sigscen.refused_reload(reload_facts("00", again="1"), rust=False)
+
+    def test_a_reload_that_loads_or_gives_another_errno_fails(self):
+        with self.assertRaisesRegex(Check, "gave OK"):
+            sigscen.refused_reload(reload_facts("01", rc="0", err="none"), rust=True)
+        with self.assertRaisesRegex(Check, "gave ENOKEY"):
+            sigscen.refused_reload(reload_facts("01", err="Required_key_not_available"),
+                                   rust=True)
 
 
 if __name__ == "__main__":
