@@ -24,8 +24,9 @@ APT_PACKAGES = [
     "debootstrap", "e2fsprogs", "openssh-client",
     # scripts/checkpatch.pl runs scripts/spdxcheck.py, which needs these
     "python3-ply", "python3-git", "perl",
-    # The kexec signature scenario: openssl makes the test keys the kernels trust (and one
-    # they do not), sbsign signs a guest's kernel with them as a distribution signs its own
+    # Every tiny flavour's build: openssl makes the module signing key (MODULE_SIG) and the
+    # test keys the kernels trust (and one they do not, kdtlib/keys.py); sbsign signs a
+    # guest's kernel with them for the sig scenario, as a distribution signs its own
     "openssl", "sbsigntool",
 ]
 BINDGEN_VERSION = "0.73.2"  # 6.12 needs >= 0.65.1; this one is known to work with it

@@ -40,7 +40,7 @@ def current(prog, cpu, task):
     """[pid, comm] of `current` on `cpu`: pcpu_hot.current_task on x86, else cpu_curr()."""
     try:
         task = per_cpu(prog["pcpu_hot"], cpu).current_task
-    except (KeyError, LookupError):
+    except (LookupError, drgn.FaultError):
         pass
     return [task.pid.value_(), task.comm.string_().decode(errors="replace")]
 

@@ -215,6 +215,11 @@ def build_signed(flavour, bzimage):
     for name, suffix in (("trusted", "signed"), ("other", "other")):
         path = BUILD / "initramfs" / f"{flavour}-bzImage.{suffix}"
         images[suffix] = keys.sign(bzimage, name, path).read_bytes()
+    # A trusted key made after the kernel was built (build/keys deleted) is not the one the
+    # kernel trusts: its signed image would be refused as if the loader were wrong.
+    if keys.key("trusted")[1].stat().st_mtime > bzimage.stat().st_mtime:
+        raise KdtError(f"{keys.key('trusted')[1]} is newer than {bzimage}, which trusts the "
+                       f"key it was built with: rebuild it (kdt build {flavour})")
     base_bytes = base.read_bytes()
     again = Cpio()
     again.file("/boot/bzImage", bzimage.read_bytes())

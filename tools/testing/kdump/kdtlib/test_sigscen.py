@@ -68,6 +68,14 @@ class RefusedReload(unittest.TestCase):
         with self.assertRaisesRegex(Check, "loading the signed kernel again"):
             sigscen.refused_reload(reload_facts("00", again="1"), rust=False)
 
+    def test_a_reload_that_leaves_a_normal_image_or_reports_nothing_fails(self):
+        with self.assertRaisesRegex(Check, "left a normal image loaded"):
+            sigscen.refused_reload(reload_facts("11"), rust=True)
+        with self.assertRaisesRegex(Check, "did not report what the refused reload left"):
+            sigscen.refused_reload(first_boot({"rc_reload_unsigned": "255",
+                                               "refusal_reload_unsigned":
+                                               "Operation_not_permitted"}), rust=False)
+
     def test_a_reload_that_loads_or_gives_another_errno_fails(self):
         with self.assertRaisesRegex(Check, "gave OK"):
             sigscen.refused_reload(reload_facts("01", rc="0", err="none"), rust=True)

@@ -41,9 +41,6 @@ class PanicEntry(unittest.TestCase):
             self.assertIn("panic", scenarios.TRIGGERS[kind][3])
 
 
-if __name__ == "__main__":
-    unittest.main()
-
 
 def cpu(n, pid, comm, current=None):
     out = {"cpu": n, "pid": pid, "comm": comm}
@@ -75,3 +72,7 @@ class NotePids(unittest.TestCase):
         dumpcheck.check_note_pids([cpu(0, 5, "init")], [(5, 0, 1)])
         with self.assertRaisesRegex(dumpcheck.Check, r"ran pid 5 \(init\)$"):
             dumpcheck.check_note_pids([cpu(0, 5, "init")], [(6, 0, 1)])
+
+
+if __name__ == "__main__":
+    unittest.main()
