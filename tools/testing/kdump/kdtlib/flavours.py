@@ -124,7 +124,7 @@ FLAVOURS = {f.name: f for f in (
     Flavour("lockdep", "the Rust flavour with lockdep and RCU-lockdep on, for the scenarios "
             "whose kernel paths take locks and read sections", extra_fragments=("rust.config",),
             parts=ALL_RUST, suite="check",
-            scenarios=("kdump", "reboot", "race", "errno", "hotplug", "trigger-nmi",
+            scenarios=("kdump", "reboot", "race", "errno", "hotplug", "reload", "trigger-nmi",
                        "trigger-two")),
     Flavour("debian", "the Rust flavour with what Debian 12's userspace (systemd, kdump-tools) "
             "needs: Debian 12 with kdump-tools on a virtio disk", seed="rust", parts=ALL_RUST,
