@@ -92,8 +92,8 @@ def _provider_rows(flavour):
         bad = [f"{k}={facts[k]} (want {v})" for k, v in want.items() if facts[k] != v]
         what = (f"{option}={facts['option']}"
                 + ("" if obj is None else f", {obj} built" if facts["c_object"] else f", no {obj}")
-                + ", vmlinux has " + " and ".join(
-                    n for n, k in (("C", "c_code"), ("Rust", "rust_code")) if facts[k])
+                + ", vmlinux has " + (" and ".join(
+                    n for n, k in (("C", "c_code"), ("Rust", "rust_code")) if facts[k]) or "no")
                 + f" {part} code")
         rows.append(Row("provider" if part == "vmcore" else part, flavour, not bad,
                         what if not bad else "; ".join(bad)))
